@@ -1,0 +1,41 @@
+# esure — two commands: `make run` (demo on SQLite) and `make test` (whole suite on PostgreSQL).
+SHELL := /bin/sh
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PG_URL ?= postgres://postgres@127.0.0.1:5432/esure
+# Test settings: hermetic (no var/.env), fixed non-production secrets.
+TEST_ENV := ESURE_ENV_FILE= DEBUG=false DATABASE_URL=$(PG_URL) \
+	SECRET_KEY=test-only-secret-key-not-for-production-0123456789 \
+	ESURE_AUTH_KEY_SECRET=test-only-auth-key-secret-0123456789 \
+	ESURE_STAFF_MFA_REQUIRED=true EMAIL_URL=consolemail://
+
+.PHONY: run test install debs lint bench-smoke clean
+
+run: install
+	@sh ops/make-local-env.sh $(PY)
+	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py createcachetable
+	@$(PY) manage.py load_demo
+	@echo "Serving on http://127.0.0.1:8000/  (admin: http://127.0.0.1:8000/admin/)  — Ctrl-C stops"
+	@$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install
+	@sh ops/ensure-postgres.sh esure
+	$(VENV)/bin/ruff check .
+	$(TEST_ENV) $(VENV)/bin/pytest $(ARGS)
+
+install: debs $(STAMP)
+	@mkdir -p var/static var/media
+
+debs:
+	@sh ops/ensure-debs.sh
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || "$$(sh ops/find-python.sh)" -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q ".[test]"
+	@touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) build *.egg-info

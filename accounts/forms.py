@@ -1,0 +1,76 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from accounts import validators
+from accounts.models import Company
+
+
+class CompanyRegistrationForm(forms.ModelForm):
+    """会社情報の登録. Identifiers accept full-width digits and any dash; stored canonical."""
+
+    class Meta:
+        model = Company
+        fields = [
+            "corporate_number",
+            "name",
+            "name_kana",
+            "representative_title",
+            "representative_name",
+            "postal_code",
+            "address",
+            "phone",
+            "license_number",
+        ]
+        widgets = {
+            "corporate_number": forms.TextInput(
+                attrs={
+                    "inputmode": "numeric",
+                    "autocomplete": "off",
+                    "placeholder": "1234567890123",
+                }
+            ),
+            "name": forms.TextInput(attrs={"autocomplete": "organization"}),
+            "name_kana": forms.TextInput(attrs={"placeholder": "カブシキガイシャツクミケンセツ"}),
+            "representative_title": forms.TextInput(attrs={"placeholder": "代表取締役"}),
+            "postal_code": forms.TextInput(
+                attrs={"autocomplete": "postal-code", "placeholder": "879-2435"}
+            ),
+            "address": forms.TextInput(attrs={"autocomplete": "street-address"}),
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "placeholder": "0972-82-9511"}),
+            "license_number": forms.TextInput(
+                attrs={"placeholder": "大分県知事許可(般-6)第12345号"}
+            ),
+        }
+        help_texts = {
+            "corporate_number": "13桁。全角・ハイフン入りでも入力できます。",
+            "license_number": "例: 大分県知事許可(般-6)第12345号",
+        }
+
+    def clean_corporate_number(self):
+        return validators.clean_corporate_number(self.cleaned_data["corporate_number"])
+
+    def clean_postal_code(self):
+        return validators.clean_postal_code(self.cleaned_data["postal_code"])
+
+    def clean_phone(self):
+        return validators.clean_phone(self.cleaned_data["phone"])
+
+    def clean_license_number(self):
+        return validators.clean_license_number(self.cleaned_data["license_number"])
+
+    def validate_unique(self):
+        # The service answers a taken 法人番号 with a helpful message; skip the generic one.
+        pass
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="招待する方のメールアドレス")
+
+
+def add_service_errors(form, error: ValidationError):
+    """Show a service's ValidationError next to the fields it names (or at the top)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)

@@ -1,0 +1,137 @@
+"""Demo data for `make run`: 津久見市 and its offices, a paper-only orderer, a verified demo
+contractor with a clerk, and a surety staff user. Idempotent; refuses outside DEBUG."""
+
+import datetime
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts import services
+from accounts.models import (
+    Company,
+    Orderer,
+    OrdererOffice,
+    OrdererSubmissionChannel,
+    User,
+)
+from esure.choices import GuaranteeKind, SubmissionChannel
+
+CLERK_EMAIL = "clerk@demo.esure.example"
+CLERK_PASSWORD = "demo-clerk-2026"  # noqa: S105 — demo only, printed on purpose
+STAFF_EMAIL = "staff@demo.esure.example"
+STAFF_PASSWORD = "demo-staff-2026"  # noqa: S105 — demo only, printed on purpose
+
+TSUKUMI = {
+    "prefecture": "大分県",
+    "head_title": "津久見市長",
+    "electronic_since": datetime.date(2024, 10, 1),
+    "excluded_contract_methods": [],
+    "printout_required": True,
+    "electronic_terms_name": "津久見市公共工事請負契約約款【R6.10.1~】:電子保証用",
+    "submission_note": "持参（FAXも可）。詳細は津久見市の各発注機関にご確認ください。",
+}
+TSUKUMI_OFFICES = [
+    ("総務課 契約担当", [GuaranteeKind.CONTRACT], "0972-82-9511"),
+    ("土木課 工事担当", [GuaranteeKind.ADVANCE, GuaranteeKind.INTERMEDIATE], "0972-82-9517"),
+]
+PAPER_ORDERER = {
+    "prefecture": "大分県",
+    "head_title": "デモ町長",
+    "electronic_since": None,
+    "printout_required": False,
+    "submission_note": "書面の保証証書を持参してください。",
+}
+DEMO_COMPANY = {
+    "name": "株式会社デモ建設",
+    "name_kana": "カブシキガイシャデモケンセツ",
+    "representative_title": "代表取締役",
+    "representative_name": "津久見 太郎",
+    "postal_code": "879-2435",
+    "address": "大分県津久見市宮本町20番15号",
+    "phone": "0972-82-0000",
+    "license_number": "大分県知事許可(般-6)第12345号",
+}
+DEMO_CORPORATE_NUMBER = "9320000999001"  # fictional, valid check digit
+
+
+class Command(BaseCommand):
+    help = "Loads the demo data (idempotent). Only with DEBUG on."
+
+    def handle(self, *args, **options):
+        if not settings.ESURE_DEMO_ALLOWED:
+            raise CommandError("Demo data loads only with DEBUG on (never in production).")
+        self.created = 0
+        with transaction.atomic():
+            staff = self._user(STAFF_EMAIL, STAFF_PASSWORD, name="保証会社 審査担当", staff=True)
+            self._orderers()
+            clerk = self._user(CLERK_EMAIL, CLERK_PASSWORD, name="デモ建設 事務担当")
+            company = self._company(clerk)
+            if company.status != Company.Status.VERIFIED:
+                services.verify_company(company=company, by=staff, note="デモデータ")
+        self.stdout.write(f"Demo data: {self.created} new rows.")
+        self.stdout.write(
+            f"\n  Contractor clerk (受注者): {CLERK_EMAIL} / {CLERK_PASSWORD}"
+            f"\n  Surety staff (保証会社):   {STAFF_EMAIL} / {STAFF_PASSWORD}\n"
+        )
+
+    def _count(self, created):
+        self.created += int(created)
+
+    def _user(self, email, password, name, staff=False):
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email, password, name=name, is_staff=staff, is_superuser=staff
+            )
+            self._count(True)
+        _, created = EmailAddress.objects.get_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
+        )
+        self._count(created)
+        return user
+
+    def _orderers(self):
+        tsukumi, created = Orderer.objects.get_or_create(name="津久見市", defaults=TSUKUMI)
+        self._count(created)
+        for kind in GuaranteeKind:
+            for channel in (SubmissionChannel.CARRY, SubmissionChannel.FAX):
+                _, created = OrdererSubmissionChannel.objects.get_or_create(
+                    orderer=tsukumi, kind=kind, channel=channel
+                )
+                self._count(created)
+        for name, kinds, phone in TSUKUMI_OFFICES:
+            _, created = OrdererOffice.objects.get_or_create(
+                orderer=tsukumi,
+                name=name,
+                defaults={
+                    "handles_kinds": list(kinds),
+                    "postal_code": "879-2435",
+                    "address": "大分県津久見市宮本町20番15号",
+                    "phone": phone,
+                },
+            )
+            self._count(created)
+        paper, created = Orderer.objects.get_or_create(name="デモ町", defaults=PAPER_ORDERER)
+        self._count(created)
+        _, created = OrdererOffice.objects.get_or_create(
+            orderer=paper,
+            name="建設課",
+            defaults={"handles_kinds": [k.value for k in GuaranteeKind]},
+        )
+        self._count(created)
+        for kind in GuaranteeKind:
+            _, created = OrdererSubmissionChannel.objects.get_or_create(
+                orderer=paper, kind=kind, channel=SubmissionChannel.CARRY
+            )
+            self._count(created)
+
+    def _company(self, clerk):
+        company = Company.objects.filter(corporate_number=DEMO_CORPORATE_NUMBER).first()
+        if company is None:
+            company = services.register_company(
+                user=clerk, corporate_number=DEMO_CORPORATE_NUMBER, **DEMO_COMPANY
+            )
+            self._count(True)
+        return company

@@ -1,0 +1,308 @@
+"""Users, contractor companies (受注者) and orderers (発注者) with their offices and policies."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from esure.choices import GuaranteeKind, SubmissionChannel
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, email, password, **fields):
+        if not email:
+            raise ValueError("email is required")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **fields):
+        fields.setdefault("is_staff", False)
+        fields.setdefault("is_superuser", False)
+        return self._create(email, password, **fields)
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in with an e-mail address: a contractor's clerk or surety staff."""
+
+    email = models.EmailField("メールアドレス")
+    name = models.CharField("氏名", max_length=100, blank=True)
+    is_staff = models.BooleanField("保証会社職員", default=False)
+    is_active = models.BooleanField("有効", default=True)
+    date_joined = models.DateTimeField("登録日時", default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+
+    class Meta:
+        verbose_name = "利用者"
+        verbose_name_plural = "利用者"
+        constraints = [
+            models.UniqueConstraint(fields=["email"], name="user_email_unique"),
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self):
+        return self.name or self.email
+
+
+class Company(models.Model):
+    """A contractor (受注者, 保証契約者). Its members may apply once staff have verified it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "確認待ち"
+        VERIFIED = "verified", "確認済"
+        SUSPENDED = "suspended", "利用停止"
+
+    corporate_number = models.CharField("法人番号", max_length=13)
+    name = models.CharField("商号", max_length=200)
+    name_kana = models.CharField("商号フリガナ", max_length=200)
+    representative_title = models.CharField("代表者役職", max_length=50)
+    representative_name = models.CharField("代表者氏名", max_length=100)
+    postal_code = models.CharField("郵便番号", max_length=8)
+    address = models.CharField("所在地", max_length=300)
+    phone = models.CharField("電話番号", max_length=20)
+    license_number = models.CharField("建設業許可番号", max_length=60)
+    status = models.CharField("状態", max_length=20, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField("登録日時", default=timezone.now)
+    verified_at = models.DateTimeField("確認日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "受注者（会社）"
+        verbose_name_plural = "受注者（会社）"
+        constraints = [
+            models.UniqueConstraint(fields=["corporate_number"], name="company_corporate_number"),
+            models.CheckConstraint(
+                condition=models.Q(corporate_number__regex=r"^[0-9]{13}$"),
+                name="company_corporate_number_13_digits",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_verified(self):
+        return self.status == self.Status.VERIFIED
+
+
+class CompanyStatusChange(models.Model):
+    """Who verified or suspended a company, when and why (never deleted)."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="status_changes")
+    old_status = models.CharField(max_length=20, choices=Company.Status.choices)
+    new_status = models.CharField(max_length=20, choices=Company.Status.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "受注者の状態変更"
+        verbose_name_plural = "受注者の状態変更"
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.company}: {self.old_status} → {self.new_status}"
+
+
+class Membership(models.Model):
+    """A user belongs to at most one company; the first member administers it."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "管理者"
+        MEMBER = "member", "担当者"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="membership"
+    )
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField("権限", max_length=20, choices=Role.choices, default=Role.MEMBER)
+    joined_at = models.DateTimeField("参加日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = "所属"
+        verbose_name_plural = "所属"
+
+    def __str__(self):
+        return f"{self.user} @ {self.company}"
+
+
+class Invitation(models.Model):
+    """An invitation to join a company, bound to an e-mail address.
+
+    There is no token: the invitee signs up or logs in with that address, which allauth has
+    verified, and accepts on the home page. Nothing secret travels in the mail.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="invitations")
+    email = models.EmailField("招待先メールアドレス")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("招待日時", default=timezone.now)
+    accepted_at = models.DateTimeField("参加日時", null=True, blank=True)
+    revoked_at = models.DateTimeField("取消日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "招待"
+        verbose_name_plural = "招待"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                "company",
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email_company",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.email} → {self.company}"
+
+    @property
+    def is_open(self):
+        return self.accepted_at is None and self.revoked_at is None
+
+
+class Orderer(models.Model):
+    """An orderer (発注者, 被保証者) such as 津久見市, with its electronic-surety policy.
+
+    The local limits (DESIGN.md §5, marked "local") are data: percentages are whole numbers
+    (40 means 40%) so that every rule computes in integers.
+    """
+
+    name = models.CharField("発注者名", max_length=100)
+    prefecture = models.CharField("都道府県", max_length=10)
+    head_title = models.CharField("代表者（被保証者）", max_length=100, help_text="例: 津久見市長")
+    electronic_since = models.DateField(
+        "電子保証の対象（契約日）",
+        null=True,
+        blank=True,
+        help_text="この日以降に契約する工事が電子交付の対象。空欄は電子保証に未対応。",
+    )
+    excluded_contract_methods = models.JSONField(
+        "電子保証の対象外とする契約方法", default=list, blank=True
+    )
+    printout_required = models.BooleanField(
+        "認証キー等のお知らせに保証証書（画面の印刷）を添付", default=True
+    )
+    electronic_terms_name = models.CharField(
+        "電子保証用約款の名称",
+        max_length=200,
+        blank=True,
+        help_text="設定すると、申込時に受注者がこの約款の使用を確認します。",
+    )
+    submission_note = models.TextField(
+        "提出方法の補足", blank=True, help_text="認証キー等のお知らせに印字されます。"
+    )
+    min_advance_contract_amount = models.PositiveBigIntegerField(
+        "前払金の対象となる最低請負代金額（円）", default=1_300_000
+    )
+    min_advance_period_days = models.PositiveIntegerField(
+        "前払金の対象となる最低工期（日）", default=60
+    )
+    advance_ratio_construction = models.PositiveSmallIntegerField(
+        "前払金の上限割合（工事, %）", default=40
+    )
+    advance_ratio_consulting = models.PositiveSmallIntegerField(
+        "前払金の上限割合（設計・調査・測量, %）", default=30
+    )
+    intermediate_allowed = models.BooleanField("中間前払金制度あり", default=True)
+    intermediate_excludes_partial_payment = models.BooleanField(
+        "部分払を請求した場合は中間前払金の対象外", default=True
+    )
+    contract_guarantee_min_ratio = models.PositiveSmallIntegerField(
+        "契約保証の最低割合（%）", default=10
+    )
+    contract_guarantee_low_bid_ratio = models.PositiveSmallIntegerField(
+        "低入札価格調査の場合の契約保証の最低割合（%）", default=30
+    )
+    price_increase_threshold_percent = models.PositiveSmallIntegerField(
+        "契約保証の増額を要する請負代金額の増加（当初比, %）",
+        null=True,
+        blank=True,
+        default=125,
+        help_text="例: 125 = 当初の1.25倍以上で契約保証金額の増額が必要。空欄は規定なし。",
+    )
+
+    class Meta:
+        verbose_name = "発注者"
+        verbose_name_plural = "発注者"
+        constraints = [
+            models.UniqueConstraint(fields=["prefecture", "name"], name="orderer_unique_name"),
+            models.CheckConstraint(
+                condition=models.Q(advance_ratio_construction__lte=100)
+                & models.Q(advance_ratio_consulting__lte=100)
+                & models.Q(contract_guarantee_min_ratio__lte=100)
+                & models.Q(contract_guarantee_low_bid_ratio__lte=100),
+                name="orderer_ratios_are_percentages",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_electronic(self):
+        return self.electronic_since is not None
+
+    def channels_for(self, kind):
+        """The submission channels this orderer accepts for a guarantee kind, in display order."""
+        chosen = {c.channel for c in self.submission_channels.all() if c.kind == kind}
+        return [c for c in SubmissionChannel if c in chosen]
+
+    def accepts_method(self, method):
+        return method not in self.excluded_contract_methods
+
+
+class OrdererSubmissionChannel(models.Model):
+    """One accepted way of handing a key notice to the orderer, per guarantee kind."""
+
+    orderer = models.ForeignKey(
+        Orderer, on_delete=models.CASCADE, related_name="submission_channels"
+    )
+    kind = models.CharField("保証の種類", max_length=20, choices=GuaranteeKind.choices)
+    channel = models.CharField("提出方法", max_length=20, choices=SubmissionChannel.choices)
+
+    class Meta:
+        verbose_name = "提出方法"
+        verbose_name_plural = "提出方法"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["orderer", "kind", "channel"], name="orderer_channel_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.get_channel_display()}"
+
+
+class OrdererOffice(models.Model):
+    """A section of the orderer (発注機関/担当課) that receives certain kinds of guarantee."""
+
+    orderer = models.ForeignKey(Orderer, on_delete=models.PROTECT, related_name="offices")
+    name = models.CharField("発注機関・担当課", max_length=100)
+    handles_kinds = models.JSONField("担当する保証の種類", default=list, blank=True)
+    postal_code = models.CharField("郵便番号", max_length=8, blank=True)
+    address = models.CharField("所在地", max_length=300, blank=True)
+    phone = models.CharField("電話番号", max_length=20, blank=True)
+    fax = models.CharField("FAX番号", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "発注機関"
+        verbose_name_plural = "発注機関"
+        constraints = [
+            models.UniqueConstraint(fields=["orderer", "name"], name="office_unique_name")
+        ]
+
+    def __str__(self):
+        return f"{self.orderer.name} {self.name}"

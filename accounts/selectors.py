@@ -1,0 +1,43 @@
+"""Access helpers: one per guarded object. Another company's object is a 404, like a missing one."""
+
+from allauth.account.models import EmailAddress
+from django.db.models.functions import Lower
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from accounts.models import Invitation, Membership
+
+
+def membership_of(user):
+    """The user's membership with its company, or None."""
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.select_related("company").filter(user=user).first()
+
+
+def get_own_invitation(user, pk):
+    """An invitation of the user's own company, for its administrator."""
+    membership = membership_of(user)
+    if membership is None or membership.role != Membership.Role.ADMIN:
+        raise Http404
+    return get_object_or_404(Invitation, pk=pk, company=membership.company)
+
+
+def invitations_for(user):
+    """Open invitations addressed to one of the user's verified e-mail addresses."""
+    verified = EmailAddress.objects.filter(user=user, verified=True).values_list(
+        Lower("email"), flat=True
+    )
+    return (
+        Invitation.objects.select_related("company", "invited_by")
+        .annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=verified, accepted_at=None, revoked_at=None)
+        .order_by("-created_at")
+    )
+
+
+def get_invitation_for_invitee(user, pk):
+    invitation = invitations_for(user).filter(pk=pk).first()
+    if invitation is None:
+        raise Http404
+    return invitation

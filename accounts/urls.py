@@ -1,0 +1,12 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("", views.company, name="company"),
+    path("register/", views.register, name="register"),
+    path("invitations/", views.invite, name="invite"),
+    path("invitations/<int:pk>/revoke/", views.revoke_invitation, name="revoke_invitation"),
+    path("invitations/<int:pk>/accept/", views.accept_invitation, name="accept_invitation"),
+]

@@ -1,0 +1,76 @@
+"""Checks for identifiers typed by contractors (法人番号, 郵便番号, 電話, 建設業許可番号)."""
+
+import re
+import unicodedata
+
+from django.core.exceptions import ValidationError
+
+MSG_CORPORATE_NUMBER_FORMAT = "法人番号は13桁の数字で入力してください。"
+MSG_CORPORATE_NUMBER_CHECK = (
+    "法人番号の検査用数字が一致しません。入力に誤りがないかご確認ください。"
+)
+MSG_POSTAL_CODE = "郵便番号は7桁の数字で入力してください（例: 879-2435）。"
+MSG_PHONE = "電話番号は数字とハイフンで入力してください（例: 0972-82-9511）。"
+MSG_LICENSE = "建設業許可番号は「大分県知事許可(般-6)第12345号」の形で入力してください。"
+
+_DASHES = "-‐‑‒–—―−ー－ｰ"
+
+
+def normalize_digits(value: str) -> str:
+    """Full-width digits to ASCII, spaces and every dash-like character dropped.
+
+    For identifiers only (DESIGN.md §6): NFKC would also rewrite free text such as ㍻.
+    """
+    value = unicodedata.normalize("NFKC", value or "")
+    return "".join(ch for ch in value if not ch.isspace() and ch not in _DASHES)
+
+
+def corporate_number_check_digit(base12: str) -> int:
+    """The 法人番号 check digit over its last 12 digits (国税庁「法人番号の指定」, 検査用数字).
+
+    With P(n) the n-th digit counted from the right of the 12 and Q(n) = 1 for odd n,
+    2 for even n: check = 9 - (Σ P(n)·Q(n) mod 9).
+    """
+    total = sum(int(d) * (2 if n % 2 == 0 else 1) for n, d in enumerate(reversed(base12), 1))
+    return 9 - total % 9
+
+
+def clean_corporate_number(value: str) -> str:
+    digits = normalize_digits(value)
+    if not re.fullmatch(r"\d{13}", digits):
+        raise ValidationError(MSG_CORPORATE_NUMBER_FORMAT, code="format")
+    if int(digits[0]) != corporate_number_check_digit(digits[1:]):
+        raise ValidationError(MSG_CORPORATE_NUMBER_CHECK, code="check_digit")
+    return digits
+
+
+def clean_postal_code(value: str) -> str:
+    digits = normalize_digits(value).lstrip("〒")
+    if not re.fullmatch(r"\d{7}", digits):
+        raise ValidationError(MSG_POSTAL_CODE, code="format")
+    return f"{digits[:3]}-{digits[3:]}"
+
+
+def clean_phone(value: str) -> str:
+    text = unicodedata.normalize("NFKC", value or "").strip()
+    text = re.sub(f"[{_DASHES}]", "-", text).replace(" ", "")
+    if not re.fullmatch(r"0\d{1,4}-?\d{1,4}-?\d{3,4}", text) or len(text.replace("-", "")) not in (
+        10,
+        11,
+    ):
+        raise ValidationError(MSG_PHONE, code="format")
+    return text
+
+
+_LICENSE_RE = re.compile(
+    r"(国土交通大臣|[^\s()（）]{2,4}[都道府県]知事)許可\((般|特)-(\d{1,2})\)第(\d{1,6})号"
+)
+
+
+def clean_license_number(value: str) -> str:
+    """建設業許可番号, e.g. 大分県知事許可(般-6)第12345号 (許可者, 般/特, 年度, 番号)."""
+    text = unicodedata.normalize("NFKC", value or "").replace(" ", "")
+    text = re.sub(f"[{_DASHES}]", "-", text)
+    if not _LICENSE_RE.fullmatch(text):
+        raise ValidationError(MSG_LICENSE, code="format")
+    return text

@@ -1,0 +1,100 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts import selectors, services
+from accounts.decorators import member_required
+from accounts.forms import CompanyRegistrationForm, InvitationForm, add_service_errors
+from accounts.models import Membership
+
+
+def home(request):
+    """HOME: a landing page for visitors; for a clerk, what the company can do now."""
+    if not request.user.is_authenticated:
+        return render(request, "home_public.html")
+    membership = selectors.membership_of(request.user)
+    invitations = selectors.invitations_for(request.user) if membership is None else []
+    return render(request, "home.html", {"membership": membership, "invitations": invitations})
+
+
+@login_required
+def register(request):
+    if selectors.membership_of(request.user) is not None:
+        return redirect("accounts:company")
+    form = CompanyRegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.register_company(user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, "会社情報を登録しました。保証会社による確認が完了するまでお待ちください。"
+            )
+            return redirect("accounts:company")
+    return render(request, "accounts/register.html", {"form": form})
+
+
+def _company_page(request, form, status=200):
+    membership = request.membership
+    company = membership.company
+    is_admin = membership.role == Membership.Role.ADMIN
+    invitations = company.invitations.filter(accepted_at=None, revoked_at=None)
+    context = {
+        "company": company,
+        "is_admin": is_admin,
+        "members": company.memberships.select_related("user").order_by("joined_at"),
+        "invitations": invitations.order_by("-created_at") if is_admin else [],
+        "form": form,
+    }
+    return render(request, "accounts/company.html", context, status=status)
+
+
+@member_required
+def company(request):
+    return _company_page(request, InvitationForm())
+
+
+@require_POST
+@member_required
+def invite(request):
+    form = InvitationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.invite_member(
+                company=request.membership.company,
+                email=form.cleaned_data["email"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"{form.cleaned_data['email']} に招待のお知らせを送信しました。"
+            )
+            return redirect("accounts:company")
+    return _company_page(request, form, status=400)
+
+
+@require_POST
+@login_required
+def revoke_invitation(request, pk):
+    invitation = selectors.get_own_invitation(request.user, pk)
+    services.revoke_invitation(invitation=invitation, by=request.user)
+    messages.success(request, f"{invitation.email} への招待を取り消しました。")
+    return redirect("accounts:company")
+
+
+@require_POST
+@login_required
+def accept_invitation(request, pk):
+    invitation = selectors.get_invitation_for_invitee(request.user, pk)
+    try:
+        services.accept_invitation(invitation=invitation, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("home")
+    messages.success(request, f"{invitation.company.name} に参加しました。")
+    return redirect("home")

@@ -1,0 +1,203 @@
+"""The one settings module. Production differences are environment variables (.env.example)."""
+
+import os
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+# Real environment first, then the file (default var/.env, written by `make run` for the demo).
+# ESURE_ENV_FILE= (empty) reads no file: the test suite is hermetic.
+ENV_FILE = os.environ.get("ESURE_ENV_FILE", str(VAR_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    env.read_env(ENV_FILE)
+
+
+def _required(name):
+    """A secret with no default: refuse to start without it, with a message that says why."""
+    value = env.str(name, default="")
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} is not set. Set it in the environment (see .env.example), "
+            "or run `make run` once to write a local demo var/.env."
+        )
+    return value
+
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = _required("SECRET_KEY")
+# The HMAC secret from which every 認証キー is derived (DESIGN.md §6). Back it up apart from
+# the database: without it no key verifies; with it and a dump, every key can be derived.
+ESURE_AUTH_KEY_SECRET = _required("ESURE_AUTH_KEY_SECRET")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "accounts",
+    "certificates",
+    "applications",
+    "dsure",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.StaffMfaMiddleware",
+]
+
+ROOT_URLCONF = "esure.urls"
+WSGI_APPLICATION = "esure.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.membership",
+                "esure.context_processors.site",
+            ],
+        },
+    },
+]
+
+# PostgreSQL in production and tests; SQLite under var/ as the embedded default for `make run`.
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'esure.sqlite3'}"),
+}
+# Persistent connections: a probe measured ~9x the throughput of per-request connections.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# One cache shared by every web and worker process, so allauth's rate limits hold across them.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "esure_cache",
+    }
+}
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+
+# django-allauth: e-mail is the login; verification is mandatory before the first login.
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGOUT_REDIRECT_URL = "home"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[esure] "
+ACCOUNT_PREVENT_ENUMERATION = True
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "esure"
+# Every staff user must have TOTP before reaching any page (accounts.middleware). The local
+# demo .env written by `make run` turns this off, and says so.
+ESURE_STAFF_MFA_REQUIRED = env.bool("ESURE_STAFF_MFA_REQUIRED", default=True)
+
+# The admin path comes from the environment, so it is not the well-known /admin/.
+ESURE_ADMIN_PATH = env.str("ESURE_ADMIN_PATH", default="admin/").strip("/") + "/"
+
+# Demo data (manage.py load_demo) only ever loads with DEBUG on.
+ESURE_DEMO_ALLOWED = DEBUG
+
+LANGUAGE_CODE = "ja"
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+# Mail (Django 6.1 MAILERS) from one URL: consolemail:// prints to the terminal (demo),
+# smtp+tls://user:password@host:587 in production.
+_mail = env.email_url("EMAIL_URL", default="consolemail://")
+_mail_backend = _mail["EMAIL_BACKEND"]
+if _mail_backend.endswith("console.EmailBackend"):
+    _mail_backend = "esure.mail.ReadableConsoleBackend"
+_mail_options = {
+    "host": _mail.get("EMAIL_HOST"),
+    "port": _mail.get("EMAIL_PORT"),
+    "username": _mail.get("EMAIL_HOST_USER") or None,
+    "password": _mail.get("EMAIL_HOST_PASSWORD") or None,
+    "use_tls": _mail.get("EMAIL_USE_TLS") or None,
+    "use_ssl": _mail.get("EMAIL_USE_SSL") or None,
+    "timeout": 30,
+}
+MAILERS = {
+    "default": {
+        "BACKEND": _mail_backend,
+        "OPTIONS": {k: v for k, v in _mail_options.items() if v is not None}
+        if _mail_backend.endswith("smtp.EmailBackend")
+        else {},
+    }
+}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="esure <noreply@esure.example>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# The surety company that issues the guarantees (保証人), shown on every document.
+ESURE_SURETY_NAME = env.str("ESURE_SURETY_NAME", default="西日本建設業保証株式会社")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+# The public address of this site, for links in mails and documents (no trailing slash).
+ESURE_SITE_URL = env.str("ESURE_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")

@@ -1,0 +1,19 @@
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as accounts_views
+
+# Staff log in through allauth (and its MFA), never through Django admin's own form.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "esure 管理"
+admin.site.site_title = "esure 管理"
+admin.site.index_title = "保証事業会社 管理メニュー"
+
+urlpatterns = [
+    path("", accounts_views.home, name="home"),
+    path("accounts/", include("allauth.urls")),
+    path("company/", include("accounts.urls")),
+    path(settings.ESURE_ADMIN_PATH, admin.site.urls),
+]
