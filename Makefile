@@ -21,7 +21,7 @@ run: install
 	@$(PY) manage.py runserver 127.0.0.1:8000
 
 test: install
-	@sh ops/ensure-postgres.sh esure
+	@sh ops/ensure-postgres.sh $(notdir $(PG_URL))
 	$(VENV)/bin/ruff check .
 	$(TEST_ENV) $(VENV)/bin/pytest $(ARGS)
 
