@@ -1,8 +1,11 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 
 from accounts import validators
 from accounts.models import Company
+
+TYPED_IDENTIFIER_LENGTH = 40
 
 
 class CompanyRegistrationForm(forms.ModelForm):
@@ -46,6 +49,18 @@ class CompanyRegistrationForm(forms.ModelForm):
             "license_number": "例: 大分県知事許可(般-6)第12345号",
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Typed identifiers may carry dashes, spaces and 〒 beyond the stored length; the
+        # clean_* methods below check the canonical value.
+        for name in ("corporate_number", "postal_code", "phone"):
+            field = self.fields[name]
+            field.max_length = TYPED_IDENTIFIER_LENGTH
+            field.validators = [
+                v for v in field.validators if not isinstance(v, MaxLengthValidator)
+            ]
+            field.widget.attrs["maxlength"] = str(TYPED_IDENTIFIER_LENGTH)
+
     def clean_corporate_number(self):
         return validators.clean_corporate_number(self.cleaned_data["corporate_number"])
 
@@ -58,9 +73,10 @@ class CompanyRegistrationForm(forms.ModelForm):
     def clean_license_number(self):
         return validators.clean_license_number(self.cleaned_data["license_number"])
 
-    def validate_unique(self):
-        # The service answers a taken 法人番号 with a helpful message; skip the generic one.
-        pass
+    def _get_validation_exclusions(self):
+        # The service answers a taken 法人番号 with a helpful message (not Django's generic
+        # one); its format is checked by clean_corporate_number above.
+        return super()._get_validation_exclusions() | {"corporate_number"}
 
 
 class InvitationForm(forms.Form):

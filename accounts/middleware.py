@@ -30,7 +30,13 @@ class StaffMfaMiddleware:
         user = request.user
         if not (settings.ESURE_STAFF_MFA_REQUIRED and user.is_authenticated and user.is_staff):
             return False
-        allowed = (reverse("mfa_activate_totp"), reverse("account_logout"), settings.STATIC_URL)
-        if request.path.startswith(allowed) or request.path.startswith("/" + settings.STATIC_URL):
+        # allauth asks for the password again before the TOTP setup: let that through too.
+        allowed = (
+            reverse("mfa_activate_totp"),
+            reverse("account_reauthenticate"),
+            reverse("account_logout"),
+            "/" + settings.STATIC_URL,
+        )
+        if request.path.startswith(allowed):
             return False
         return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -173,6 +174,9 @@ class Invitation(models.Model):
         return self.accepted_at is None and self.revoked_at is None
 
 
+PERCENT = MaxValueValidator(100, "100%%以下で入力してください。")  # %-formatted by Django
+
+
 class Orderer(models.Model):
     """An orderer (発注者, 被保証者) such as 津久見市, with its electronic-surety policy.
 
@@ -211,20 +215,20 @@ class Orderer(models.Model):
         "前払金の対象となる最低工期（日）", default=60
     )
     advance_ratio_construction = models.PositiveSmallIntegerField(
-        "前払金の上限割合（工事, %）", default=40
+        "前払金の上限割合（工事, %）", default=40, validators=[PERCENT]
     )
     advance_ratio_consulting = models.PositiveSmallIntegerField(
-        "前払金の上限割合（設計・調査・測量, %）", default=30
+        "前払金の上限割合（設計・調査・測量, %）", default=30, validators=[PERCENT]
     )
     intermediate_allowed = models.BooleanField("中間前払金制度あり", default=True)
     intermediate_excludes_partial_payment = models.BooleanField(
         "部分払を請求した場合は中間前払金の対象外", default=True
     )
     contract_guarantee_min_ratio = models.PositiveSmallIntegerField(
-        "契約保証の最低割合（%）", default=10
+        "契約保証の最低割合（%）", default=10, validators=[PERCENT]
     )
     contract_guarantee_low_bid_ratio = models.PositiveSmallIntegerField(
-        "低入札価格調査の場合の契約保証の最低割合（%）", default=30
+        "低入札価格調査の場合の契約保証の最低割合（%）", default=30, validators=[PERCENT]
     )
     price_increase_threshold_percent = models.PositiveSmallIntegerField(
         "契約保証の増額を要する請負代金額の増加（当初比, %）",

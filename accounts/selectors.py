@@ -16,11 +16,13 @@ def membership_of(user):
 
 
 def get_own_invitation(user, pk):
-    """An invitation of the user's own company, for its administrator."""
+    """An open invitation of the user's own company, for its administrator."""
     membership = membership_of(user)
     if membership is None or membership.role != Membership.Role.ADMIN:
         raise Http404
-    return get_object_or_404(Invitation, pk=pk, company=membership.company)
+    return get_object_or_404(
+        Invitation, pk=pk, company=membership.company, accepted_at=None, revoked_at=None
+    )
 
 
 def invitations_for(user):

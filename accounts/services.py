@@ -1,7 +1,7 @@
 """Writes that matter for users, companies and orderers. Views and admin call these."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import notifications
@@ -34,7 +34,11 @@ def register_company(*, user, **fields):
             raise ValidationError(MSG_ALREADY_MEMBER)
         if Company.objects.filter(corporate_number=fields["corporate_number"]).exists():
             raise ValidationError({"corporate_number": MSG_CORPORATE_NUMBER_TAKEN})
-        company = Company.objects.create(status=Company.Status.PENDING, **fields)
+        try:
+            with transaction.atomic():
+                company = Company.objects.create(status=Company.Status.PENDING, **fields)
+        except IntegrityError as error:  # registered a moment ago by someone else
+            raise ValidationError({"corporate_number": MSG_CORPORATE_NUMBER_TAKEN}) from error
         Membership.objects.create(user=user, company=company, role=Membership.Role.ADMIN)
     return company
 

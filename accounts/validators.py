@@ -37,7 +37,7 @@ def corporate_number_check_digit(base12: str) -> int:
 
 def clean_corporate_number(value: str) -> str:
     digits = normalize_digits(value)
-    if not re.fullmatch(r"\d{13}", digits):
+    if not re.fullmatch(r"[0-9]{13}", digits):
         raise ValidationError(MSG_CORPORATE_NUMBER_FORMAT, code="format")
     if int(digits[0]) != corporate_number_check_digit(digits[1:]):
         raise ValidationError(MSG_CORPORATE_NUMBER_CHECK, code="check_digit")
@@ -46,7 +46,7 @@ def clean_corporate_number(value: str) -> str:
 
 def clean_postal_code(value: str) -> str:
     digits = normalize_digits(value).lstrip("〒")
-    if not re.fullmatch(r"\d{7}", digits):
+    if not re.fullmatch(r"[0-9]{7}", digits):
         raise ValidationError(MSG_POSTAL_CODE, code="format")
     return f"{digits[:3]}-{digits[3:]}"
 
@@ -54,7 +54,8 @@ def clean_postal_code(value: str) -> str:
 def clean_phone(value: str) -> str:
     text = unicodedata.normalize("NFKC", value or "").strip()
     text = re.sub(f"[{_DASHES}]", "-", text).replace(" ", "")
-    if not re.fullmatch(r"0\d{1,4}-?\d{1,4}-?\d{3,4}", text) or len(text.replace("-", "")) not in (
+    digits = text.replace("-", "")
+    if not re.fullmatch(r"0[0-9]{1,4}-?[0-9]{1,4}-?[0-9]{3,4}", text) or len(digits) not in (
         10,
         11,
     ):
@@ -63,7 +64,7 @@ def clean_phone(value: str) -> str:
 
 
 _LICENSE_RE = re.compile(
-    r"(国土交通大臣|[^\s()（）]{2,4}[都道府県]知事)許可\((般|特)-(\d{1,2})\)第(\d{1,6})号"
+    r"(国土交通大臣|[^\s()（）]{2,4}[都道府県]知事)許可\((般|特)-([0-9]{1,2})\)第([0-9]{1,6})号"
 )
 
 

@@ -84,6 +84,8 @@ TEMPLATES = [
                 "accounts.context_processors.membership",
                 "esure.context_processors.site",
             ],
+            # The wareki and yen filters (esure/templatetags.py) in every template, no {% load %}.
+            "builtins": ["esure.templatetags"],
         },
     },
 ]

@@ -15,5 +15,6 @@ urlpatterns = [
     path("", accounts_views.home, name="home"),
     path("accounts/", include("allauth.urls")),
     path("company/", include("accounts.urls")),
+    path("applications/", include("applications.urls")),
     path(settings.ESURE_ADMIN_PATH, admin.site.urls),
 ]

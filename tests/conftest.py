@@ -15,8 +15,9 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.core.management import call_command
+from django.test import Client
 
-from accounts.models import Company, Membership, Orderer, OrdererOffice, User
+from accounts.models import Company, Invitation, Membership, Orderer, OrdererOffice, User
 from accounts.validators import corporate_number_check_digit
 from esure.choices import GuaranteeKind
 
@@ -135,3 +136,219 @@ def tsukumi(db):
 def clerk_client(client, clerk):
     client.force_login(clerk)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """PBKDF2 costs about a second per user here; tests hash many passwords, not attack them."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_invitation(*, company=None, email=None, by=None):
+    """An open invitation, as if `by` (an administrator of `company`) had just sent it."""
+    company = company or make_company()
+    by = by or make_member(company)
+    email = (email or f"invitee{next(_seq)}@example.jp").lower()
+    return Invitation.objects.create(company=company, email=email, invited_by=by)
+
+
+@pytest.fixture
+def client_for(db):
+    """A separate browser per user: `client_for(user)` is a test client logged in as user."""
+
+    def make(user):
+        browser = Client()
+        browser.force_login(user)
+        return browser
+
+    return make
+
+
+# --- Applications (e-Net保証, menus 1–4) ----------------------------------------------------
+# The applications models are imported inside the builders: this block is appended to the
+# shared conftest and leaves its import section to the other apps.
+
+# 12,345,000円 (工事): 4割 = 4,938,000 → 前払金の上限 4,900,000; 契約保証の最低額 1,234,500.
+PRICE = 12_345_000
+MAX_ADVANCE = 4_900_000
+MIN_CONTRACT = 1_234_500
+
+
+def make_fee_tables():
+    """The demo fee tables (デモ用の料率) of every kind, exactly as `load_demo_fees` loads them."""
+    from applications.management.commands.load_demo_fees import load_demo_fee_tables
+
+    return load_demo_fee_tables()
+
+
+def advance_office(orderer):
+    """The office that receives 前払金保証 (make_orderer's 土木課 工事担当)."""
+    return orderer.offices.filter(name="土木課 工事担当").first() or orderer.offices.first()
+
+
+def make_work(company=None, *, orderer=None, **fields):
+    """A complete 工事請負契約 of 12,345,000円 (工事, 一般競争) for 津久見市 (or `orderer`),
+    concluded 2024-10-01 — the first day 津久見市 accepts 電子交付 — for 2024-10-02〜2025-03-14."""
+    from certificates.models import Work
+    from esure.choices import ContractMethod, WorkCategory
+
+    company = company or make_company()
+    if orderer is None:
+        orderer = Orderer.objects.filter(name="津久見市").first() or make_orderer()
+    n = next(_seq)
+    values = {
+        "orderer": orderer,
+        "office": advance_office(orderer),
+        "work_number": f"津土第R6-{n}号",
+        "name": f"市道堅徳線道路改良工事{n}",
+        "location": "津久見市大字堅浦地内",
+        "category": WorkCategory.CONSTRUCTION,
+        "contract_method": ContractMethod.GENERAL,
+        "price": PRICE,
+        "contract_date": datetime.date(2024, 10, 1),
+        "start_date": datetime.date(2024, 10, 2),
+        "end_date": datetime.date(2025, 3, 14),
+        **fields,
+    }
+    return Work.objects.create(company=company, **values)
+
+
+def make_application(
+    *, company=None, work=None, menu="1", status="draft", items=None, by=None, **fields
+):
+    """An application in `status`, complete and within every rule unless told otherwise.
+
+    items: {GuaranteeKind: amount}, default a 前払金保証 of 4,900,000円 (the maximum for
+    make_work's price). The status is set directly, as setup; no history row is written.
+    """
+    from django.utils import timezone
+
+    from applications.models import Application, ApplicationItem
+
+    if company is None:
+        company = work.company if work is not None else make_company()
+    work = work or make_work(company)
+    if by is None:
+        membership = company.memberships.select_related("user").first()
+        by = membership.user if membership else make_member(company)
+    items = {GuaranteeKind.ADVANCE: MAX_ADVANCE} if items is None else items
+    values = {
+        "delivery": Application.Delivery.ELECTRONIC,
+        "terms_confirmed": True,
+        "contact_name": "大分 花子",
+        "contact_phone": "0972-82-1234",
+        **fields,
+    }
+    application = Application.objects.create(
+        company=company,
+        work=work,
+        menu=menu,
+        status=status,
+        created_by=by,
+        submitted_at=None if status == Application.Status.DRAFT else timezone.now(),
+        **values,
+    )
+    ApplicationItem.objects.bulk_create(
+        ApplicationItem(application=application, kind=kind, amount=amount)
+        for kind, amount in items.items()
+    )
+    return application
+
+
+def make_applications_bulk(company, count, *, orderer, by, statuses=("draft", "submitted")):
+    """`count` applications (each on its own work, 前払金 + 契約保証) in three bulk inserts,
+    for query-budget tests; statuses cycle through `statuses`."""
+    from django.utils import timezone
+
+    from applications.models import Application, ApplicationItem
+    from certificates.models import Work
+
+    office = advance_office(orderer)
+    works = Work.objects.bulk_create(
+        Work(
+            company=company,
+            orderer=orderer,
+            office=office,
+            work_number=f"BULK-{i:05d}",
+            name=f"一括工事{i:05d}",
+            location="津久見市",
+            category="construction",
+            contract_method="general",
+            price=PRICE,
+            contract_date=datetime.date(2024, 10, 1),
+            start_date=datetime.date(2024, 10, 2),
+            end_date=datetime.date(2025, 3, 14),
+        )
+        for i in range(count)
+    )
+    now = timezone.now()
+    applications = Application.objects.bulk_create(
+        Application(
+            company=company,
+            work=work,
+            menu="1",
+            status=statuses[i % len(statuses)],
+            delivery="electronic",
+            terms_confirmed=True,
+            contact_name="大分 花子",
+            contact_phone="0972-82-1234",
+            created_by=by,
+            submitted_at=None if statuses[i % len(statuses)] == "draft" else now,
+        )
+        for i, work in enumerate(works)
+    )
+    ApplicationItem.objects.bulk_create(
+        ApplicationItem(application=a, kind=kind, amount=amount)
+        for a in applications
+        for kind, amount in (
+            (GuaranteeKind.ADVANCE, MAX_ADVANCE),
+            (GuaranteeKind.CONTRACT, MIN_CONTRACT),
+        )
+    )
+    return applications
+
+
+def menu1_post(orderer, **overrides):
+    """The POST of a complete menu-1 form (前払金保証 4,900,000円, 電子交付 to `orderer`),
+    as a browser sends it; an override of None leaves the field out (an unticked box)."""
+    import uuid
+
+    data = {
+        "client_token": str(uuid.uuid4()),
+        "orderer": str(orderer.pk),
+        "office": str(advance_office(orderer).pk),
+        "work_number": "津土第R6-101号",
+        "name": "市道堅徳線道路改良工事",
+        "location": "津久見市大字堅浦地内",
+        "category": "construction",
+        "contract_method": "general",
+        "price": "12,345,000",
+        "contract_date": "2024-10-01",
+        "start_date": "2024-10-02",
+        "end_date": "2025-03-14",
+        "want_advance": "on",
+        "advance_amount": "4,900,000",
+        "delivery": "electronic",
+        "terms_confirmed": "on",
+        "contact_name": "大分 花子",
+        "contact_phone": "0972-82-1234",
+        "message": "",
+        "action": "submit",
+        **overrides,
+    }
+    return {name: value for name, value in data.items() if value is not None}
+
+
+def field_html(response, name):
+    """The HTML of one form field as the page shows it: its label, input and the messages
+    next to it (applications/_field.html, from data-field="name" to its live-error list)."""
+    content = response.content.decode()
+    start = content.index(f'data-field="{name}"')
+    return content[start : content.index(f'data-live-for="{name}"', start)]
+
+
+def error_summary_html(response):
+    """The messages at the top of the form (errors that belong to no single field)."""
+    content = response.content.decode()
+    start = content.index('class="form-error-summary"')
+    return content[start : content.index("</div>", start)]

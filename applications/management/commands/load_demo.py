@@ -1,5 +1,6 @@
 """Demo data for `make run`: 津久見市 and its offices, a paper-only orderer, a verified demo
-contractor with a clerk, and a surety staff user. Idempotent; refuses outside DEBUG."""
+contractor with a clerk, a surety staff user and the demo fee tables. Idempotent; refuses
+outside DEBUG. It lives in `applications`, the app that may import all the others."""
 
 import datetime
 
@@ -16,6 +17,7 @@ from accounts.models import (
     OrdererSubmissionChannel,
     User,
 )
+from applications.management.commands.load_demo_fees import load_demo_fee_tables
 from esure.choices import GuaranteeKind, SubmissionChannel
 
 CLERK_EMAIL = "clerk@demo.esure.example"
@@ -70,6 +72,7 @@ class Command(BaseCommand):
             company = self._company(clerk)
             if company.status != Company.Status.VERIFIED:
                 services.verify_company(company=company, by=staff, note="デモデータ")
+            self.created += load_demo_fee_tables()
         self.stdout.write(f"Demo data: {self.created} new rows.")
         self.stdout.write(
             f"\n  Contractor clerk (受注者): {CLERK_EMAIL} / {CLERK_PASSWORD}"

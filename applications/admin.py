@@ -1,0 +1,240 @@
+"""Staff review in Django admin: a queue, read-only content and status, and the three
+decisions (差戻し, 謝絶, 承認) as buttons that call the services."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.html import format_html_join
+from django.views.decorators.http import require_POST
+
+from applications import selectors, services, validation
+from applications.models import Application, ApplicationItem, FeeBracket, FeeTable, StatusChange
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ItemInline(ReadOnlyInline):
+    model = ApplicationItem
+    fields = ["kind", "amount"]
+    readonly_fields = fields
+
+
+class StatusChangeInline(ReadOnlyInline):
+    model = StatusChange
+    fields = ["at", "old_status", "new_status", "by", "note"]
+    readonly_fields = fields
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("return", "差戻し"), ("decline", "謝絶"), ("approve", "承認")]
+    )
+    reason = forms.CharField(required=False, widget=forms.Textarea)
+
+
+DECISIONS = {
+    "return": (services.return_application, "差し戻しました"),
+    "decline": (services.decline_application, "謝絶しました"),
+    "approve": (services.approve_application, "承認しました（保証料の入金待ち）"),
+}
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    change_form_template = "admin/applications/application/change_form.html"
+    list_display = [
+        "pk",
+        "status",
+        "menu",
+        "company",
+        "work_name",
+        "orderer",
+        "amounts",
+        "delivery",
+        "submitted_at",
+    ]
+    list_display_links = ["pk", "work_name"]
+    list_filter = ["status", "menu", "work__orderer", "items__kind", "delivery", "submitted_at"]
+    search_fields = ["company__name", "work__name", "work__work_number", "=pk"]
+    list_select_related = ["company", "work", "work__orderer"]
+    ordering = ["-submitted_at", "-pk"]
+    date_hierarchy = "submitted_at"
+    inlines = [ItemInline, StatusChangeInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "status",
+                    "menu",
+                    "company",
+                    "created_by",
+                    "created_at",
+                    "submitted_at",
+                    "updated_at",
+                ]
+            },
+        ),
+        ("工事請負契約", {"fields": ["work_summary"]}),
+        (
+            "受取方法・連絡先",
+            {
+                "fields": [
+                    "delivery",
+                    "terms_confirmed",
+                    "advance_planned",
+                    "contact_name",
+                    "contact_phone",
+                    "message",
+                ]
+            },
+        ),
+        (
+            "中間前払金",
+            {
+                "fields": [
+                    "certified_on",
+                    "certification_number",
+                    "progress_percent",
+                    "partial_payment_requested",
+                ],
+                "classes": ["collapse"],
+            },
+        ),
+        ("審査の参考", {"fields": ["rule_check", "fee_estimates"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("items")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Application._meta.fields] + [
+            "work_summary",
+            "rule_check",
+            "fee_estimates",
+        ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="工事名", ordering="work__name")
+    def work_name(self, obj):
+        return obj.work.name or "（未入力）"
+
+    @admin.display(description="発注者", ordering="work__orderer__name")
+    def orderer(self, obj):
+        return obj.work.orderer.name if obj.work.orderer_id else "—"
+
+    @admin.display(description="保証金額")
+    def amounts(self, obj):
+        return " / ".join(
+            f"{item.get_kind_display()} {item.amount:,}円"
+            if item.amount
+            else item.get_kind_display()
+            for item in obj.items.all()
+        )
+
+    @admin.display(description="工事")
+    def work_summary(self, obj):
+        w = obj.work
+        rows = [
+            ("発注者", f"{w.orderer or '—'} {w.office.name if w.office_id else ''}"),
+            ("工事番号・工事名", f"{w.work_number} {w.name}"),
+            ("工事場所", w.location),
+            (
+                "区分・契約方法",
+                f"{w.get_category_display()}・{w.get_contract_method_display()}"
+                + ("（低入札価格調査）" if w.low_bid else ""),
+            ),
+            ("請負代金額", f"{w.price:,}円" if w.price else "—"),
+            ("契約日", f"{w.contract_date or '—'}{'（予定）' if w.contract_date_planned else ''}"),
+            ("工期", f"{w.start_date or '—'} 〜 {w.end_date or '—'}"),
+        ]
+        return format_html_join("", "<div><b>{}</b>: {}</div>", rows)
+
+    @admin.display(description="規則の確認")
+    def rule_check(self, obj):
+        errors = validation.application_errors(obj)
+        if not errors:
+            return "すべての規則を満たしています。"
+        return format_html_join(
+            "", "<div>{}</div>", ((m,) for messages_ in errors.values() for m in messages_)
+        )
+
+    @admin.display(description="保証料の目安")
+    def fee_estimates(self, obj):
+        rows = []
+        for item in obj.items.all():
+            estimate = selectors.fee_estimate(item.kind, item.amount)
+            text = (
+                f"{estimate['fee']:,}円" + ("（デモ料率）" if estimate["is_demo"] else "")
+                if estimate
+                else "—"
+            )
+            rows.append((item.get_kind_display(), text))
+        return format_html_join("", "<div>{}: {}</div>", rows)
+
+    def get_urls(self):
+        review = self.admin_site.admin_view(require_POST(self.review_view))
+        return [
+            path("<int:pk>/review/", review, name="applications_application_review"),
+            *super().get_urls(),
+        ]
+
+    def review_view(self, request, pk):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        application = get_object_or_404(Application, pk=pk)
+        form = ReviewForm(request.POST)
+        change_url = reverse("admin:applications_application_change", args=[pk])
+        if not form.is_valid():
+            messages.error(request, "判断を選んでください。")
+            return redirect(change_url)
+        service, done = DECISIONS[form.cleaned_data["decision"]]
+        kwargs = {"application": application, "by": request.user}
+        reason = form.cleaned_data["reason"]
+        if form.cleaned_data["decision"] == "approve":
+            kwargs["note"] = reason
+        else:
+            kwargs["reason"] = reason
+        try:
+            service(**kwargs)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"申込番号 {pk} を{done}。")
+        return redirect(change_url)
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["review_form"] = ReviewForm()
+        context["can_review"] = obj is not None and obj.status == Application.Status.SUBMITTED
+        # Content is read-only: decisions go through the review buttons, never "save".
+        context.update(show_save=False, show_save_and_continue=False, show_delete=False)
+        context["show_save_and_add_another"] = False
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+
+class BracketInline(admin.TabularInline):
+    model = FeeBracket
+    extra = 1
+
+
+@admin.register(FeeTable)
+class FeeTableAdmin(admin.ModelAdmin):
+    list_display = ["kind", "name", "valid_from", "is_demo"]
+    list_filter = ["kind", "is_demo"]
+    inlines = [BracketInline]

@@ -1,0 +1,180 @@
+"""e-Net保証: guarantee applications (menus 1, 2, 3), their status history and fee tables."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Company
+from certificates.models import Work
+from esure.choices import GuaranteeKind
+
+
+class Application(models.Model):
+    """One application (保証申込) of a company for one Work, through one menu."""
+
+    class Menu(models.TextChoices):
+        ADVANCE_CONTRACT = "1", "前払金保証・契約保証"
+        ADVANCE_AFTER_CONTRACT = "2", "契約保証済の前払金保証"
+        INTERMEDIATE = "3", "中間前払金保証"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "保存中"
+        SUBMITTED = "submitted", "手続き中"
+        RETURNED = "returned", "差戻し"
+        APPROVED = "approved", "承認済（保証料入金待ち）"
+        CONCLUDED = "concluded", "締結済"
+        WITHDRAWN = "withdrawn", "取下げ"
+        DECLINED = "declined", "謝絶"
+
+    class Delivery(models.TextChoices):
+        ELECTRONIC = "electronic", "電子交付"
+        PAPER = "paper", "書面交付"
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="applications")
+    work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="applications")
+    menu = models.CharField("申込メニュー", max_length=1, choices=Menu.choices)
+    status = models.CharField("状態", max_length=20, choices=Status.choices, default=Status.DRAFT)
+    delivery = models.CharField(
+        "保証証書の受取方法", max_length=20, choices=Delivery.choices, blank=True
+    )
+    terms_confirmed = models.BooleanField("電子保証用約款の使用を確認", default=False)
+    advance_planned = models.BooleanField("前払金の請求予定あり", default=False)
+    contact_name = models.CharField("ご担当者名", max_length=100, blank=True)
+    contact_phone = models.CharField("ご担当者電話番号", max_length=20, blank=True)
+    message = models.TextField("連絡事項", blank=True)
+    # 中間前払金 (menu 3) only.
+    certified_on = models.DateField("中間前金払認定日", null=True, blank=True)
+    certification_number = models.CharField("中間前金払認定番号", max_length=50, blank=True)
+    progress_percent = models.PositiveSmallIntegerField("既済出来高（%）", null=True, blank=True)
+    partial_payment_requested = models.BooleanField("部分払の請求あり", default=False)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("作成日時", default=timezone.now)
+    updated_at = models.DateTimeField("最終更新", default=timezone.now)
+    submitted_at = models.DateTimeField("提出日時", null=True, blank=True)
+    # Set by the new-application form: a second POST of the same form finds the first.
+    client_token = models.UUIDField(null=True, blank=True, editable=False)
+
+    OPEN = (Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.APPROVED)
+
+    class Meta:
+        verbose_name = "保証申込"
+        verbose_name_plural = "保証申込"
+        constraints = [
+            models.UniqueConstraint(fields=["client_token"], name="application_client_token"),
+            models.UniqueConstraint(
+                fields=["work", "menu"],
+                condition=models.Q(status__in=["draft", "submitted", "returned", "approved"]),
+                name="application_one_open_per_work_menu",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(progress_percent__isnull=True)
+                | models.Q(progress_percent__lte=100),
+                name="application_progress_percent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "-updated_at"], name="application_company_recent"),
+            models.Index(fields=["status", "submitted_at"], name="application_queue"),
+        ]
+
+    def __str__(self):
+        return f"申込 #{self.pk} {self.work}"
+
+    @property
+    def is_editable(self):
+        return self.status in (self.Status.DRAFT, self.Status.RETURNED)
+
+    @property
+    def can_withdraw(self):
+        return self.status in (self.Status.DRAFT, self.Status.SUBMITTED, self.Status.RETURNED)
+
+
+class ApplicationItem(models.Model):
+    """One guarantee requested by an application: its kind and guaranteed amount (保証金額)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField("保証の種類", max_length=20, choices=GuaranteeKind.choices)
+    amount = models.PositiveBigIntegerField("保証金額（円）", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "申込保証"
+        verbose_name_plural = "申込保証"
+        ordering = ["application", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "kind"], name="item_one_per_kind"),
+            models.CheckConstraint(
+                condition=models.Q(amount__isnull=True) | models.Q(amount__gt=0),
+                name="item_amount_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return self.get_kind_display()
+
+
+class StatusChange(models.Model):
+    """Every move of an application: who, when, from what to what, and why. Never deleted."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="status_changes"
+    )
+    old_status = models.CharField(max_length=20, choices=Application.Status.choices)
+    new_status = models.CharField(max_length=20, choices=Application.Status.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "状態の履歴"
+        verbose_name_plural = "状態の履歴"
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_old_status_display()} → {self.get_new_status_display()}"
+
+
+class FeeTable(models.Model):
+    """A staff-managed fee table (保証料率表) for one kind of guarantee, from a date on."""
+
+    kind = models.CharField("保証の種類", max_length=20, choices=GuaranteeKind.choices)
+    name = models.CharField("名称", max_length=100)
+    valid_from = models.DateField("適用開始日")
+    is_demo = models.BooleanField(
+        "デモ用の料率", default=False, help_text="実際の料率表ではないことを画面に表示します。"
+    )
+
+    class Meta:
+        verbose_name = "保証料率表"
+        verbose_name_plural = "保証料率表"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "valid_from"], name="fee_table_one_per_day")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.name}"
+
+
+class FeeBracket(models.Model):
+    """One amount bracket: guaranteed amounts up to `up_to` yen pay `rate_ppm` per million,
+    at least `minimum_fee` yen."""
+
+    table = models.ForeignKey(FeeTable, on_delete=models.CASCADE, related_name="brackets")
+    up_to = models.PositiveBigIntegerField(
+        "保証金額の上限（円, 空欄は上限なし）", null=True, blank=True
+    )
+    rate_ppm = models.PositiveIntegerField("料率（100万分率, 650 = 0.065%）")
+    minimum_fee = models.PositiveIntegerField("最低保証料（円）", default=0)
+
+    class Meta:
+        verbose_name = "料率区分"
+        verbose_name_plural = "料率区分"
+        ordering = ["table", models.F("up_to").asc(nulls_last=True)]
+        constraints = [
+            models.UniqueConstraint(fields=["table", "up_to"], name="fee_bracket_unique")
+        ]
+
+    def __str__(self):
+        return f"〜{self.up_to:,}円" if self.up_to else "上限なし"

@@ -1,0 +1,28 @@
+"""Mails to the company about its application (through esure.mail, one sending function)."""
+
+from django.urls import reverse
+
+from esure.mail import send_templated_mail
+
+
+def _send(name, application, **extra):
+    recipients = [m.user.email for m in application.company.memberships.select_related("user")]
+    context = {
+        "application": application,
+        "work": application.work,
+        "detail_path": reverse("applications:detail", args=[application.pk]),
+        **extra,
+    }
+    send_templated_mail(f"emails/application_{name}", context, recipients)
+
+
+def application_returned(application, reason):
+    _send("returned", application, reason=reason)
+
+
+def application_declined(application, reason):
+    _send("declined", application, reason=reason)
+
+
+def application_approved(application):
+    _send("approved", application)

@@ -1,0 +1,184 @@
+"""Every write of the application workflow. Views and admin actions call these."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from applications import notifications, validation
+from applications.models import Application, ApplicationItem, StatusChange
+from certificates.models import Work
+
+S = Application.Status
+
+# The one status table (STYLE.md). Menu 5 changes will reuse it.
+ALLOWED = {
+    S.DRAFT: {S.SUBMITTED, S.WITHDRAWN},
+    S.SUBMITTED: {S.RETURNED, S.APPROVED, S.DECLINED, S.WITHDRAWN},
+    S.RETURNED: {S.SUBMITTED, S.WITHDRAWN},
+    S.APPROVED: {S.CONCLUDED},
+}
+
+MSG_NOT_EDITABLE = "この申込は現在編集できません（状態: {status}）。"
+MSG_TRANSITION = "「{old}」の申込を「{new}」にすることはできません。"
+MSG_REASON_REQUIRED = "理由を入力してください。"
+MSG_ALREADY_OPEN = "この工事には手続き中の同じ申込があります。申込一覧からご確認ください。"
+
+
+class TransitionError(ValidationError):
+    """A move the status table does not allow (e.g. a second approval)."""
+
+
+def _transition(*, application, to, by, note=""):
+    """Lock the row, check the table, stamp the time, write the history row."""
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    if to not in ALLOWED.get(locked.status, set()):
+        raise TransitionError(
+            MSG_TRANSITION.format(old=locked.get_status_display(), new=S(to).label),
+            code="transition",
+        )
+    now = timezone.now()
+    old = locked.status
+    locked.status = to
+    locked.updated_at = now
+    fields = ["status", "updated_at"]
+    if to == S.SUBMITTED:
+        locked.submitted_at = now
+        fields.append("submitted_at")
+    locked.save(update_fields=fields)
+    StatusChange.objects.create(
+        application=locked, old_status=old, new_status=to, by=by, at=now, note=note
+    )
+    return locked
+
+
+def save_draft(
+    *,
+    company,
+    menu,
+    by,
+    work_values,
+    application_values,
+    amounts,
+    application=None,
+    work=None,
+    client_token=None,
+):
+    """Create or update an application as it stands (保存中), complete or not.
+
+    `amounts` maps each requested GuaranteeKind to its amount (None while not yet typed);
+    a kind left out is not requested. `work` is given for menus 2 and 3 (an existing Work,
+    not edited); for menu 1 the Work is created from `work_values`. `client_token` makes a
+    second POST of the same new-application form edit the application the first created.
+    """
+    with transaction.atomic():
+        if application is None and client_token:
+            application = Application.objects.filter(
+                company=company, client_token=client_token
+            ).first()
+        if application is None:
+            application = _create(
+                company=company,
+                menu=menu,
+                by=by,
+                work=work or Work.objects.create(company=company, **work_values),
+                application_values=application_values,
+                client_token=client_token,
+            )
+        else:
+            application = Application.objects.select_for_update().get(pk=application.pk)
+            if not application.is_editable:
+                raise ValidationError(
+                    MSG_NOT_EDITABLE.format(status=application.get_status_display()),
+                    code="not_editable",
+                    params={"pk": application.pk},
+                )
+            if application.menu == Application.Menu.ADVANCE_CONTRACT:
+                Work.objects.filter(pk=application.work_id).update(**work_values)
+            for name, value in application_values.items():
+                setattr(application, name, value)
+            application.updated_at = timezone.now()
+            application.save()
+        application.items.exclude(kind__in=list(amounts)).delete()
+        for kind, amount in amounts.items():
+            ApplicationItem.objects.update_or_create(
+                application=application, kind=kind, defaults={"amount": amount}
+            )
+    return application
+
+
+def _create(*, company, menu, by, work, application_values, client_token):
+    try:
+        with transaction.atomic():
+            return Application.objects.create(
+                company=company,
+                work=work,
+                menu=menu,
+                created_by=by,
+                client_token=client_token,
+                **application_values,
+            )
+    except IntegrityError as error:
+        # Either the same form posted twice at once (the token is taken: that one wins and
+        # this POST edits it), or another live application of this menu for the work.
+        if client_token:
+            existing = Application.objects.filter(client_token=client_token).first()
+            if existing is not None and existing.company_id == company.pk:
+                return existing
+        raise ValidationError(MSG_ALREADY_OPEN, code="already_open") from error
+
+
+def submit_application(*, application, by):
+    """保存中/差戻し → 手続き中, only when complete and every rule holds.
+
+    Raises ValidationError with per-field messages otherwise; the draft stays saved.
+    """
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=application.pk)
+        if application.status not in (S.DRAFT, S.RETURNED):
+            raise TransitionError(
+                MSG_TRANSITION.format(old=application.get_status_display(), new=S.SUBMITTED.label),
+                code="transition",
+            )
+        errors = validation.application_errors(application)
+        if errors:
+            raise ValidationError(errors)
+        return _transition(application=application, to=S.SUBMITTED, by=by)
+
+
+def withdraw_application(*, application, by):
+    """The clerk withdraws (取下げ) before approval."""
+    with transaction.atomic():
+        return _transition(application=application, to=S.WITHDRAWN, by=by)
+
+
+def return_application(*, application, by, reason):
+    """Staff return the application for correction (差戻し), with a reason the clerk reads."""
+    if not reason.strip():
+        raise ValidationError(MSG_REASON_REQUIRED, code="reason")
+    with transaction.atomic():
+        application = _transition(application=application, to=S.RETURNED, by=by, note=reason)
+        transaction.on_commit(lambda: notifications.application_returned(application, reason))
+    return application
+
+
+def decline_application(*, application, by, reason):
+    """Staff decline (謝絶) the guarantee, with a reason."""
+    if not reason.strip():
+        raise ValidationError(MSG_REASON_REQUIRED, code="reason")
+    with transaction.atomic():
+        application = _transition(application=application, to=S.DECLINED, by=by, note=reason)
+        transaction.on_commit(lambda: notifications.application_declined(application, reason))
+    return application
+
+
+def approve_application(*, application, by, note=""):
+    """Staff approve (承認): the guarantee is concluded once the fee is received."""
+    with transaction.atomic():
+        errors = validation.application_errors(
+            Application.objects.select_related("work", "work__orderer").get(pk=application.pk)
+        )
+        if errors:
+            raise ValidationError(errors)
+        application = _transition(application=application, to=S.APPROVED, by=by, note=note)
+        transaction.on_commit(lambda: notifications.application_approved(application))
+    return application

@@ -1,0 +1,198 @@
+"""Is an application complete and within every rule? One function, used by the form (as the
+clerk types), by submission and by approval, so the three can never disagree.
+
+Returns {field name: [Japanese messages]}; the field names are the form's.
+"""
+
+from django.utils import timezone
+
+from applications import rules, selectors
+from applications.models import Application
+from esure.choices import GuaranteeKind
+
+MSG_REQUIRED = "入力してください。"
+MSG_NO_GUARANTEE = "申し込む保証を1つ以上選んでください。"
+MSG_TERMS = "電子交付には「{name}」の使用の確認が必要です。"
+MSG_KIND_TAKEN = "この工事の{kind}はすでに申込済みです。申込一覧をご確認ください。"
+MSG_OFFICE_ORDERER = "発注機関は選択した発注者のものを選んでください。"
+MSG_PERIOD = rules.MSG_WORK_PERIOD_ORDER
+
+WORK_REQUIRED = [
+    "orderer",
+    "office",
+    "name",
+    "location",
+    "category",
+    "contract_method",
+    "price",
+    "contract_date",
+    "start_date",
+    "end_date",
+]
+AMOUNT_FIELD = {
+    GuaranteeKind.ADVANCE: "advance_amount",
+    GuaranteeKind.CONTRACT: "contract_amount",
+    GuaranteeKind.INTERMEDIATE: "intermediate_amount",
+}
+
+
+def application_errors(application, *, amounts=None, today=None):
+    """Every reason the application cannot be submitted yet (empty: it can).
+
+    `application` may be unsaved (the form checks as the clerk types); `amounts` then gives
+    the requested kinds and amounts, else they are read from its items.
+    """
+    today = today or timezone.localdate()
+    work = application.work
+    if amounts is None:
+        amounts = {item.kind: item.amount for item in application.items.all()}
+    errors = {}
+
+    def add(field, messages):
+        if messages:
+            errors.setdefault(field, []).extend(
+                [messages] if isinstance(messages, str) else messages
+            )
+
+    for field in WORK_REQUIRED:
+        if getattr(work, field if field not in ("orderer", "office") else f"{field}_id") in (
+            None,
+            "",
+        ):
+            add(field, MSG_REQUIRED)
+    for field in ("delivery", "contact_name", "contact_phone"):
+        if not getattr(application, field):
+            add(field, MSG_REQUIRED)
+    if not amounts:
+        add("__all__", MSG_NO_GUARANTEE)
+    for kind, amount in amounts.items():
+        if not amount:
+            add(AMOUNT_FIELD[kind], MSG_REQUIRED)
+    if work.start_date and work.end_date and work.start_date > work.end_date:
+        add("end_date", MSG_PERIOD)
+    if work.office_id and work.orderer_id and work.office.orderer_id != work.orderer_id:
+        add("office", MSG_OFFICE_ORDERER)
+    if errors:
+        return errors  # the rules below need complete values
+
+    orderer = work.orderer
+    price = work.price
+    for kind in amounts:
+        if application.pk and selectors.other_requests_of_kind(application, kind):
+            add(AMOUNT_FIELD[kind], MSG_KIND_TAKEN.format(kind=GuaranteeKind(kind).label))
+
+    if GuaranteeKind.ADVANCE in amounts:
+        add(
+            "advance_amount",
+            rules.check_advance(
+                amount=amounts[GuaranteeKind.ADVANCE],
+                price=price,
+                category=work.category,
+                period_days=rules.work_period_days(work.start_date, work.end_date),
+                orderer=orderer,
+            ),
+        )
+    if GuaranteeKind.CONTRACT in amounts:
+        advance = (
+            GuaranteeKind.ADVANCE in amounts
+            or application.advance_planned
+            or (work.pk and selectors.guaranteed_amount(work, GuaranteeKind.ADVANCE) is not None)
+        )
+        add(
+            "contract_amount",
+            rules.check_contract_guarantee(
+                amount=amounts[GuaranteeKind.CONTRACT],
+                price=price,
+                low_bid=work.low_bid,
+                advance_planned_or_guaranteed=bool(advance),
+                orderer=orderer,
+            ),
+        )
+    if GuaranteeKind.INTERMEDIATE in amounts:
+        _intermediate_errors(application, amounts, today, add)
+
+    if application.delivery == Application.Delivery.ELECTRONIC:
+        for kind in amounts:
+            refusal = rules.electronic_delivery_refusal(
+                orderer=orderer,
+                contract_date=work.contract_date,
+                contract_method=work.contract_method,
+                kind=kind,
+            )
+            if refusal:
+                add("delivery", refusal)
+                break
+        if orderer.electronic_terms_name and not application.terms_confirmed:
+            add("terms_confirmed", MSG_TERMS.format(name=orderer.electronic_terms_name))
+    return errors
+
+
+def _intermediate_errors(application, amounts, today, add):
+    work = application.work
+    advance = selectors.guaranteed_amount(work, GuaranteeKind.ADVANCE) if work.pk else None
+    if application.progress_percent is None:
+        add("progress_percent", MSG_REQUIRED)
+        return
+    for message in rules.check_intermediate(
+        amount=amounts[GuaranteeKind.INTERMEDIATE],
+        advance_amount=advance or 0,
+        price=work.price,
+        start=work.start_date,
+        end=work.end_date,
+        today=today,
+        progress_percent=application.progress_percent,
+        certified_on=application.certified_on,
+        certification_number=application.certification_number,
+        partial_payment_requested=application.partial_payment_requested,
+        advance_guaranteed=advance is not None,
+        orderer=work.orderer,
+    ):
+        add(_INTERMEDIATE_FIELDS.get(_template_of(message), "intermediate_amount"), message)
+
+
+# Which field a 中間前払金 message belongs next to (by its message constant).
+_INTERMEDIATE_FIELDS = {
+    rules.MSG_INTERMEDIATE_PROGRESS_LOW: "progress_percent",
+    rules.MSG_INTERMEDIATE_NO_CERTIFICATION: "certified_on",
+    rules.MSG_INTERMEDIATE_CERTIFICATION_FUTURE: "certified_on",
+    rules.MSG_INTERMEDIATE_PARTIAL_PAYMENT: "partial_payment_requested",
+    rules.MSG_INTERMEDIATE_TOO_EARLY: "__all__",
+    rules.MSG_INTERMEDIATE_NO_ADVANCE: "__all__",
+    rules.MSG_INTERMEDIATE_NOT_ALLOWED: "__all__",
+}
+
+
+def _template_of(message):
+    """The constant a formatted message came from (its text up to the first placeholder)."""
+    for template in _INTERMEDIATE_FIELDS:
+        if message.startswith(template.split("{", 1)[0]):
+            return template
+    return None
+
+
+def delivery_refusal(work, kinds):
+    """Why only 書面交付 is possible for this work (None: 電子交付 can be chosen)."""
+    if not (work.orderer_id and work.contract_date and work.contract_method):
+        return None
+    for kind in kinds or [GuaranteeKind.ADVANCE]:
+        refusal = rules.electronic_delivery_refusal(
+            orderer=work.orderer,
+            contract_date=work.contract_date,
+            contract_method=work.contract_method,
+            kind=kind,
+        )
+        if refusal:
+            return refusal
+    return None
+
+
+def limits(work, application=None):
+    """The figures shown beside the amount fields: max advance, min 契約保証, max 中間前払金."""
+    if not (work.orderer_id and work.price and work.category):
+        return {}
+    orderer = work.orderer
+    return {
+        "max_advance": rules.max_advance(work.price, work.category, orderer),
+        "min_contract": rules.min_contract_guarantee(work.price, work.low_bid, orderer),
+        "max_intermediate": rules.max_intermediate(work.price),
+    }

@@ -1,0 +1,234 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import verified_member_required
+from accounts.forms import add_service_errors
+from accounts.models import Orderer
+from applications import selectors, services, validation
+from applications.forms import ApplicationForm, new_client_token
+from applications.models import Application
+
+Menu = Application.Menu
+MSG_SAVED = "保存しました（保存中）。内容がそろったら「申込む」を押してください。"
+MSG_SUBMITTED = "お申込みを受け付けました（手続き中）。保証会社の審査をお待ちください。"
+MSG_SAVED_NOT_SUBMITTED = (
+    "入力内容を保存しましたが、まだお申込みできません。各項目のメッセージをご確認ください。"
+)
+MSG_ALREADY_SUBMITTED = "このお申込みはすでに提出されています。"
+MSG_WITHDRAWN = "お申込みを取り下げました。"
+
+
+def _eligible_work(company, menu, work_pk):
+    works = (
+        selectors.works_for_advance(company)
+        if menu == Menu.ADVANCE_AFTER_CONTRACT
+        else selectors.works_for_intermediate(company)
+    )
+    return get_object_or_404(works, pk=work_pk)
+
+
+def _form_page(request, form, *, menu, work=None, application=None, status=200):
+    company = request.membership.company
+    preview = form.unsaved(company, work) if form.is_bound and form.is_valid() else None
+    shown_work = (
+        work or (application.work if application else None) or (preview.work if preview else None)
+    )
+    orderers = list(Orderer.objects.order_by("prefecture", "name"))
+    shown_orderer = shown_work.orderer if shown_work and shown_work.orderer_id else None
+    context = {
+        "form": form,
+        "menu": Menu(menu),
+        "work": work,
+        "application": application,
+        "limits": validation.limits(shown_work) if shown_work else {},
+        "terms_names": {o.pk: o.electronic_terms_name for o in orderers},
+        "terms_name": shown_orderer.electronic_terms_name if shown_orderer else "",
+    }
+    return render(request, "applications/form.html", context, status=status)
+
+
+def _save(request, form, *, menu, work=None, application=None):
+    """Save as draft; with action=submit, submit too. Returns a response."""
+    company = request.membership.company
+    try:
+        application = services.save_draft(
+            company=company,
+            menu=menu,
+            by=request.user,
+            work=work,
+            application=application,
+            work_values=form.work_values(),
+            application_values=form.application_values(),
+            amounts=form.amounts(),
+            client_token=form.cleaned_data.get("client_token"),
+        )
+    except ValidationError as error:
+        if getattr(error, "code", None) == "not_editable":
+            messages.info(request, MSG_ALREADY_SUBMITTED)
+            return redirect("applications:detail", error.params["pk"])
+        add_service_errors(form, error)
+        return _form_page(request, form, menu=menu, work=work, application=application, status=400)
+    if request.POST.get("action") != "submit":
+        messages.success(request, MSG_SAVED)
+        return redirect("applications:edit", application.pk)
+    if application.status not in (Application.Status.DRAFT, Application.Status.RETURNED):
+        messages.info(request, MSG_ALREADY_SUBMITTED)
+        return redirect("applications:detail", application.pk)
+    try:
+        services.submit_application(application=application, by=request.user)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        messages.warning(request, MSG_SAVED_NOT_SUBMITTED)
+        return _form_page(request, form, menu=menu, work=work, application=application, status=400)
+    messages.success(request, MSG_SUBMITTED)
+    return redirect("applications:detail", application.pk)
+
+
+@verified_member_required
+def new(request, menu, work_pk=None):
+    """Menus 1–3: a new application (menu 2/3 for a work chosen from the list)."""
+    if menu not in Menu.values:
+        raise Http404
+    work = None
+    if menu != Menu.ADVANCE_CONTRACT:
+        if work_pk is None:
+            raise Http404
+        work = _eligible_work(request.membership.company, menu, work_pk)
+    if request.method == "POST":
+        form = ApplicationForm(request.POST, menu=menu)
+        if form.is_valid():
+            return _save(request, form, menu=menu, work=work)
+        return _form_page(request, form, menu=menu, work=work, status=400)
+    initial = {"client_token": new_client_token(), "want_advance": True}
+    if work is not None:
+        initial["delivery"] = (
+            "" if validation.delivery_refusal(work, []) else Application.Delivery.ELECTRONIC
+        )
+    return _form_page(request, ApplicationForm(initial=initial, menu=menu), menu=menu, work=work)
+
+
+@verified_member_required
+def edit(request, pk):
+    application = selectors.get_application_for(request.membership.company, pk)
+    if not application.is_editable:
+        messages.info(request, MSG_ALREADY_SUBMITTED)
+        return redirect("applications:detail", pk)
+    menu = application.menu
+    work = None if menu == Menu.ADVANCE_CONTRACT else application.work
+    if request.method == "POST":
+        form = ApplicationForm(request.POST, menu=menu)
+        if form.is_valid():
+            return _save(request, form, menu=menu, work=work, application=application)
+        return _form_page(request, form, menu=menu, work=work, application=application, status=400)
+    form = ApplicationForm(initial=ApplicationForm.initial_for(application), menu=menu)
+    return _form_page(request, form, menu=menu, work=work, application=application)
+
+
+@require_POST
+@verified_member_required
+def check(request, menu):
+    """As the clerk types: the rule messages per field, the limits and the fee estimates."""
+    if menu not in Menu.values:
+        raise Http404
+    company = request.membership.company
+    work = None
+    if menu != Menu.ADVANCE_CONTRACT and request.POST.get("work"):
+        work = _eligible_work(company, menu, request.POST["work"])
+    form = ApplicationForm(request.POST, menu=menu)
+    if not form.is_valid():
+        errors = {name: list(errs) for name, errs in form.errors.items()}
+        return JsonResponse({"errors": errors, "limits": {}, "fees": {}, "delivery_refusal": None})
+    application = form.unsaved(company, work)
+    amounts = form.amounts()
+    errors = validation.application_errors(application, amounts=amounts)
+    fees = {
+        kind: selectors.fee_estimate(kind, amount) for kind, amount in amounts.items() if amount
+    }
+    return JsonResponse(
+        {
+            "errors": errors,
+            "limits": validation.limits(application.work),
+            "fees": {kind: fee for kind, fee in fees.items() if fee},
+            "delivery_refusal": validation.delivery_refusal(application.work, list(amounts)),
+        }
+    )
+
+
+@verified_member_required
+def choose_work(request, menu):
+    """Menus 2 and 3 start by choosing the work."""
+    company = request.membership.company
+    if menu == Menu.ADVANCE_AFTER_CONTRACT:
+        works = selectors.works_for_advance(company)
+    elif menu == Menu.INTERMEDIATE:
+        works = selectors.works_for_intermediate(company)
+    else:
+        raise Http404
+    return render(request, "applications/choose_work.html", {"menu": Menu(menu), "works": works})
+
+
+@verified_member_required
+def index(request):
+    """Menu 4: 保存中・手続き中一覧, filtered by status and orderer."""
+    company = request.membership.company
+    status = request.GET.get("status") or ""
+    orderer = request.GET.get("orderer") or ""
+    if status not in Application.Status.values:
+        status = ""
+    orderer_id = int(orderer) if orderer.isdigit() else None
+    applications = selectors.applications_of(company, status=status, orderer_id=orderer_id)
+    context = {
+        "applications": applications[:500],
+        "statuses": Application.Status.choices,
+        "orderers": Orderer.objects.filter(works__company=company).distinct().order_by("name"),
+        "status": status,
+        "orderer_id": orderer_id,
+    }
+    return render(request, "applications/index.html", context)
+
+
+@verified_member_required
+def detail(request, pk):
+    application = selectors.get_application_for(request.membership.company, pk)
+    items = list(application.items.all())
+    for item in items:
+        item.estimate = selectors.fee_estimate(item.kind, item.amount)
+    context = {
+        "application": application,
+        "work": application.work,
+        "items": items,
+        "history": application.status_changes.select_related("by"),
+    }
+    return render(request, "applications/detail.html", context)
+
+
+@require_POST
+@verified_member_required
+def submit(request, pk):
+    application = selectors.get_application_for(request.membership.company, pk)
+    if not application.is_editable:
+        messages.info(request, MSG_ALREADY_SUBMITTED)
+        return redirect("applications:detail", pk)
+    try:
+        services.submit_application(application=application, by=request.user)
+    except ValidationError:
+        messages.warning(request, MSG_SAVED_NOT_SUBMITTED)
+        return redirect("applications:edit", pk)
+    messages.success(request, MSG_SUBMITTED)
+    return redirect("applications:detail", pk)
+
+
+@require_POST
+@verified_member_required
+def withdraw(request, pk):
+    application = selectors.get_application_for(request.membership.company, pk)
+    try:
+        services.withdraw_application(application=application, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, MSG_WITHDRAWN)
+    return redirect("applications:detail", pk)

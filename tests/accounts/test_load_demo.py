@@ -1,0 +1,127 @@
+"""`manage.py load_demo`: the data `make run` shows, loaded once, never outside DEBUG."""
+
+import datetime
+import io
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.apps import apps
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from accounts.models import Company, CompanyStatusChange, Membership, Orderer, User
+from accounts.validators import clean_corporate_number
+from esure.choices import GuaranteeKind, SubmissionChannel
+
+CLERK = ("clerk@demo.esure.example", "demo-clerk-2026")
+STAFF = ("staff@demo.esure.example", "demo-staff-2026")
+
+
+def load_demo():
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+def row_counts():
+    return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
+
+
+@pytest.fixture
+def demo_allowed(settings, db):
+    settings.ESURE_DEMO_ALLOWED = True
+
+
+@pytest.fixture
+def demo(demo_allowed):
+    return load_demo()
+
+
+def test_tsukumi_is_electronic_from_2024_10_01_with_its_terms(demo):
+    tsukumi = Orderer.objects.get(name="津久見市")
+    assert tsukumi.prefecture == "大分県"
+    assert tsukumi.head_title == "津久見市長"
+    assert tsukumi.electronic_since == datetime.date(2024, 10, 1)
+    assert tsukumi.is_electronic
+    assert tsukumi.printout_required
+    assert tsukumi.electronic_terms_name == "津久見市公共工事請負契約約款【R6.10.1~】:電子保証用"
+    for kind in GuaranteeKind:
+        assert tsukumi.channels_for(kind) == [SubmissionChannel.CARRY, SubmissionChannel.FAX]
+
+
+def test_tsukumi_has_a_contract_office_and_a_works_office(demo):
+    offices = {
+        office.name: sorted(office.handles_kinds)
+        for office in Orderer.objects.get(name="津久見市").offices.all()
+    }
+    assert offices == {
+        "総務課 契約担当": [GuaranteeKind.CONTRACT],
+        "土木課 工事担当": sorted([GuaranteeKind.ADVANCE, GuaranteeKind.INTERMEDIATE]),
+    }
+
+
+def test_a_paper_only_orderer_exists(demo):
+    paper = Orderer.objects.exclude(name="津久見市").get()
+    assert paper.electronic_since is None
+    assert not paper.is_electronic
+    assert paper.offices.exists()
+
+
+def test_demo_company_is_verified_with_a_clerk(demo):
+    company = Company.objects.get()
+    assert company.status == Company.Status.VERIFIED
+    assert company.verified_at is not None
+    # Its 法人番号 is fictional but passes the same check as a typed one.
+    assert clean_corporate_number(company.corporate_number) == company.corporate_number
+    membership = Membership.objects.get(company=company)
+    assert membership.user.email == CLERK[0]
+    assert membership.role == Membership.Role.ADMIN
+    change = CompanyStatusChange.objects.get(company=company)
+    assert change.new_status == Company.Status.VERIFIED
+    assert change.by.email == STAFF[0]
+
+
+def test_demo_clerk_logs_in_with_the_printed_password(client, demo):
+    assert EmailAddress.objects.get(email=CLERK[0]).verified
+    assert client.login(email=CLERK[0], password=CLERK[1])
+
+
+def test_demo_clerk_logs_in_through_allauth_without_verification_step(client, demo):
+    response = client.post(reverse("account_login"), {"login": CLERK[0], "password": CLERK[1]})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    assert "保証申込メニュー" in client.get("/").content.decode()
+
+
+def test_demo_staff_user_is_staff(demo):
+    staff = User.objects.get(email=STAFF[0])
+    assert staff.is_staff
+    assert staff.check_password(STAFF[1])
+    assert EmailAddress.objects.get(email=STAFF[0]).verified
+    assert not Membership.objects.filter(user=staff).exists()
+
+
+def test_output_prints_the_demo_logins(demo):
+    assert CLERK[0] in demo and CLERK[1] in demo
+    assert STAFF[0] in demo and STAFF[1] in demo
+
+
+def test_second_run_creates_no_rows(demo):
+    before = row_counts()
+
+    output = load_demo()
+
+    assert row_counts() == before
+    assert "Demo data: 0 new rows." in output
+    assert before["accounts.Orderer"] == 2
+    assert before["accounts.Company"] == 1
+
+
+def test_refuses_without_demo_allowed(settings, db):
+    settings.ESURE_DEMO_ALLOWED = False
+    before = row_counts()
+
+    with pytest.raises(CommandError, match="DEBUG"):
+        load_demo()
+
+    assert row_counts() == before
