@@ -8,7 +8,8 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/esure
 TEST_ENV := ESURE_ENV_FILE= DEBUG=false DATABASE_URL=$(PG_URL) \
 	SECRET_KEY=test-only-secret-key-not-for-production-0123456789 \
 	ESURE_AUTH_KEY_SECRET=test-only-auth-key-secret-0123456789 \
-	ESURE_STAFF_MFA_REQUIRED=true EMAIL_URL=consolemail://
+	ESURE_STAFF_MFA_REQUIRED=true EMAIL_URL=consolemail:// \
+	ESURE_TASKS_BACKEND=esure.tasks_backends.ImmediateOnCommitBackend
 
 .PHONY: run test install debs lint bench-smoke clean
 
@@ -18,7 +19,10 @@ run: install
 	@$(PY) manage.py createcachetable
 	@$(PY) manage.py load_demo
 	@echo "Serving on http://127.0.0.1:8000/  (admin: http://127.0.0.1:8000/admin/)  — Ctrl-C stops"
-	@$(PY) manage.py runserver 127.0.0.1:8000
+	@echo "The mail worker runs alongside; mails are printed here."
+	@$(PY) manage.py db_worker --no-reload -v 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: install
 	@sh ops/ensure-postgres.sh $(notdir $(PG_URL))

@@ -63,8 +63,9 @@ def _move_company(*, company, to, by, note=""):
 
 def verify_company(*, company, by, note=""):
     """Staff confirm the company's identity; its members may then apply."""
-    company = _move_company(company=company, to=Company.Status.VERIFIED, by=by, note=note)
-    transaction.on_commit(lambda: notifications.company_verified(company))
+    with transaction.atomic():
+        company = _move_company(company=company, to=Company.Status.VERIFIED, by=by, note=note)
+        notifications.company_verified(company)
     return company
 
 
@@ -87,7 +88,7 @@ def invite_member(*, company, email, by):
         if open_invitations.exists():
             raise ValidationError({"email": MSG_ALREADY_INVITED})
         invitation = Invitation.objects.create(company=company, email=email, invited_by=by)
-    transaction.on_commit(lambda: notifications.member_invited(invitation))
+        notifications.member_invited(invitation)
     return invitation
 
 

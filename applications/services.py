@@ -157,7 +157,7 @@ def return_application(*, application, by, reason):
         raise ValidationError(MSG_REASON_REQUIRED, code="reason")
     with transaction.atomic():
         application = _transition(application=application, to=S.RETURNED, by=by, note=reason)
-        transaction.on_commit(lambda: notifications.application_returned(application, reason))
+        notifications.application_returned(application, reason)
     return application
 
 
@@ -167,7 +167,7 @@ def decline_application(*, application, by, reason):
         raise ValidationError(MSG_REASON_REQUIRED, code="reason")
     with transaction.atomic():
         application = _transition(application=application, to=S.DECLINED, by=by, note=reason)
-        transaction.on_commit(lambda: notifications.application_declined(application, reason))
+        notifications.application_declined(application, reason)
     return application
 
 
@@ -180,5 +180,5 @@ def approve_application(*, application, by, note=""):
         if errors:
             raise ValidationError(errors)
         application = _transition(application=application, to=S.APPROVED, by=by, note=note)
-        transaction.on_commit(lambda: notifications.application_approved(application))
+        notifications.application_approved(application)
     return application

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "django_tasks_db",
     "accounts",
     "certificates",
     "applications",
@@ -189,6 +190,15 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="esure <noreply@esure.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Durable background work (mail) through Django's Tasks framework: the ORM backend's rows
+# are written in the caller's transaction and run by `manage.py db_worker`. The test suite
+# uses esure.tasks_backends.ImmediateOnCommitBackend (runs each task after commit).
+TASKS = {
+    "default": {
+        "BACKEND": env.str("ESURE_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")
+    }
+}
 
 # The surety company that issues the guarantees (保証人), shown on every document.
 ESURE_SURETY_NAME = env.str("ESURE_SURETY_NAME", default="西日本建設業保証株式会社")
