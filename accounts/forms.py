@@ -50,6 +50,7 @@ class CompanyRegistrationForm(forms.ModelForm):
         }
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # Japanese labels take no colon
         super().__init__(*args, **kwargs)
         # Typed identifiers may carry dashes, spaces and 〒 beyond the stored length; the
         # clean_* methods below check the canonical value.
@@ -81,6 +82,10 @@ class CompanyRegistrationForm(forms.ModelForm):
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(label="招待する方のメールアドレス")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
 
 def add_service_errors(form, error: ValidationError):

@@ -1,16 +1,28 @@
 """Staff review in Django admin: a queue, read-only content and status, and the three
 decisions (差戻し, 謝絶, 承認) as buttons that call the services."""
 
+import logging
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
 from applications import selectors, services, validation
-from applications.models import Application, ApplicationItem, FeeBracket, FeeTable, StatusChange
+from applications.models import (
+    Application,
+    ApplicationItem,
+    FeeBracket,
+    FeeReceipt,
+    FeeTable,
+    StatusChange,
+)
+
+logger = logging.getLogger(__name__)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -26,14 +38,25 @@ class ReadOnlyInline(admin.TabularInline):
 
 class ItemInline(ReadOnlyInline):
     model = ApplicationItem
-    fields = ["kind", "amount"]
+    fields = ["kind", "amount_yen"]
     readonly_fields = fields
+
+    @admin.display(description="保証金額")
+    def amount_yen(self, obj):
+        return f"{obj.amount:,}円" if obj.amount else "—"
 
 
 class StatusChangeInline(ReadOnlyInline):
     model = StatusChange
     fields = ["at", "old_status", "new_status", "by", "note"]
     readonly_fields = fields
+
+
+class FeeReceiptForm(forms.Form):
+    received_on = forms.DateField(label="入金日", widget=forms.DateInput(attrs={"type": "date"}))
+    amount = forms.IntegerField(label="入金額（円）", min_value=1)
+    method = forms.ChoiceField(label="入金方法", choices=FeeReceipt.Method.choices)
+    confirm_mismatch = forms.BooleanField(label="金額の相違を確認した", required=False)
 
 
 class ReviewForm(forms.Form):
@@ -190,10 +213,42 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         review = self.admin_site.admin_view(require_POST(self.review_view))
+        fee = self.admin_site.admin_view(require_POST(self.fee_view))
         return [
             path("<int:pk>/review/", review, name="applications_application_review"),
+            path("<int:pk>/fee/", fee, name="applications_application_fee"),
             *super().get_urls(),
         ]
+
+    def fee_view(self, request, pk):
+        """保証料入金: recording it concludes every guarantee of the application."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        application = get_object_or_404(Application, pk=pk)
+        change_url = reverse("admin:applications_application_change", args=[pk])
+        form = FeeReceiptForm(request.POST)
+        if not form.is_valid():
+            for field, errors in form.errors.items():
+                label = form.fields[field].label if field in form.fields else ""
+                messages.error(request, f"{label}: {' '.join(errors)}")
+            return redirect(change_url)
+        try:
+            guarantees = services.record_fee_receipt(
+                application=application, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(change_url)
+        except Exception as error:  # e.g. a PDF that did not render: nothing was kept
+            logger.exception("conclusion of application %s failed", pk)
+            messages.error(
+                request,
+                f"締結できませんでした（すべて取り消しました）: {type(error).__name__}: {error}",
+            )
+            return redirect(change_url)
+        numbers = "、".join(g.number_display for g in guarantees)
+        messages.success(request, f"保証契約を締結しました: {numbers}")
+        return redirect(change_url)
 
     def review_view(self, request, pk):
         if not self.has_change_permission(request):
@@ -222,6 +277,18 @@ class ApplicationAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         context["review_form"] = ReviewForm()
         context["can_review"] = obj is not None and obj.status == Application.Status.SUBMITTED
+        context["can_record_fee"] = obj is not None and obj.status == Application.Status.APPROVED
+        if context["can_record_fee"]:
+            try:
+                expected = sum(
+                    q["fee"] for q in services.expected_fees(obj, timezone.localdate()).values()
+                )
+            except ValidationError as error:
+                expected, context["fee_problem"] = None, " ".join(error.messages)
+            context["fee_form"] = FeeReceiptForm(
+                initial={"received_on": timezone.localdate(), "amount": expected}
+            )
+            context["expected_fee"] = expected
         # Content is read-only: decisions go through the review buttons, never "save".
         context.update(show_save=False, show_save_and_continue=False, show_delete=False)
         context["show_save_and_add_another"] = False

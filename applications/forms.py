@@ -16,6 +16,10 @@ from certificates.models import Work
 from esure.choices import ContractMethod, GuaranteeKind, WorkCategory
 
 MSG_AMOUNT_FORMAT = "金額は数字で入力してください（例: 12,345,000）。"
+MSG_AMOUNT_RANGE = "金額は1円以上、1兆円未満で入力してください。"
+MSG_PERIOD_ORDER = "工期の終了日は開始日以降の日付を入力してください。"
+# An upper bound well above any public work (and within PostgreSQL's bigint).
+MAX_AMOUNT = 999_999_999_999
 MSG_PERCENT_FORMAT = "0から100までの数字で入力してください。"
 
 Menu = Application.Menu
@@ -33,7 +37,10 @@ class YenField(forms.CharField):
             return None
         if not text.isdigit() or not text.isascii():
             raise forms.ValidationError(MSG_AMOUNT_FORMAT, code="format")
-        return int(text)
+        amount = int(text)
+        if amount == 0 or amount > MAX_AMOUNT:
+            raise forms.ValidationError(MSG_AMOUNT_RANGE, code="range")
+        return amount
 
     def prepare_value(self, value):
         return f"{value:,}" if isinstance(value, int) else value
@@ -44,6 +51,18 @@ class DateInput(forms.DateInput):
 
     def format_value(self, value):
         return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+class OfficeSelect(forms.Select):
+    """Each office option names its orderer (data-orderer), so the page can offer only the
+    chosen orderer's offices."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-orderer"] = str(instance.orderer_id)
+        return option
 
 
 WORK_FIELDS = [
@@ -104,12 +123,17 @@ COMMON_FIELDS = [
 class ApplicationForm(forms.Form):
     # 工事請負契約 (menu 1)
     orderer = forms.ModelChoiceField(
-        label="発注者", queryset=Orderer.objects.order_by("prefecture", "name"), required=False
+        label="発注者",
+        queryset=Orderer.objects.order_by("prefecture", "name"),
+        required=False,
+        empty_label="選択してください",
     )
     office = forms.ModelChoiceField(
         label="発注機関・担当課",
         queryset=OrdererOffice.objects.select_related("orderer").order_by("orderer", "name"),
         required=False,
+        empty_label="選択してください",
+        widget=OfficeSelect,
     )
     work_number = forms.CharField(label="工事番号", max_length=50, required=False)
     name = forms.CharField(label="工事名", max_length=200, required=False)
@@ -168,12 +192,21 @@ class ApplicationForm(forms.Form):
     client_token = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, menu, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # Japanese labels take no colon
         super().__init__(*args, **kwargs)
         self.menu = menu
         keep = set(MENU_FIELDS[menu]) | set(COMMON_FIELDS)
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            # Even a draft cannot hold a period that ends before it starts (a DB constraint).
+            self.add_error("end_date", MSG_PERIOD_ORDER)
+        return data
 
     def clean_progress_percent(self):
         text = unicodedata.normalize("NFKC", self.cleaned_data["progress_percent"] or "")

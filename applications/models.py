@@ -30,8 +30,12 @@ class Application(models.Model):
         ELECTRONIC = "electronic", "電子交付"
         PAPER = "paper", "書面交付"
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="applications")
-    work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="applications")
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="applications", verbose_name="受注者"
+    )
+    work = models.ForeignKey(
+        Work, on_delete=models.PROTECT, related_name="applications", verbose_name="工事"
+    )
     menu = models.CharField("申込メニュー", max_length=1, choices=Menu.choices)
     status = models.CharField("状態", max_length=20, choices=Status.choices, default=Status.DRAFT)
     delivery = models.CharField(
@@ -49,7 +53,7 @@ class Application(models.Model):
     partial_payment_requested = models.BooleanField("部分払の請求あり", default=False)
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="作成者"
     )
     created_at = models.DateTimeField("作成日時", default=timezone.now)
     updated_at = models.DateTimeField("最終更新", default=timezone.now)
@@ -121,11 +125,13 @@ class StatusChange(models.Model):
     application = models.ForeignKey(
         Application, on_delete=models.PROTECT, related_name="status_changes"
     )
-    old_status = models.CharField(max_length=20, choices=Application.Status.choices)
-    new_status = models.CharField(max_length=20, choices=Application.Status.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now)
-    note = models.TextField(blank=True)
+    old_status = models.CharField("変更前", max_length=20, choices=Application.Status.choices)
+    new_status = models.CharField("変更後", max_length=20, choices=Application.Status.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="担当"
+    )
+    at = models.DateTimeField("日時", default=timezone.now)
+    note = models.TextField("理由・メモ", blank=True)
 
     class Meta:
         verbose_name = "状態の履歴"
@@ -178,3 +184,31 @@ class FeeBracket(models.Model):
 
     def __str__(self):
         return f"〜{self.up_to:,}円" if self.up_to else "上限なし"
+
+
+class FeeReceipt(models.Model):
+    """保証料入金: staff record the fee received; recording it concludes the application."""
+
+    class Method(models.TextChoices):
+        TRANSFER = "transfer", "銀行振込"
+        DEBIT = "debit", "口座振替"
+        COUNTER = "counter", "窓口"
+
+    application = models.OneToOneField(
+        Application, on_delete=models.PROTECT, related_name="fee_receipt"
+    )
+    received_on = models.DateField("入金日")
+    amount = models.PositiveBigIntegerField("入金額（円）")
+    expected_amount = models.PositiveBigIntegerField("計算上の保証料（円）")
+    method = models.CharField("入金方法", max_length=20, choices=Method.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("記録日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = "保証料入金"
+        verbose_name_plural = "保証料入金"
+
+    def __str__(self):
+        return f"申込 #{self.application_id} {self.amount:,}円"

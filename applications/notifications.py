@@ -26,3 +26,18 @@ def application_declined(application, reason):
 
 def application_approved(application):
     _send("approved", application)
+
+
+def guarantees_concluded(application, guarantees):
+    """「電子証書・認証キー登録のお知らせ」 (or, for 書面交付, the conclusion notice).
+
+    Names each guarantee and tells the clerk to log in; never the key, never a link that
+    works without logging in.
+    """
+    electronic = application.delivery == application.Delivery.ELECTRONIC
+    _send(
+        "concluded_electronic" if electronic else "concluded_paper",
+        application,
+        guarantees=guarantees,
+        certificates_path=reverse("certs:index"),
+    )

@@ -1,5 +1,7 @@
 """Read access for the application workflow: access helpers and the menu-2/3 work lists."""
 
+import uuid
+
 from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -21,6 +23,19 @@ def get_application_for(company, pk):
         Application.objects.select_related("work", "work__orderer", "work__office"),
         pk=pk,
         company=company,
+    )
+
+
+def application_by_token(company, token):
+    """The application a new-application form created (its hidden client_token), if any."""
+    try:
+        token = uuid.UUID(str(token))
+    except ValueError:
+        return None
+    return (
+        Application.objects.select_related("work", "work__orderer", "work__office")
+        .filter(company=company, client_token=token)
+        .first()
     )
 
 
@@ -92,32 +107,42 @@ def other_requests_of_kind(application, kind):
     )
 
 
-def fee_brackets(kind, day=None):
-    """The brackets of the fee table in force for `kind` on `day`, and whether it is a demo."""
-    day = day or timezone.localdate()
-    table = (
+def _fee_table(kind, day):
+    return (
         FeeTable.objects.filter(kind=kind, valid_from__lte=day)
         .order_by("-valid_from")
         .prefetch_related("brackets")
         .first()
     )
+
+
+def fee_quote(kind, amount, day=None):
+    """The fee of one guarantee from the table in force on `day`, with how it was found:
+    {"fee", "rate_ppm", "minimum_fee", "table_name", "is_demo"}; None when it cannot be
+    computed (no amount yet, no table, no bracket)."""
+    if not amount or amount <= 0:
+        return None
+    table = _fee_table(kind, day or timezone.localdate())
     if table is None:
-        return [], False
+        return None
     brackets = [
         fees.Bracket(up_to=b.up_to, rate_ppm=b.rate_ppm, minimum_fee=b.minimum_fee)
         for b in table.brackets.all()
     ]
-    return brackets, table.is_demo
+    try:
+        bracket = fees.find_bracket(amount, brackets)
+    except ValueError:
+        return None
+    return {
+        "fee": fees.compute_fee(amount, brackets),
+        "rate_ppm": bracket.rate_ppm,
+        "minimum_fee": bracket.minimum_fee,
+        "table_name": table.name,
+        "is_demo": table.is_demo,
+    }
 
 
 def fee_estimate(kind, amount, day=None):
-    """保証料の目安 for one guarantee, or None when it cannot be computed yet."""
-    if not amount or amount <= 0:
-        return None
-    brackets, is_demo = fee_brackets(kind, day)
-    if not brackets:
-        return None
-    try:
-        return {"fee": fees.compute_fee(amount, brackets), "is_demo": is_demo}
-    except ValueError:
-        return None
+    """保証料の目安 shown to the clerk: {"fee", "is_demo"} or None."""
+    quote = fee_quote(kind, amount, day)
+    return {"fee": quote["fee"], "is_demo": quote["is_demo"]} if quote else None

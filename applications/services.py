@@ -4,9 +4,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from applications import notifications, validation
-from applications.models import Application, ApplicationItem, StatusChange
+from applications import notifications, rules, selectors, validation
+from applications.models import Application, ApplicationItem, FeeReceipt, StatusChange
+from certificates import services as registry
 from certificates.models import Work
+from esure.choices import GuaranteeKind
 
 S = Application.Status
 
@@ -21,6 +23,11 @@ ALLOWED = {
 MSG_NOT_EDITABLE = "この申込は現在編集できません（状態: {status}）。"
 MSG_TRANSITION = "「{old}」の申込を「{new}」にすることはできません。"
 MSG_REASON_REQUIRED = "理由を入力してください。"
+MSG_FEE_MISMATCH = (
+    "入金額 {received:,}円 が計算上の保証料 {expected:,}円 と一致しません。"
+    "このまま締結する場合は「金額の相違を確認した」にチェックしてください。"
+)
+MSG_NO_FEE_TABLE = "{kind}の保証料率表がありません。管理画面で料率表を登録してください。"
 MSG_ALREADY_OPEN = "この工事には手続き中の同じ申込があります。申込一覧からご確認ください。"
 
 
@@ -80,24 +87,13 @@ def save_draft(
                 company=company,
                 menu=menu,
                 by=by,
-                work=work or Work.objects.create(company=company, **work_values),
+                work=work,
+                work_values=work_values,
                 application_values=application_values,
                 client_token=client_token,
             )
         else:
-            application = Application.objects.select_for_update().get(pk=application.pk)
-            if not application.is_editable:
-                raise ValidationError(
-                    MSG_NOT_EDITABLE.format(status=application.get_status_display()),
-                    code="not_editable",
-                    params={"pk": application.pk},
-                )
-            if application.menu == Application.Menu.ADVANCE_CONTRACT:
-                Work.objects.filter(pk=application.work_id).update(**work_values)
-            for name, value in application_values.items():
-                setattr(application, name, value)
-            application.updated_at = timezone.now()
-            application.save()
+            application = _edit(application, work_values, application_values)
         application.items.exclude(kind__in=list(amounts)).delete()
         for kind, amount in amounts.items():
             ApplicationItem.objects.update_or_create(
@@ -106,25 +102,48 @@ def save_draft(
     return application
 
 
-def _create(*, company, menu, by, work, application_values, client_token):
+def _create(*, company, menu, by, work, work_values, application_values, client_token):
+    """A new application (and, for menu 1, its Work) in a savepoint of its own."""
     try:
         with transaction.atomic():
             return Application.objects.create(
                 company=company,
-                work=work,
+                work=work or Work.objects.create(company=company, **work_values),
                 menu=menu,
                 created_by=by,
                 client_token=client_token,
                 **application_values,
             )
     except IntegrityError as error:
-        # Either the same form posted twice at once (the token is taken: that one wins and
-        # this POST edits it), or another live application of this menu for the work.
-        if client_token:
-            existing = Application.objects.filter(client_token=client_token).first()
-            if existing is not None and existing.company_id == company.pk:
-                return existing
-        raise ValidationError(MSG_ALREADY_OPEN, code="already_open") from error
+        # The same form posted twice at once: the other request created it (the token is
+        # taken), and this one edits it like any second POST. Otherwise another live
+        # application of this menu exists for the work.
+        existing = (
+            Application.objects.filter(company=company, client_token=client_token).first()
+            if client_token
+            else None
+        )
+        if existing is None:
+            raise ValidationError(MSG_ALREADY_OPEN, code="already_open") from error
+        return _edit(existing, work_values, application_values)
+
+
+def _edit(application, work_values, application_values):
+    """Lock an application and write the typed values, if it may still be edited."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if not application.is_editable:
+        raise ValidationError(
+            MSG_NOT_EDITABLE.format(status=application.get_status_display()),
+            code="not_editable",
+            params={"pk": application.pk},
+        )
+    if application.menu == Application.Menu.ADVANCE_CONTRACT:
+        Work.objects.filter(pk=application.work_id).update(**work_values)
+    for name, value in application_values.items():
+        setattr(application, name, value)
+    application.updated_at = timezone.now()
+    application.save()
+    return application
 
 
 def submit_application(*, application, by):
@@ -182,3 +201,83 @@ def approve_application(*, application, by, note=""):
         application = _transition(application=application, to=S.APPROVED, by=by, note=note)
         notifications.application_approved(application)
     return application
+
+
+def expected_fees(application, day):
+    """Per item, the fee quote from the tables in force on `day` (保証料の計算)."""
+    quotes = {}
+    for item in application.items.all():
+        quote = selectors.fee_quote(item.kind, item.amount, day)
+        if quote is None:
+            raise ValidationError(MSG_NO_FEE_TABLE.format(kind=item.get_kind_display()))
+        quotes[item.kind] = quote
+    return quotes
+
+
+def _period(kind, work, day):
+    """保証期間: the 工期 for 前払金 and 契約保証; for 中間前払金 from its conclusion."""
+    start = day if kind == GuaranteeKind.INTERMEDIATE else work.start_date
+    return start, rules.guarantee_end(kind, work.end_date)
+
+
+def record_fee_receipt(*, application, received_on, amount, method, by, confirm_mismatch=False):
+    """保証料入金 → 締結, in one transaction (DESIGN.md §4 "Conclusion").
+
+    Records the receipt and concludes every guarantee of the application: each gets its
+    保証契約番号, Certificate v1 and PDFs from the registry; the application becomes
+    締結済 and the registration mail is queued. A received amount that differs from the
+    computed fee needs `confirm_mismatch`. Any failure (a PDF that does not render, a lost
+    database) rolls everything back: no number is used, no mail leaves.
+    """
+    with registry.discard_files_on_failure(), transaction.atomic():
+        application = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("company", "work", "work__orderer", "work__office")
+            .get(pk=application.pk)
+        )
+        if application.status != S.APPROVED:
+            raise TransitionError(
+                MSG_TRANSITION.format(old=application.get_status_display(), new=S.CONCLUDED.label),
+                code="transition",
+            )
+        quotes = expected_fees(application, received_on)
+        expected = sum(q["fee"] for q in quotes.values())
+        if amount != expected and not confirm_mismatch:
+            raise ValidationError(
+                MSG_FEE_MISMATCH.format(received=amount, expected=expected), code="fee_mismatch"
+            )
+        FeeReceipt.objects.create(
+            application=application,
+            received_on=received_on,
+            amount=amount,
+            expected_amount=expected,
+            method=method,
+            recorded_by=by,
+        )
+        now = timezone.now()
+        guarantees = []
+        for item in application.items.order_by("kind"):
+            starts_on, ends_on = _period(item.kind, application.work, timezone.localdate(now))
+            fee = {
+                **quotes[item.kind],
+                "received_on": received_on.isoformat(),
+                "method": method,
+            }
+            guarantees.append(
+                registry.issue_guarantee(
+                    company=application.company,
+                    work=application.work,
+                    kind=item.kind,
+                    delivery=application.delivery,
+                    amount=item.amount,
+                    starts_on=starts_on,
+                    ends_on=ends_on,
+                    fee=fee,
+                    issued_at=now,
+                )
+            )
+        application = _transition(
+            application=application, to=S.CONCLUDED, by=by, note=f"保証料入金 {amount:,}円"
+        )
+        notifications.guarantees_concluded(application, guarantees)
+    return guarantees

@@ -10,6 +10,7 @@ from accounts.models import Orderer
 from applications import selectors, services, validation
 from applications.forms import ApplicationForm, new_client_token
 from applications.models import Application
+from certificates.models import Work
 
 Menu = Application.Menu
 MSG_SAVED = "保存しました（保存中）。内容がそろったら「申込む」を押してください。"
@@ -79,6 +80,9 @@ def _save(request, form, *, menu, work=None, application=None):
         return redirect("applications:detail", application.pk)
     try:
         services.submit_application(application=application, by=request.user)
+    except services.TransitionError:
+        messages.info(request, MSG_ALREADY_SUBMITTED)
+        return redirect("applications:detail", application.pk)
     except ValidationError as error:
         add_service_errors(form, error)
         messages.warning(request, MSG_SAVED_NOT_SUBMITTED)
@@ -92,11 +96,18 @@ def new(request, menu, work_pk=None):
     """Menus 1–3: a new application (menu 2/3 for a work chosen from the list)."""
     if menu not in Menu.values:
         raise Http404
+    company = request.membership.company
+    if request.method == "POST":
+        # A second POST of this form (after a refused submission, or a double click)
+        # continues the application the first one saved.
+        saved = selectors.application_by_token(company, request.POST.get("client_token"))
+        if saved is not None:
+            return _edit_page(request, saved)
     work = None
     if menu != Menu.ADVANCE_CONTRACT:
         if work_pk is None:
             raise Http404
-        work = _eligible_work(request.membership.company, menu, work_pk)
+        work = _eligible_work(company, menu, work_pk)
     if request.method == "POST":
         form = ApplicationForm(request.POST, menu=menu)
         if form.is_valid():
@@ -112,7 +123,11 @@ def new(request, menu, work_pk=None):
 
 @verified_member_required
 def edit(request, pk):
-    application = selectors.get_application_for(request.membership.company, pk)
+    return _edit_page(request, selectors.get_application_for(request.membership.company, pk))
+
+
+def _edit_page(request, application):
+    pk = application.pk
     if not application.is_editable:
         messages.info(request, MSG_ALREADY_SUBMITTED)
         return redirect("applications:detail", pk)
@@ -136,7 +151,8 @@ def check(request, menu):
     company = request.membership.company
     work = None
     if menu != Menu.ADVANCE_CONTRACT and request.POST.get("work"):
-        work = _eligible_work(company, menu, request.POST["work"])
+        # Only reads: the company's own work (eligible, or already in a saved draft).
+        work = get_object_or_404(Work, pk=request.POST["work"], company=company)
     form = ApplicationForm(request.POST, menu=menu)
     if not form.is_valid():
         errors = {name: list(errs) for name, errs in form.errors.items()}
@@ -200,6 +216,7 @@ def detail(request, pk):
         "application": application,
         "work": application.work,
         "items": items,
+        "fee_total": sum(item.estimate["fee"] for item in items if item.estimate),
         "history": application.status_changes.select_related("by"),
     }
     return render(request, "applications/detail.html", context)

@@ -3,11 +3,13 @@
 Never imports `applications` or `dsure` (DESIGN.md §8).
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from accounts.models import Company, Orderer, OrdererOffice
-from esure.choices import ContractMethod, WorkCategory
+from certificates.numbering import format_number
+from esure.choices import ContractMethod, GuaranteeKind, WorkCategory
 
 
 class Work(models.Model):
@@ -60,3 +62,179 @@ class Work(models.Model):
 
     def __str__(self):
         return self.name or f"工事 #{self.pk}"
+
+
+class NumberCounter(models.Model):
+    """The last serial given per 年度 and kind digit: a locked row, so 保証契約番号 are
+    gapless and unique (allocated inside the conclusion transaction, rolled back with it)."""
+
+    fiscal_year = models.PositiveSmallIntegerField("年度（令和）")
+    kind_digit = models.PositiveSmallIntegerField("種類")
+    last_serial = models.PositiveIntegerField("最終連番", default=0)
+
+    class Meta:
+        verbose_name = "保証契約番号の採番"
+        verbose_name_plural = "保証契約番号の採番"
+        constraints = [
+            models.UniqueConstraint(fields=["fiscal_year", "kind_digit"], name="counter_unique")
+        ]
+
+    def __str__(self):
+        return f"令和{self.fiscal_year}年度 種類{self.kind_digit}: {self.last_serial}"
+
+
+class Guarantee(models.Model):
+    """A concluded guarantee (保証契約). Its current content is that of its latest
+    Certificate version: nothing here copies amounts or dates, so nothing can drift."""
+
+    class Delivery(models.TextChoices):
+        ELECTRONIC = "electronic", "電子交付"
+        PAPER = "paper", "書面交付"
+
+    number = models.CharField("保証契約番号", max_length=11)
+    kind = models.CharField("保証の種類", max_length=20, choices=GuaranteeKind.choices)
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="guarantees")
+    work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="guarantees")
+    orderer = models.ForeignKey(Orderer, on_delete=models.PROTECT, related_name="guarantees")
+    office = models.ForeignKey(
+        OrdererOffice, on_delete=models.PROTECT, related_name="guarantees", null=True
+    )
+    delivery = models.CharField("受取方法", max_length=20, choices=Delivery.choices)
+    # 0: no key (書面交付). Re-issue adds one: the old key stops verifying at once.
+    key_version = models.PositiveSmallIntegerField("認証キーの版", default=0)
+    concluded_at = models.DateTimeField("締結日時", default=timezone.now)
+    cancelled_at = models.DateTimeField("解約日時", null=True, blank=True)
+    printed_at = models.DateTimeField("書面の印刷日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "保証契約"
+        verbose_name_plural = "保証契約"
+        constraints = [
+            # A UniqueConstraint, not unique=True: no extra _like index (DESIGN.md §10).
+            models.UniqueConstraint(fields=["number"], name="guarantee_number_unique"),
+            models.CheckConstraint(
+                condition=models.Q(number__regex=r"^[0-9]{11}$"), name="guarantee_number_format"
+            ),
+            models.UniqueConstraint(
+                fields=["work", "kind"], name="guarantee_one_per_work_and_kind"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(delivery="paper", key_version=0)
+                | models.Q(delivery="electronic", key_version__gte=1),
+                name="guarantee_key_only_when_electronic",
+            ),
+        ]
+        indexes = [models.Index(fields=["company", "-concluded_at"], name="guarantee_company")]
+
+    def __str__(self):
+        return f"{format_number(self.number)} {self.get_kind_display()}"
+
+    @property
+    def number_display(self):
+        return format_number(self.number)
+
+    @property
+    def has_key(self):
+        return self.key_version > 0
+
+
+class Certificate(models.Model):
+    """One immutable version of a guarantee's content (電子証書): v1 当初, v2… 変更.
+
+    Never updated or deleted (PostgreSQL trigger in migration 0003; no code path or admin
+    form writes an existing row). `content` is the canonical JSON the PDF shows and
+    `fingerprint` its SHA-256.
+    """
+
+    guarantee = models.ForeignKey(Guarantee, on_delete=models.PROTECT, related_name="certificates")
+    version = models.PositiveSmallIntegerField("版")
+    content = models.JSONField("内容")
+    fingerprint = models.CharField("内容の指紋（SHA-256）", max_length=64)
+    amount = models.PositiveBigIntegerField("保証金額（円）")
+    starts_on = models.DateField("保証期間（自）")
+    ends_on = models.DateField("保証期限")
+    issued_at = models.DateTimeField("発行日時")
+    change_summary = models.CharField("変更内容", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "電子証書"
+        verbose_name_plural = "電子証書"
+        ordering = ["guarantee", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["guarantee", "version"], name="certificate_version")
+        ]
+
+    def __str__(self):
+        return f"{self.guarantee} 第{self.version}版"
+
+    def save(self, *args, **kwargs):
+        # An immutable original: the only write is the first insert.
+        if not self._state.adding:
+            raise ValueError("a certificate version is immutable")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+
+class Document(models.Model):
+    """A PDF rendered once at issuance and served as stored (its bytes are the original)."""
+
+    class Kind(models.TextChoices):
+        CERTIFICATE = "certificate", "保証証書"
+        CUSTOMER_COPY = "customer_copy", "お客様控え"
+        FEE_STATEMENT = "fee_statement", "保証料計算書"
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField("種類", max_length=20, choices=Kind.choices)
+    file = models.FileField("PDF", upload_to="documents/%Y/%m/")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    size = models.PositiveIntegerField("バイト数")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "PDF"
+        verbose_name_plural = "PDF"
+        constraints = [
+            models.UniqueConstraint(fields=["certificate", "kind"], name="document_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.certificate} {self.get_kind_display()}"
+
+
+class KeyDisplay(models.Model):
+    """The contractor displayed (or downloaded) the 認証キー: who and when. Never the key."""
+
+    class Via(models.TextChoices):
+        SCREEN = "screen", "画面表示"
+        KEY_NOTICE = "key_notice", "お知らせPDF"
+
+    guarantee = models.ForeignKey(Guarantee, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    via = models.CharField(max_length=20, choices=Via.choices)
+    key_version = models.PositiveSmallIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "認証キーの表示記録"
+        verbose_name_plural = "認証キーの表示記録"
+        indexes = [models.Index(fields=["guarantee", "-at"], name="keydisplay_guarantee")]
+
+    def __str__(self):
+        return f"{self.guarantee} {self.get_via_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class KeyReissue(models.Model):
+    """Staff re-issued the key (the old one stopped working at that moment)."""
+
+    guarantee = models.ForeignKey(Guarantee, on_delete=models.PROTECT, related_name="+")
+    new_version = models.PositiveSmallIntegerField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "認証キーの再発行"
+        verbose_name_plural = "認証キーの再発行"
+
+    def __str__(self):
+        return f"{self.guarantee} → 第{self.new_version}版"

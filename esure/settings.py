@@ -209,6 +209,14 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint and fontTools narrate every render step at INFO.
+    "loggers": {
+        # At DEBUG the template engine logs whole contexts of unresolved variables: a page
+        # that shows the 認証キー would put it in the log. Never below INFO.
+        "django.template": {"level": "INFO"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # The public address of this site, for links in mails and documents (no trailing slash).

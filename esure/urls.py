@@ -16,5 +16,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("company/", include("accounts.urls")),
     path("applications/", include("applications.urls")),
+    path("certificates/", include("applications.certificate_urls")),
     path(settings.ESURE_ADMIN_PATH, admin.site.urls),
 ]

@@ -4,8 +4,9 @@
 #   libharfbuzz-subset0  font subsetting; without it WeasyPrint renders ~6x slower, silently
 #   poppler-utils        pdffonts/pdftotext for checking PDFs by hand
 #   chromium             the real browser the e2e tests drive (never a downloaded one)
+#   chromium-l10n        its Japanese locale: date inputs read 2024/10/01 as a clerk sees them
 set -e
-PKGS="fonts-ipaexfont libharfbuzz-subset0 poppler-utils chromium"
+PKGS="fonts-ipaexfont libharfbuzz-subset0 poppler-utils chromium chromium-l10n"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -10,18 +10,30 @@
   var termsNames = JSON.parse(document.getElementById("terms-names").textContent || "{}");
   var yen = function (n) { return n.toLocaleString("ja-JP") + "円"; };
   var LIMIT_LABELS = {
-    max_advance: "前払金の上限: ",
-    min_contract: "契約保証の最低額: ",
-    max_intermediate: "中間前払金の上限（2割）: "
+    max_advance: "前払金の上限：",
+    min_contract: "契約保証の最低額：",
+    max_intermediate: "中間前払金の上限（2割）："
   };
 
   function csrf() { return form.querySelector("[name=csrfmiddlewaretoken]").value; }
+
+  function markField(name, invalid) {
+    var field = form.querySelector('.field[data-field="' + name + '"]');
+    if (!field) { return; }
+    field.classList.toggle("field--error", invalid);
+    field.querySelectorAll("input, select, textarea").forEach(function (input) {
+      if (invalid) { input.setAttribute("aria-invalid", "true"); }
+      else { input.removeAttribute("aria-invalid"); }
+    });
+  }
 
   function showErrors(errors) {
     form.querySelectorAll("ul.live-errors").forEach(function (ul) {
       var name = ul.dataset.liveFor;
       ul.textContent = "";
-      if (!(name in errors) || (name !== "__all__" && !touched.has(name))) { return; }
+      var shown = name in errors && (name === "__all__" || touched.has(name));
+      if (name !== "__all__") { markField(name, shown); }
+      if (!shown) { return; }
       errors[name].forEach(function (message) {
         var li = document.createElement("li");
         li.textContent = message;
@@ -37,7 +49,7 @@
     });
     form.querySelectorAll("[data-fee]").forEach(function (p) {
       var fee = data.fees[p.dataset.fee];
-      p.textContent = fee ? "保証料の目安: " + yen(fee.fee) + (fee.is_demo ? "（デモ用の料率による）" : "") : "";
+      p.textContent = fee ? "保証料の目安：" + yen(fee.fee) + (fee.is_demo ? "（デモ用の料率による）" : "") : "";
     });
     var refusal = form.querySelector("[data-delivery-refusal]");
     var electronic = form.querySelector("input[name=delivery][value=electronic]");
@@ -50,6 +62,7 @@
         if (paper) { paper.checked = true; }
       }
     }
+    showTerms();
   }
 
   function showTerms() {
@@ -59,7 +72,10 @@
     var name = select ? termsNames[select.value] : box.querySelector("[data-terms-name]").textContent;
     var delivery = form.querySelector("input[name=delivery]:checked");
     box.hidden = !name || !delivery || delivery.value !== "electronic";
-    if (name) { box.querySelector("[data-terms-name]").textContent = name; }
+    // Write only a real change: rewriting the same text re-lays the page out, and Chromium's
+    // scroll anchoring then moved the buttons away in the middle of a click.
+    var shown = box.querySelector("[data-terms-name]");
+    if (name && shown.textContent !== name) { shown.textContent = name; }
   }
 
   function check() {
@@ -89,6 +105,23 @@
     clearTimeout(timer);
     timer = setTimeout(check, 350);
   }
+
+  // Offer only the offices of the chosen orderer.
+  function filterOffices() {
+    var orderer = form.querySelector("select[name=orderer]");
+    var office = form.querySelector("select[name=office]");
+    if (!orderer || !office) { return; }
+    office.querySelectorAll("option[data-orderer]").forEach(function (option) {
+      var other = orderer.value && option.dataset.orderer !== orderer.value;
+      option.hidden = Boolean(other);
+      option.disabled = Boolean(other);
+      if (other && option.selected) { office.value = ""; }
+    });
+  }
+  form.addEventListener("change", function (event) {
+    if (event.target.name === "orderer") { filterOffices(); }
+  });
+  filterOffices();
 
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);

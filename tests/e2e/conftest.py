@@ -38,7 +38,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    "--lang=ja",  # with BROWSER_ENV: date inputs read 2024/10/01, as a Japanese clerk sees
 ]
+# Chromium takes its UI locale (the format of <input type=date>) from the environment, not
+# from the context's locale; it needs Debian's chromium-l10n, else it stays en-US.
+BROWSER_ENV = {**os.environ, "LANG": "ja_JP.UTF-8", "LC_ALL": "ja_JP.UTF-8"}
 SHOT_DIR = Path(settings.BASE_DIR) / "var" / "e2e"
 # Fail fast: a page of this site answers in milliseconds; waiting 30 s only hides the error.
 TIMEOUT_MS = 10_000
@@ -50,7 +54,7 @@ def browser():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=BROWSER_ENV
         )
         yield browser
         browser.close()

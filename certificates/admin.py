@@ -1,0 +1,201 @@
+"""The registry in admin: read-only originals, with two staff actions (re-issue a key,
+mark a paper certificate printed). Nothing here can edit or delete a certificate."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
+
+from certificates import services
+from certificates.models import (
+    Certificate,
+    Document,
+    Guarantee,
+    KeyDisplay,
+    KeyReissue,
+    NumberCounter,
+    Work,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CertificateInline(admin.TabularInline):
+    model = Certificate
+    extra = 0
+    fields = ["version", "issued_at", "amount", "starts_on", "ends_on", "fingerprint", "pdfs"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="PDF")
+    def pdfs(self, obj):
+        return format_html_join(
+            "・",
+            '<a href="{}">{}</a>',
+            (
+                (reverse("admin:certificates_document_download", args=[d.pk]), d.get_kind_display())
+                for d in obj.documents.all()
+            ),
+        )
+
+
+@admin.register(Guarantee)
+class GuaranteeAdmin(ReadOnlyAdmin):
+    change_form_template = "admin/certificates/guarantee/change_form.html"
+    list_display = [
+        "number_display",
+        "kind",
+        "company",
+        "orderer",
+        "delivery",
+        "key_version",
+        "concluded_at",
+        "printed_at",
+    ]
+    list_filter = ["kind", "delivery", "orderer", ("printed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["number", "company__name", "work__name"]
+    list_select_related = ["company", "orderer"]
+    ordering = ["-concluded_at"]
+    inlines = [CertificateInline]
+    readonly_fields = [
+        "number_display",
+        "kind",
+        "company",
+        "work",
+        "orderer",
+        "office",
+        "delivery",
+        "key_version",
+        "concluded_at",
+        "cancelled_at",
+        "printed_at",
+    ]
+    exclude = ["number"]
+
+    def has_change_permission(self, request, obj=None):
+        # Viewing the change page (read-only fields) needs no change permission; the two
+        # actions below check is_staff through admin_view.
+        return False
+
+    @admin.display(description="保証契約番号", ordering="number")
+    def number_display(self, obj):
+        return obj.number_display
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/reissue-key/",
+                wrap(require_POST(self.reissue_key_view)),
+                name="certificates_guarantee_reissue_key",
+            ),
+            path(
+                "<int:pk>/printed/",
+                wrap(require_POST(self.printed_view)),
+                name="certificates_guarantee_printed",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _staff_only(self, request):
+        if not request.user.is_staff:
+            raise PermissionDenied
+
+    def reissue_key_view(self, request, pk):
+        self._staff_only(request)
+        guarantee = get_object_or_404(Guarantee, pk=pk)
+        try:
+            services.reissue_key(
+                guarantee=guarantee, by=request.user, reason=request.POST.get("reason", "")
+            )
+        except services.KeyNotAvailable:
+            messages.error(request, "書面交付の保証には認証キーがありません。")
+        else:
+            messages.success(
+                request,
+                f"{guarantee.number_display} の認証キーを再発行しました。以前のキーは使えません。",
+            )
+        return redirect("admin:certificates_guarantee_change", pk)
+
+    def printed_view(self, request, pk):
+        self._staff_only(request)
+        guarantee = get_object_or_404(Guarantee, pk=pk)
+        services.mark_printed(guarantee=guarantee)
+        messages.success(request, f"{guarantee.number_display} を印刷済にしました。")
+        return redirect("admin:certificates_guarantee_change", pk)
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdmin):
+    list_display = ["certificate", "kind", "sha256", "size", "created_at", "download"]
+    list_filter = ["kind"]
+    search_fields = ["certificate__guarantee__number"]
+
+    @admin.display(description="PDF")
+    def download(self, obj):
+        url = reverse("admin:certificates_document_download", args=[obj.pk])
+        return format_html('<a href="{}">表示</a>', url)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="certificates_document_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request, pk):
+        if not request.user.is_staff:
+            raise PermissionDenied
+        document = get_object_or_404(Document, pk=pk)
+        return FileResponse(document.file.open("rb"), content_type="application/pdf")
+
+
+@admin.register(Certificate)
+class CertificateAdmin(ReadOnlyAdmin):
+    list_display = ["guarantee", "version", "amount", "ends_on", "issued_at", "fingerprint"]
+    search_fields = ["guarantee__number"]
+    list_select_related = ["guarantee"]
+
+
+@admin.register(KeyDisplay)
+class KeyDisplayAdmin(ReadOnlyAdmin):
+    list_display = ["guarantee", "user", "via", "key_version", "at"]
+    list_select_related = ["guarantee", "user"]
+
+
+@admin.register(KeyReissue)
+class KeyReissueAdmin(ReadOnlyAdmin):
+    list_display = ["guarantee", "new_version", "by", "at", "reason"]
+
+
+@admin.register(NumberCounter)
+class NumberCounterAdmin(ReadOnlyAdmin):
+    list_display = ["fiscal_year", "kind_digit", "last_serial"]
+
+
+@admin.register(Work)
+class WorkAdmin(ReadOnlyAdmin):
+    list_display = ["name", "company", "orderer", "price", "contract_date"]
+    search_fields = ["name", "work_number", "company__name"]
+    list_select_related = ["company", "orderer"]

@@ -1,0 +1,92 @@
+"""The canonical content of a certificate version (電子証書) and its fingerprint.
+
+The content is plain JSON (strings, ints, ISO dates), frozen at issuance: the PDF, the
+contractor's page and D-Sure all show this and only this. The fingerprint is the SHA-256
+of its canonical serialisation (sorted keys, no spaces, UTF-8), printed on every copy.
+"""
+
+import hashlib
+import json
+
+from certificates.numbering import format_number
+from esure.choices import GuaranteeKind
+
+SCHEMA = 1
+TITLES = {
+    GuaranteeKind.ADVANCE: "前払金保証証書",
+    GuaranteeKind.CONTRACT: "契約保証証書",
+    GuaranteeKind.INTERMEDIATE: "中間前払金保証証書",
+}
+
+
+def canonical_json(content) -> bytes:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def fingerprint(content) -> str:
+    """SHA-256 (hex) of the canonical JSON: the same content always gives the same print."""
+    return hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+def build_content(
+    *,
+    number,
+    kind,
+    version,
+    issued_at,
+    company,
+    work,
+    orderer,
+    office,
+    amount,
+    starts_on,
+    ends_on,
+    fee,
+    surety_name,
+    delivery,
+    changes=(),
+):
+    """Everything the 保証証書 states, as plain values (see the module docstring).
+
+    `fee` is a dict from the workflow: {"fee", "rate_ppm", "minimum_fee", "table_name",
+    "is_demo", "received_on", "method"} (plain values); `changes` lists what a 変更 version
+    changed: [{"field", "label", "old", "new"}].
+    """
+    return {
+        "schema": SCHEMA,
+        "title": TITLES[kind] if version == 1 else "変更" + TITLES[kind],
+        "number": number,
+        "number_display": format_number(number),
+        "kind": str(kind),
+        "kind_label": GuaranteeKind(kind).label,
+        "version": version,
+        "issued_at": issued_at.isoformat(),
+        "delivery": str(delivery),
+        "surety": {"name": surety_name},
+        "contractor": {
+            "name": company.name,
+            "corporate_number": company.corporate_number,
+            "address": company.address,
+            "representative": f"{company.representative_title} {company.representative_name}",
+        },
+        "orderer": {"name": orderer.name, "head_title": orderer.head_title},
+        "office": {"name": office.name if office else ""},
+        "work": {
+            "number": work.work_number,
+            "name": work.name,
+            "location": work.location,
+            "category": work.get_category_display(),
+            "contract_method": work.get_contract_method_display(),
+            "price": work.price,
+            "contract_date": work.contract_date.isoformat(),
+            "start_date": work.start_date.isoformat(),
+            "end_date": work.end_date.isoformat(),
+        },
+        "guarantee": {
+            "amount": amount,
+            "starts_on": starts_on.isoformat(),
+            "ends_on": ends_on.isoformat(),
+        },
+        "fee": fee,
+        "changes": list(changes),
+    }

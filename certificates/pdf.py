@@ -1,0 +1,278 @@
+"""PDFs of the registry: 保証証書, お客様控え, 保証料計算書 (at issuance) and the key notice.
+
+WeasyPrint renders Django templates on A4 (DESIGN.md §7):
+- Fonts are the Debian IPAex files, declared with @font-face and named explicitly
+  ("IPAexMincho" for the text, "IPAexGothic" for headings): with fonts-noto-cjk also
+  installed, WeasyPrint would otherwise embed whichever CJK font fontconfig prefers
+  (DESIGN.md §10). The PDF embeds subsets of these two fonts and nothing else.
+- static/css/certificate.css is read from the filesystem through the staticfiles finders,
+  never over HTTP; the URL fetcher refuses every URL but the font files and data: URIs
+  (the QR code), so a template can never make the renderer reach the network.
+- The certificate's body is the partial templates/certificates/_certificate_body.html,
+  which the contractor's and D-Sure's pages include with `certificate_context()`: the
+  screen prints what the PDF shows.
+
+Certificate PDFs are rendered once, at issuance (`render_issuance_documents`), and served
+as stored; the key notice carries the 認証キー and is rendered on demand, never stored.
+"""
+
+import datetime
+import os
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+import segno
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+from certificates import keys
+from certificates.models import Document
+from esure.choices import GuaranteeKind
+from esure.wareki import TOKYO, format_yen, to_wareki
+
+# The only fonts a PDF may embed (Debian fonts-ipaexfont), by the family names the CSS uses.
+FONT_FILES = {
+    "IPAexMincho": Path("/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf"),
+    "IPAexGothic": Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"),
+}
+STYLESHEET = "css/certificate.css"  # a staticfiles path, shared with the screens' print
+DISPLAY_LINE = "この書面は電子証書の内容を表示したものです"
+
+TEMPLATES = {
+    Document.Kind.CERTIFICATE: "certificates/pdf/certificate.html",
+    Document.Kind.CUSTOMER_COPY: "certificates/pdf/customer_copy.html",
+    Document.Kind.FEE_STATEMENT: "certificates/pdf/fee_statement.html",
+}
+KEY_NOTICE_TEMPLATE = "certificates/pdf/key_notice.html"
+
+# The workflow records the payment method as a code (applications.models.FeeReceipt.Method);
+# the registry does not import applications, so it knows the printed words here. An
+# unknown value (or a label) prints as given.
+PAYMENT_METHODS = {"transfer": "銀行振込", "debit": "口座振替", "counter": "窓口"}
+
+# Which row of the facts table a changed field (content["changes"][i]["field"], either
+# "amount" or "guarantee.amount") marks as 変更.
+CHANGED_ROWS = {
+    "amount": "amount",
+    "starts_on": "period",
+    "ends_on": "period",
+    "price": "price",
+    "start_date": "work_period",
+    "end_date": "work_period",
+    "contract_date": "contract_date",
+    "name": "work_name",
+    "location": "location",
+}
+
+_FONT_URLS = {path.as_uri() for path in FONT_FILES.values()}
+_FONT_FACES = "\n".join(
+    f'@font-face {{ font-family: "{family}"; src: url("{path.as_uri()}"); }}'
+    for family, path in FONT_FILES.items()
+)
+
+
+class LocalOnlyFetcher(URLFetcher):
+    """Serves the font files and data: URIs; any other URL stops the rendering."""
+
+    def __init__(self):
+        super().__init__(allowed_protocols=("file", "data"), fail_on_errors=True)
+
+    def fetch(self, url, headers=None):
+        if url.startswith("data:") or url in _FONT_URLS:
+            return super().fetch(url, headers)
+        raise FatalURLFetchingError(f"a PDF may not load {url!r}: no external resources")
+
+
+_local = threading.local()
+
+
+def _renderer():
+    """(fetcher, font configuration, stylesheets), kept per thread and rebuilt when
+    certificate.css changes: loading the two fonts and parsing the CSS took about a third
+    of a render (~70 ms of CPU), and WeasyPrint's objects are not shared across threads."""
+    path = finders.find(STYLESHEET)
+    if not path:
+        raise FileNotFoundError(f"static file {STYLESHEET} not found")
+    key = (path, os.stat(path).st_mtime_ns)
+    if getattr(_local, "key", None) != key:
+        fetcher = LocalOnlyFetcher()
+        font_config = FontConfiguration()
+        stylesheets = [
+            CSS(string=_FONT_FACES, font_config=font_config, url_fetcher=fetcher),
+            CSS(filename=path, font_config=font_config, url_fetcher=fetcher),
+        ]
+        _local.key, _local.renderer = key, (fetcher, font_config, stylesheets)
+    return _local.renderer
+
+
+def _render(template_name, context):
+    html = render_to_string(template_name, context)
+    fetcher, font_config, stylesheets = _renderer()
+    return HTML(string=html, url_fetcher=fetcher).render(
+        stylesheets=stylesheets, font_config=font_config
+    )
+
+
+def render_pdf(template_name, context) -> bytes:
+    """Render a Django template to HTML and WeasyPrint it on A4 (certificate.css + IPAex)."""
+    return _render(template_name, context).write_pdf()
+
+
+def render_one_page_pdf(template_name, context) -> bytes:
+    """As render_pdf, for a certificate: one A4 page. A content too long for the normal
+    layout (long names, many changes) is rendered again with compact=True (smaller type)."""
+    document = _render(template_name, context)
+    if len(document.pages) > 1:
+        document = _render(template_name, {**context, "compact": True})
+    return document.write_pdf()
+
+
+# ---------------------------------------------------------------------------------------
+# What the templates read
+
+
+def dsure_url() -> str:
+    """The D-Sure viewer's address, printed on key notices."""
+    return f"{settings.ESURE_SITE_URL}/dsure/"
+
+
+def qr_url(number_display: str) -> str:
+    """What the QR code on a certificate encodes: the D-Sure URL with the number — never
+    the key (a printout must not open the certificate by itself)."""
+    return f"{dsure_url()}?number={number_display}"
+
+
+def qr_data_uri(url: str) -> str:
+    """The QR code of url as an inline SVG data URI (no file, no request)."""
+    return segno.make(url, error="m").svg_data_uri(border=0, omitsize=True)
+
+
+def rate_percent(rate_ppm: int) -> str:
+    """A rate in parts per million as printed, with at least two decimals: 4000 → "0.40",
+    650 → "0.065" (rate_ppm / 10,000 = %)."""
+    percent = (Decimal(rate_ppm) / 10_000).normalize()
+    text = format(percent, "f")
+    whole, _, fraction = text.partition(".")
+    return f"{whole}.{fraction.ljust(2, '0')}"
+
+
+def fingerprint_groups(fingerprint: str, size: int = 8) -> list[str]:
+    """The SHA-256 hex in groups of eight, to read aloud or compare by eye."""
+    return [fingerprint[i : i + size] for i in range(0, len(fingerprint), size)]
+
+
+def _date(value):
+    return datetime.date.fromisoformat(value) if value else None
+
+
+def _change_value(value):
+    """A changed value as printed: yen for amounts (ints), 和暦 for ISO dates."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_yen(value)
+    if isinstance(value, str):
+        try:
+            return to_wareki(datetime.date.fromisoformat(value))
+        except ValueError:
+            return value
+    return "" if value is None else str(value)
+
+
+def document_view(content, fingerprint) -> dict:
+    """The canonical content (certificates.content) as the templates read it: ISO dates as
+    dates, the issue time in Tokyo, fee and changes ready to print, the QR code."""
+    issued_at = datetime.datetime.fromisoformat(content["issued_at"]).astimezone(TOKYO)
+    work, guarantee = content["work"], content["guarantee"]
+    fee = dict(content.get("fee") or {})
+    if fee:
+        fee["received_on"] = _date(fee.get("received_on"))
+        fee["method_label"] = PAYMENT_METHODS.get(fee.get("method"), fee.get("method") or "")
+        if fee.get("rate_ppm") is not None:
+            fee["rate_percent"] = rate_percent(fee["rate_ppm"])
+            # The amount at the rate, as the 保証料計算書 explains it (whole yen, rounded down).
+            fee["rated"] = guarantee["amount"] * fee["rate_ppm"] // 1_000_000
+    changes = [
+        {
+            **change,
+            "old_display": _change_value(change.get("old")),
+            "new_display": _change_value(change.get("new")),
+        }
+        for change in content.get("changes") or []
+    ]
+    changed = {
+        CHANGED_ROWS.get(str(change.get("field", "")).rsplit(".", 1)[-1]) for change in changes
+    } - {None}
+    url = qr_url(content["number_display"])
+    return {
+        **content,
+        "kind": GuaranteeKind(content["kind"]),
+        "issued_at": issued_at,
+        "issued_time": f"{issued_at.hour}時{issued_at.minute:02d}分",
+        "work": {
+            **work,
+            "contract_date": _date(work.get("contract_date")),
+            "start_date": _date(work.get("start_date")),
+            "end_date": _date(work.get("end_date")),
+        },
+        "guarantee": {
+            **guarantee,
+            "starts_on": _date(guarantee["starts_on"]),
+            "ends_on": _date(guarantee["ends_on"]),
+        },
+        "fee": fee,
+        "changes": changes,
+        "changed": changed,
+        "fingerprint": fingerprint,
+        "fingerprint_groups": fingerprint_groups(fingerprint),
+        "qr_url": url,
+        "qr_data_uri": qr_data_uri(url),
+        "display_line": DISPLAY_LINE,
+    }
+
+
+def certificate_context(certificate, **extra) -> dict:
+    """The context of _certificate_body.html (and the PDF templates) for a Certificate.
+
+    Screens include the partial with this context so that they print what the PDF shows.
+    """
+    # Every variable the templates read is defined: a missing one makes Django's template
+    # engine log the whole context at DEBUG, and the key notice's context holds the key.
+    context = {"compact": False, "customer_copy": False}
+    return {**context, "doc": document_view(certificate.content, certificate.fingerprint), **extra}
+
+
+# ---------------------------------------------------------------------------------------
+# The documents
+
+
+def render_issuance_documents(certificate) -> dict:
+    """The three PDFs of a certificate version, rendered once at issuance and stored:
+    {Document.Kind.CERTIFICATE: …, CUSTOMER_COPY: …, FEE_STATEMENT: …} (bytes)."""
+    context = certificate_context(certificate)
+    return {kind: render_one_page_pdf(name, context) for kind, name in TEMPLATES.items()}
+
+
+def render_key_notice(*, guarantee, certificate, key, orderer, office, channels, today) -> bytes:
+    """電子証書閲覧用「認証キー」等のお知らせ: number + key + how to submit, on demand.
+
+    `key` is the current 認証キー (16 symbols, with or without dashes); `channels` the
+    orderer's submission channels for the guarantee's kind (SubmissionChannel members or
+    their labels); `office` the section to submit to (None: the orderer's offices);
+    `today` the notice's creation date. The key is printed here and in no other PDF.
+    """
+    plain = key.replace("-", "")
+    context = certificate_context(
+        certificate,
+        guarantee=guarantee,
+        key=keys.format_key(plain),
+        orderer=orderer,
+        office=office,
+        channels=[str(getattr(channel, "label", channel)) for channel in channels],
+        dsure_url=dsure_url(),
+        today=today,
+    )
+    return render_one_page_pdf(KEY_NOTICE_TEMPLATE, context)

@@ -1,0 +1,173 @@
+"""The registry's writes: issue a guarantee, re-issue its key, record key displays.
+
+Called by the workflow (applications) with plain values; knows nothing of applications.
+"""
+
+import contextlib
+import contextvars
+import hashlib
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from certificates import content as certificate_content
+from certificates import keys, notifications, pdf
+from certificates.models import (
+    Certificate,
+    Document,
+    Guarantee,
+    KeyDisplay,
+    KeyReissue,
+    NumberCounter,
+)
+from certificates.numbering import KIND_DIGITS, make_number
+from esure.wareki import fiscal_year_reiwa
+
+
+class KeyNotAvailable(Exception):
+    """A 書面交付 guarantee has no 認証キー."""
+
+
+def allocate_number(*, kind, day):
+    """The next 保証契約番号 for the 年度 of `day` and the kind: gapless and unique.
+
+    Must run inside the caller's transaction: the counter row stays locked until it
+    commits, and a rollback gives the serial back (no gap).
+    """
+    fiscal_year = fiscal_year_reiwa(day)
+    digit = KIND_DIGITS[kind]
+    try:
+        with transaction.atomic():
+            NumberCounter.objects.get_or_create(fiscal_year=fiscal_year, kind_digit=digit)
+    except IntegrityError:
+        pass  # created at the same moment by a concurrent conclusion
+    counter = NumberCounter.objects.select_for_update().get(
+        fiscal_year=fiscal_year, kind_digit=digit
+    )
+    counter.last_serial += 1
+    counter.save(update_fields=["last_serial"])
+    return make_number(fiscal_year, kind, counter.last_serial)
+
+
+_stored_files = contextvars.ContextVar("esure_stored_files", default=None)
+
+
+@contextlib.contextmanager
+def discard_files_on_failure():
+    """Wrap a transaction that stores PDFs: if it fails (even at commit), the files it wrote
+    are deleted, so a rolled-back conclusion leaves nothing in storage either."""
+    names = []
+    token = _stored_files.set(names)
+    try:
+        yield
+    except BaseException:
+        for name in names:
+            Document.file.field.storage.delete(name)
+        raise
+    finally:
+        _stored_files.reset(token)
+
+
+def store_document(*, certificate, kind, data):
+    """Store a rendered PDF through the storage API with its SHA-256: the original bytes."""
+    digest = hashlib.sha256(data).hexdigest()
+    document = Document(certificate=certificate, kind=kind, sha256=digest, size=len(data))
+    name = f"{certificate.guarantee.number}-v{certificate.version}-{kind}.pdf"
+    document.file.save(name, ContentFile(data), save=False)
+    written = _stored_files.get()
+    if written is not None:
+        written.append(document.file.name)
+    document.save()
+    return document
+
+
+def issue_guarantee(
+    *, company, work, kind, delivery, amount, starts_on, ends_on, fee, issued_at=None
+):
+    """Conclude one guarantee: number, Certificate v1 (content + fingerprint), its PDFs.
+
+    Runs in the caller's transaction (the conclusion of an application): if rendering or
+    storing fails, everything rolls back, the number included. An electronic guarantee gets
+    key version 1 — the key itself is derived, never stored (certificates.keys).
+    """
+    issued_at = issued_at or timezone.now()
+    with transaction.atomic():
+        number = allocate_number(kind=kind, day=timezone.localdate(issued_at))
+        guarantee = Guarantee.objects.create(
+            number=number,
+            kind=kind,
+            company=company,
+            work=work,
+            orderer=work.orderer,
+            office=work.office,
+            delivery=delivery,
+            key_version=1 if delivery == Guarantee.Delivery.ELECTRONIC else 0,
+            concluded_at=issued_at,
+        )
+        content = certificate_content.build_content(
+            number=number,
+            kind=kind,
+            version=1,
+            issued_at=issued_at,
+            company=company,
+            work=work,
+            orderer=work.orderer,
+            office=work.office,
+            amount=amount,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            fee=fee,
+            surety_name=settings.ESURE_SURETY_NAME,
+            delivery=delivery,
+        )
+        certificate = Certificate.objects.create(
+            guarantee=guarantee,
+            version=1,
+            content=content,
+            fingerprint=certificate_content.fingerprint(content),
+            amount=amount,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            issued_at=issued_at,
+        )
+        for kind_, data in pdf.render_issuance_documents(certificate).items():
+            store_document(certificate=certificate, kind=kind_, data=data)
+    return guarantee
+
+
+def current_key(guarantee):
+    """The guarantee's 認証キー, printed XXXX-XXXX-XXXX-XXXX (derived on demand)."""
+    if not guarantee.has_key:
+        raise KeyNotAvailable(guarantee.number)
+    return keys.format_key(keys.derive_key(guarantee.number, guarantee.key_version))
+
+
+def record_key_display(*, guarantee, user, via):
+    """The contractor saw the key (on screen or in the notice PDF): who and when, not what."""
+    if not guarantee.has_key:
+        raise KeyNotAvailable(guarantee.number)
+    return KeyDisplay.objects.create(
+        guarantee=guarantee, user=user, via=via, key_version=guarantee.key_version
+    )
+
+
+def reissue_key(*, guarantee, by, reason=""):
+    """A new key for the guarantee; the previous one stops verifying at once."""
+    with transaction.atomic():
+        guarantee = Guarantee.objects.select_for_update().get(pk=guarantee.pk)
+        if not guarantee.has_key:
+            raise KeyNotAvailable(guarantee.number)
+        guarantee.key_version += 1
+        guarantee.save(update_fields=["key_version"])
+        KeyReissue.objects.create(
+            guarantee=guarantee, new_version=guarantee.key_version, by=by, reason=reason
+        )
+        notifications.key_reissued(guarantee)
+    return guarantee
+
+
+def mark_printed(*, guarantee):
+    """Staff printed the paper certificate of a 書面交付 guarantee."""
+    Guarantee.objects.filter(pk=guarantee.pk, printed_at=None).update(printed_at=timezone.now())

@@ -1,0 +1,142 @@
+"""Menu 4 (保存中・手続き中一覧): the company's applications, filtered by status and orderer."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from applications.models import Application
+from esure.choices import GuaranteeKind
+from tests.conftest import (
+    MAX_ADVANCE,
+    MIN_CONTRACT,
+    make_application,
+    make_applications_bulk,
+    make_orderer,
+    make_work,
+)
+
+INDEX = reverse("applications:index")
+S = Application.Status
+
+# Measured: session, user, membership (with company), the applications with their work and
+# orderer, their items (one prefetch), the orderers of the filter. Independent of the count.
+QUERY_BUDGET = 6
+
+
+@pytest.fixture
+def usuki(db):
+    return make_orderer("臼杵市", electronic_terms_name="")
+
+
+@pytest.fixture
+def listed(clerk, other_clerk, tsukumi, usuki):
+    """The clerk's draft and submitted applications (two orderers), and another company's."""
+    company = clerk.membership.company
+    return {
+        "draft": make_application(
+            work=make_work(company, name="市道堅徳線道路改良工事"),
+            items={GuaranteeKind.ADVANCE: None},
+        ),
+        "submitted": make_application(
+            work=make_work(company, name="津久見港護岸補修工事"),
+            status=S.SUBMITTED,
+            items={GuaranteeKind.ADVANCE: MAX_ADVANCE, GuaranteeKind.CONTRACT: MIN_CONTRACT},
+        ),
+        "usuki": make_application(
+            work=make_work(company, orderer=usuki, name="臼杵川河川改修工事"),
+            status=S.RETURNED,
+        ),
+        "other": make_application(
+            work=make_work(other_clerk.membership.company, name="他社の秘密の工事"),
+            status=S.SUBMITTED,
+        ),
+    }
+
+
+def rows(response):
+    return {a.pk for a in response.context["applications"]}
+
+
+def test_list_shows_the_companys_applications_with_status_orderer_work_and_amounts(
+    clerk_client, listed
+):
+    response = clerk_client.get(INDEX)
+
+    assert response.status_code == 200
+    assert rows(response) == {listed[k].pk for k in ("draft", "submitted", "usuki")}
+    page = response.content.decode()
+    assert '<span class="badge badge--draft">保存中</span>' in page
+    assert '<span class="badge badge--submitted">手続き中</span>' in page
+    assert '<span class="badge badge--returned">差戻し</span>' in page
+    for text in ("市道堅徳線道路改良工事", "津久見港護岸補修工事", "臼杵川河川改修工事"):
+        assert text in page
+    assert "<td>津久見市</td>" in page
+    assert "<td>臼杵市</td>" in page
+    assert "前払金保証 金4,900,000円" in page
+    assert "契約保証 金1,234,500円" in page
+    assert "前払金保証 —" in page  # the draft's amount not typed yet
+    assert reverse("applications:detail", args=[listed["submitted"].pk]) in page
+
+
+def test_another_companys_applications_never_appear(clerk_client, listed):
+    for query in ("", "?status=submitted", f"?orderer={listed['other'].work.orderer_id}"):
+        response = clerk_client.get(INDEX + query)
+        assert listed["other"].pk not in rows(response)
+        assert "他社の秘密の工事" not in response.content.decode()
+
+
+def test_filter_by_status(clerk_client, listed):
+    assert rows(clerk_client.get(INDEX, {"status": "draft"})) == {listed["draft"].pk}
+    assert rows(clerk_client.get(INDEX, {"status": "submitted"})) == {listed["submitted"].pk}
+    assert rows(clerk_client.get(INDEX, {"status": "approved"})) == set()
+    # An unknown status is ignored rather than an error.
+    assert len(rows(clerk_client.get(INDEX, {"status": "nonsense"}))) == 3
+
+
+def test_filter_by_orderer(clerk_client, listed, tsukumi, usuki):
+    response = clerk_client.get(INDEX, {"orderer": usuki.pk})
+
+    assert rows(response) == {listed["usuki"].pk}
+    assert f'<option value="{usuki.pk}" selected>臼杵市</option>' in response.content.decode()
+    tsukumi_rows = rows(clerk_client.get(INDEX, {"orderer": tsukumi.pk}))
+    assert tsukumi_rows == {listed["draft"].pk, listed["submitted"].pk}
+
+
+def test_filter_offers_only_the_companys_orderers(clerk_client, clerk, other_clerk, tsukumi):
+    saiki = make_orderer("佐伯市")
+    make_application(work=make_work(other_clerk.membership.company, orderer=saiki))
+    make_application(work=make_work(clerk.membership.company, orderer=tsukumi))
+
+    orderers = list(clerk_client.get(INDEX).context["orderers"])
+
+    assert orderers == [tsukumi]
+
+
+def test_empty_list_says_so(clerk_client, db):
+    assert "該当するお申込みはありません。" in clerk_client.get(INDEX).content.decode()
+
+
+@pytest.mark.parametrize("count", [20, 200])
+def test_list_query_count_does_not_grow_with_the_applications(
+    clerk_client, clerk, tsukumi, django_assert_max_num_queries, count
+):
+    make_applications_bulk(clerk.membership.company, count, orderer=tsukumi, by=clerk)
+
+    with django_assert_max_num_queries(QUERY_BUDGET):
+        response = clerk_client.get(INDEX)
+
+    assert len(response.context["applications"]) == count
+
+
+def test_list_issues_the_same_queries_for_20_and_200(clerk_client, clerk, tsukumi):
+    company = clerk.membership.company
+    counts = []
+    for batch in (20, 180):
+        make_applications_bulk(company, batch, orderer=tsukumi, by=clerk)
+        with CaptureQueriesContext(connection) as queries:
+            response = clerk_client.get(INDEX, {"status": "submitted"})
+        assert response.status_code == 200
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1] <= QUERY_BUDGET
