@@ -9,6 +9,7 @@ from accounts.models import (
     CompanyStatusChange,
     Invitation,
     Membership,
+    OfficeMembership,
     Orderer,
     OrdererOffice,
     OrdererSubmissionChannel,
@@ -195,3 +196,13 @@ class OrdererOfficeAdmin(admin.ModelAdmin):
     list_display = ["name", "orderer", "phone", "fax"]
     list_filter = ["orderer"]
     search_fields = ["name", "orderer__name"]
+
+
+@admin.register(OfficeMembership)
+class OfficeMembershipAdmin(admin.ModelAdmin):
+    """Accounts of orderer offices (発注機関の利用者), created by surety staff."""
+
+    list_display = ["user", "office", "created_at"]
+    list_select_related = ["user", "office", "office__orderer"]
+    raw_id_fields = ["user"]
+    search_fields = ["user__email", "office__name", "office__orderer__name"]

@@ -1,10 +1,14 @@
+from accounts.models import OfficeMembership
 from accounts.selectors import membership_of
 
 
 def membership(request):
-    """The logged-in user's membership (and company) for the header, looked up once."""
+    """The logged-in user's company membership (or orderer-office account) for the header,
+    looked up once per request."""
+    user = getattr(request, "user", None)
     if not hasattr(request, "membership"):
-        request.membership = (
-            membership_of(getattr(request, "user", None)) if hasattr(request, "user") else None
-        )
-    return {"membership": request.membership}
+        request.membership = membership_of(user) if user is not None else None
+    office = None
+    if request.membership is None and user is not None and user.is_authenticated:
+        office = OfficeMembership.objects.select_related("office").filter(user=user).first()
+    return {"membership": request.membership, "office_membership": office}

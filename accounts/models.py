@@ -310,3 +310,27 @@ class OrdererOffice(models.Model):
 
     def __str__(self):
         return f"{self.orderer.name} {self.name}"
+
+
+class OfficeMembership(models.Model):
+    """An orderer's staff member with an account (optional, beyond the real D-Sure): their
+    lookups are attributed to them, and they keep a 受領一覧 of their office. Created by
+    surety staff in admin."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="office_membership",
+        verbose_name="利用者",
+    )
+    office = models.ForeignKey(
+        OrdererOffice, on_delete=models.PROTECT, related_name="members", verbose_name="発注機関"
+    )
+    created_at = models.DateTimeField("登録日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = "発注機関の利用者"
+        verbose_name_plural = "発注機関の利用者"
+
+    def __str__(self):
+        return f"{self.user} @ {self.office}"

@@ -4,17 +4,22 @@ The pages read the registry (certificates); every object goes through the access
 get_guarantee_for(company, number): another company's guarantee is a 404.
 """
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import member_required
+from accounts.models import OrdererOffice
 from certificates import pdf
 from certificates import selectors as registry
 from certificates import services as registry_services
 from certificates.models import Document, KeyDisplay
+from dsure import selectors as dsure_selectors
+from dsure import services as dsure_services
 
 
 def _no_store(response):
@@ -41,6 +46,12 @@ def detail(request, number):
         "current": current,
         "status": registry.status_of_guarantee(guarantee, current),
         "key_shown": KeyDisplay.objects.filter(guarantee=guarantee).order_by("-at").first(),
+        # What the orderer did with it: 提出済 → 閲覧済 → 受領.
+        "first_viewed_at": dsure_selectors.first_viewed_at(guarantee),
+        "receipts": dsure_selectors.receipts_of(guarantee),
+        "handovers": dsure_selectors.handovers_of(guarantee),
+        "handover_offices": _handover_offices(guarantee),
+        "default_office": registry.submission_office(guarantee),
     }
     context.update(pdf.certificate_context(current))
     return render(request, "certs/detail.html", context)
@@ -97,3 +108,31 @@ def document(request, number, version, kind):
     doc = registry.get_document(guarantee, version, kind)
     filename = f"{guarantee.number_display}-v{version}-{kind}.pdf"
     return FileResponse(doc.file.open("rb"), content_type="application/pdf", filename=filename)
+
+
+def _handover_offices(guarantee):
+    """The orderer's offices that accept an electronic hand-over of this guarantee."""
+    offices = OrdererOffice.objects.filter(orderer=guarantee.orderer).order_by("pk")
+    return [o for o in offices if dsure_services.can_hand_over(guarantee, o)]
+
+
+@require_POST
+@member_required
+def hand_over(request, number):
+    """発注者へ電子で提出: the chosen office may open the certificate without the key."""
+    guarantee = registry.get_guarantee_for(request.membership.company, number)
+    office = get_object_or_404(OrdererOffice, pk=request.POST.get("office") or 0)
+    try:
+        dsure_services.hand_over(
+            guarantee=guarantee,
+            office=office,
+            by=request.user,
+            note=request.POST.get("note", "")[:1000],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"{office} へ電子で提出しました。受領されるとこの画面に表示されます。"
+        )
+    return redirect("certs:detail", number)

@@ -170,4 +170,6 @@ def reissue_key(*, guarantee, by, reason=""):
 
 def mark_printed(*, guarantee):
     """Staff printed the paper certificate of a 書面交付 guarantee."""
-    Guarantee.objects.filter(pk=guarantee.pk, printed_at=None).update(printed_at=timezone.now())
+    Guarantee.objects.filter(
+        pk=guarantee.pk, delivery=Guarantee.Delivery.PAPER, printed_at=None
+    ).update(printed_at=timezone.now())

@@ -1,5 +1,6 @@
 """The one settings module. Production differences are environment variables (.env.example)."""
 
+import logging
 import os
 from pathlib import Path
 
@@ -206,6 +207,13 @@ ESURE_SURETY_NAME = env.str("ESURE_SURETY_NAME", default="西日本建設業保�
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # A filter, not only a level: it holds even when something lowers the logger's level.
+    "filters": {
+        "info_and_above": {
+            "()": "django.utils.log.CallbackFilter",
+            "callback": lambda record: record.levelno >= logging.INFO,
+        }
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
@@ -213,7 +221,7 @@ LOGGING = {
     "loggers": {
         # At DEBUG the template engine logs whole contexts of unresolved variables: a page
         # that shows the 認証キー would put it in the log. Never below INFO.
-        "django.template": {"level": "INFO"},
+        "django.template": {"level": "INFO", "filters": ["info_and_above"]},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },

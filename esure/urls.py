@@ -17,5 +17,6 @@ urlpatterns = [
     path("company/", include("accounts.urls")),
     path("applications/", include("applications.urls")),
     path("certificates/", include("applications.certificate_urls")),
+    path("dsure/", include("dsure.urls")),
     path(settings.ESURE_ADMIN_PATH, admin.site.urls),
 ]

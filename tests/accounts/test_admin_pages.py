@@ -6,9 +6,9 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from accounts.models import Orderer, User
+from accounts.models import OfficeMembership, Orderer, User
 from esure.choices import ContractMethod, GuaranteeKind
-from tests.conftest import make_invitation, make_orderer
+from tests.conftest import make_invitation, make_orderer, make_user
 
 ACCOUNTS_MODELS = [m for m in admin.site._registry if m._meta.app_label == "accounts"]
 
@@ -22,7 +22,8 @@ def staff_client(client, staff):
 @pytest.mark.parametrize("model", ACCOUNTS_MODELS, ids=lambda m: m._meta.model_name)
 def test_every_accounts_admin_page_opens(staff_client, clerk, model):
     make_invitation(company=clerk.membership.company, by=clerk)
-    make_orderer()
+    orderer = make_orderer()
+    OfficeMembership.objects.create(user=make_user(), office=orderer.offices.first())
     info = (model._meta.app_label, model._meta.model_name)
     obj = model._default_manager.first()
 

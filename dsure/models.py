@@ -1,0 +1,140 @@
+"""D-Sure: the orderer's viewer. Its access log is also the throttle's memory (DESIGN.md §6):
+counting from it spans processes and restarts, with no separate counter store."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import OrdererOffice
+from certificates.models import Certificate, Guarantee
+
+
+class AccessLog(models.Model):
+    """One lookup of number + key (never the key): when, from where, which number, outcome.
+
+    One INSERT per lookup. Indexed by (number, at) for the per-number throttle and by
+    (ip, at) for the per-IP limit and alerts.
+    """
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "成功"
+        FAILURE = "failure", "不一致"
+        THROTTLED = "throttled", "待機中のため拒否"
+        LOCKED = "locked", "ロック中のため拒否"
+
+    at = models.DateTimeField("日時", default=timezone.now)
+    ip = models.GenericIPAddressField("IPアドレス")
+    number = models.CharField("保証契約番号", max_length=11)
+    outcome = models.CharField("結果", max_length=20, choices=Outcome.choices)
+    guarantee = models.ForeignKey(
+        Guarantee, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    office_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="発注機関の利用者",
+    )
+
+    class Meta:
+        verbose_name = "D-Sure アクセス記録"
+        verbose_name_plural = "D-Sure アクセス記録"
+        indexes = [
+            models.Index(fields=["number", "at"], name="accesslog_number_at"),
+            models.Index(fields=["ip", "at"], name="accesslog_ip_at"),
+            models.Index(
+                fields=["guarantee", "at"],
+                name="accesslog_success_guarantee",
+                condition=models.Q(outcome="success"),
+            ),
+            models.Index(
+                fields=["at"], name="accesslog_failure_at", condition=models.Q(outcome="failure")
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.ip} {self.number} {self.outcome}"
+
+
+class LockClear(models.Model):
+    """Surety staff cleared the throttle of a number (after checking with the orderer)."""
+
+    number = models.CharField("保証契約番号", max_length=11)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField("日時", default=timezone.now)
+    note = models.TextField("メモ", blank=True)
+
+    class Meta:
+        verbose_name = "ロック解除"
+        verbose_name_plural = "ロック解除"
+        indexes = [models.Index(fields=["number", "at"], name="lockclear_number_at")]
+
+    def __str__(self):
+        return f"{self.number} {self.at:%Y-%m-%d %H:%M}"
+
+
+class Alert(models.Model):
+    """A failure pattern staff should look at: one IP trying many numbers, or a spike."""
+
+    class Kind(models.TextChoices):
+        IP_MANY_NUMBERS = "ip_many_numbers", "1つのIPから多数の番号"
+        FAILURE_SPIKE = "failure_spike", "失敗の急増"
+        NUMBER_LOCKED = "number_locked", "番号のロック"
+
+    kind = models.CharField("種類", max_length=30, choices=Kind.choices)
+    subject = models.CharField("対象", max_length=64)
+    detail = models.TextField("内容")
+    at = models.DateTimeField("日時", default=timezone.now)
+    acknowledged_at = models.DateTimeField("確認日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "D-Sure 警告"
+        verbose_name_plural = "D-Sure 警告"
+        indexes = [models.Index(fields=["kind", "subject", "at"], name="alert_kind_subject")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.subject}"
+
+
+class Handover(models.Model):
+    """発注者へ電子で提出: the contractor handed the guarantee to an office in esure. The
+    hand-over itself grants the office's users access (no key typing)."""
+
+    guarantee = models.ForeignKey(Guarantee, on_delete=models.PROTECT, related_name="handovers")
+    office = models.ForeignKey(OrdererOffice, on_delete=models.PROTECT, related_name="handovers")
+    note = models.TextField("連絡事項", blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField("提出日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = "電子提出"
+        verbose_name_plural = "電子提出"
+        constraints = [
+            models.UniqueConstraint(fields=["guarantee", "office"], name="handover_once")
+        ]
+
+    def __str__(self):
+        return f"{self.guarantee} → {self.office}"
+
+
+class Receipt(models.Model):
+    """受領: an office user acknowledged a certificate version."""
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="+")
+    guarantee = models.ForeignKey(Guarantee, on_delete=models.PROTECT, related_name="receipts")
+    office = models.ForeignKey(OrdererOffice, on_delete=models.PROTECT, related_name="receipts")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField("受領日時", default=timezone.now)
+    note = models.TextField("メモ", blank=True)
+
+    class Meta:
+        verbose_name = "受領"
+        verbose_name_plural = "受領"
+        constraints = [
+            models.UniqueConstraint(fields=["certificate", "office"], name="receipt_once")
+        ]
+
+    def __str__(self):
+        return f"{self.certificate} 受領 {self.office}"

@@ -1,0 +1,191 @@
+"""D-Sure's one access helper and its writes: lookup, grant, receipt, hand-over, clearing.
+
+find_guarantee(number, key) gives one answer for an unknown number, a wrong key and an
+old (re-issued) key, does the same work on each of those paths, and writes one access-log
+row. The key itself is never stored, logged or put in a URL.
+"""
+
+import enum
+import hmac
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from certificates import keys
+from certificates.models import Guarantee
+from certificates.numbering import damm_is_valid
+from dsure import throttle
+from dsure.models import AccessLog, Handover, LockClear, Receipt
+from esure.choices import SubmissionChannel
+from esure.identifiers import normalize_key, normalize_number
+
+MSG_NUMBER_FORMAT = (
+    "保証契約番号の入力に誤りがあります。「06-1-0001234-9」のような11桁の番号を、"
+    "認証キー等のお知らせのとおりに入力してください。"
+)
+MSG_KEY_FORMAT = (
+    "認証キーの入力に誤りがあります。「XXXX-XXXX-XXXX-XXXX」の16文字（英数字）を入力してください。"
+)
+MSG_NO_MATCH = (
+    "保証契約番号または認証キーが正しくありません。認証キー等のお知らせをご確認のうえ、"
+    "もう一度入力してください。"
+)
+MSG_WAIT = (
+    "入力の誤りが続いたため、しばらく時間をおいてからお試しください。"
+    "お急ぎの場合は、受注者または保証会社にお問い合わせください。"
+)
+MSG_LOCKED = (
+    "入力の誤りが続いたため、この保証契約番号での閲覧を停止しています。"
+    "受注者または保証会社にお問い合わせください。"
+)
+# Equal work on every failure path: an unknown number is checked against this key.
+_DUMMY_NUMBER = "00000000000"
+
+
+class Result(enum.Enum):
+    OK = "ok"
+    NUMBER_FORMAT = "number_format"  # before any lookup; not counted
+    KEY_FORMAT = "key_format"  # before any lookup; not counted
+    NO_MATCH = "no_match"  # unknown number, wrong key, old key: one answer
+    WAIT = "wait"
+    LOCKED = "locked"
+
+
+MESSAGES = {
+    Result.NUMBER_FORMAT: MSG_NUMBER_FORMAT,
+    Result.KEY_FORMAT: MSG_KEY_FORMAT,
+    Result.NO_MATCH: MSG_NO_MATCH,
+    Result.WAIT: MSG_WAIT,
+    Result.LOCKED: MSG_LOCKED,
+}
+
+
+@dataclass(frozen=True)
+class Lookup:
+    result: Result
+    number: str = ""
+    guarantee: Guarantee | None = None
+
+    @property
+    def message(self):
+        return MESSAGES.get(self.result, "")
+
+
+def parse_number(typed):
+    """The 11 digits of a typed 保証契約番号 whose Damm check digit holds, else None."""
+    digits = normalize_number(typed or "")
+    if len(digits) != 11 or not digits.isdigit() or not digits.isascii():
+        return None
+    return digits if damm_is_valid(digits) else None
+
+
+def find_guarantee(*, typed_number, typed_key, ip, office_user=None, now=None):
+    """The one access helper of D-Sure: the guarantee for a number + key, or why not."""
+    now = now or timezone.now()
+    number = parse_number(typed_number)
+    if number is None:
+        return Lookup(Result.NUMBER_FORMAT)
+    key = normalize_key(typed_key or "")
+    if len(key) != keys.KEY_LENGTH or any(c not in keys.CROCKFORD_ALPHABET for c in key):
+        return Lookup(Result.KEY_FORMAT)
+
+    state = throttle.number_state(number)
+    refused = None
+    if state.locked:
+        refused = Result.LOCKED
+    elif (until := state.refused_until()) is not None and now < until:
+        refused = Result.WAIT
+    if refused is not None:
+        outcome = (
+            AccessLog.Outcome.LOCKED if refused is Result.LOCKED else AccessLog.Outcome.THROTTLED
+        )
+        _log(number, ip, outcome, office_user, now)
+        return Lookup(refused, number)
+
+    guarantee = Guarantee.objects.filter(number=number).first()
+    if guarantee is not None and guarantee.has_key:
+        expected = keys.derive_key(number, guarantee.key_version)
+    else:
+        expected = keys.derive_key(_DUMMY_NUMBER, 1)  # the same work as a real check
+        guarantee = None
+    if hmac.compare_digest(key, expected) and guarantee is not None:
+        _log(number, ip, AccessLog.Outcome.SUCCESS, office_user, now, guarantee)
+        return Lookup(Result.OK, number, guarantee)
+
+    if throttle.ip_over_soft_limit(ip, now):
+        _log(number, ip, AccessLog.Outcome.THROTTLED, office_user, now)
+        return Lookup(Result.WAIT, number)
+    _log(number, ip, AccessLog.Outcome.FAILURE, office_user, now)
+    throttle.raise_alerts(ip, now)
+    if state.failures + 1 >= throttle.LOCK_AT:
+        throttle.alert_locked(number, now)
+    return Lookup(Result.NO_MATCH, number)
+
+
+def _log(number, ip, outcome, office_user, now, guarantee=None):
+    AccessLog.objects.create(
+        at=now,
+        ip=ip,
+        number=number,
+        outcome=outcome,
+        guarantee=guarantee,
+        office_user=office_user if office_user and office_user.is_authenticated else None,
+    )
+
+
+def record_handover_view(*, guarantee, user, ip):
+    """An office user opened a handed-over guarantee: logged like a successful lookup, so
+    the contractor sees 閲覧済."""
+    _log(guarantee.number, ip, AccessLog.Outcome.SUCCESS, user, timezone.now(), guarantee)
+
+
+def clear_lock(*, number, by, note=""):
+    """Staff clear the throttle of a number (after checking with the orderer)."""
+    return LockClear.objects.create(number=number, by=by, note=note)
+
+
+MSG_HANDOVER_OFFICE = "提出先は、この保証の発注者の発注機関から選んでください。"
+MSG_HANDOVER_NOT_ACCEPTED = (
+    "この発注機関は esure での電子提出を受け付けていません。認証キー等のお知らせを"
+    "発注者の定める方法で提出してください。"
+)
+
+
+def can_hand_over(guarantee, office):
+    """Electronic hand-over needs the orderer to accept it for this kind, an office with
+    accounts to receive it, and a key-bearing (電子交付) guarantee."""
+    return (
+        guarantee.has_key
+        and SubmissionChannel.HANDOVER in guarantee.orderer.channels_for(guarantee.kind)
+        and office.members.exists()
+    )
+
+
+def hand_over(*, guarantee, office, by, note=""):
+    """発注者へ電子で提出: the office's users may open the guarantee without the key."""
+    if office.orderer_id != guarantee.orderer_id:
+        raise ValidationError(MSG_HANDOVER_OFFICE)
+    if not can_hand_over(guarantee, office):
+        raise ValidationError(MSG_HANDOVER_NOT_ACCEPTED)
+    with transaction.atomic():
+        handover, created = Handover.objects.get_or_create(
+            guarantee=guarantee, office=office, defaults={"by": by, "note": note}
+        )
+    if not created:
+        raise ValidationError("この発注機関にはすでに提出済みです。")
+    return handover
+
+
+def acknowledge(*, certificate, office_user, note=""):
+    """受領: an office user acknowledges one certificate version for their office."""
+    membership = getattr(office_user, "office_membership", None)
+    if membership is None:
+        raise PermissionDenied
+    receipt, _ = Receipt.objects.get_or_create(
+        certificate=certificate,
+        office=membership.office,
+        defaults={"guarantee": certificate.guarantee, "by": office_user, "note": note},
+    )
+    return receipt

@@ -1,0 +1,108 @@
+"""Throttling of D-Sure lookups (DESIGN.md §6), counted from the access log itself, so it
+holds across processes, servers and restarts with no separate counter store.
+
+Numbers (each a product decision recorded in docs/decisions/0004-dsure.md):
+- per 保証契約番号 — existing or not, so a lock reveals nothing — consecutive failures
+  since the last success or staff clearance: from DELAY_AFTER on, each further attempt
+  must wait 2^(n − DELAY_AFTER) seconds after the previous failure (1 s, 2 s, 4 s … capped
+  at MAX_DELAY); at LOCK_AT the number is locked until staff clear it (a right key is
+  refused too).
+- per IP a soft limit: IP_SOFT_LIMIT failures within IP_WINDOW make further *wrong* keys
+  from that address wait; right keys still open (cities share outbound addresses).
+- alerts: one IP failing on IP_ALERT_NUMBERS distinct numbers within IP_WINDOW, or
+  SPIKE_FAILURES failures overall within IP_WINDOW; at most one alert per subject per
+  ALERT_QUIET.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from dsure.models import AccessLog, Alert, LockClear
+
+DELAY_AFTER = 10
+LOCK_AT = 100
+MAX_DELAY = datetime.timedelta(hours=1)
+IP_WINDOW = datetime.timedelta(minutes=10)
+IP_SOFT_LIMIT = 50
+IP_ALERT_NUMBERS = 20
+SPIKE_FAILURES = 500
+ALERT_QUIET = datetime.timedelta(hours=1)
+
+Outcome = AccessLog.Outcome
+
+
+@dataclass(frozen=True)
+class NumberState:
+    failures: int  # consecutive, since the last success or clearance
+    last_failure_at: datetime.datetime | None
+
+    @property
+    def locked(self):
+        return self.failures >= LOCK_AT
+
+    def wait(self):
+        """How long after the last failure the next attempt must wait (zero: none)."""
+        if self.failures < DELAY_AFTER or self.last_failure_at is None:
+            return datetime.timedelta(0)
+        seconds = 2 ** min(self.failures - DELAY_AFTER, 20)
+        return min(datetime.timedelta(seconds=seconds), MAX_DELAY)
+
+    def refused_until(self):
+        wait = self.wait()
+        return self.last_failure_at + wait if wait else None
+
+
+def number_state(number):
+    """The throttle state of a number: two indexed queries on (number, at)."""
+    cleared = LockClear.objects.filter(number=number).aggregate(at=Max("at"))["at"]
+    since = AccessLog.objects.filter(number=number, outcome=Outcome.SUCCESS).aggregate(
+        at=Max("at")
+    )["at"]
+    reset = max(filter(None, [cleared, since]), default=None)
+    failures = AccessLog.objects.filter(number=number, outcome=Outcome.FAILURE)
+    if reset is not None:
+        failures = failures.filter(at__gt=reset)
+    row = failures.aggregate(n=Count("pk"), last=Max("at"))
+    return NumberState(failures=row["n"], last_failure_at=row["last"])
+
+
+def ip_over_soft_limit(ip, now=None):
+    now = now or timezone.now()
+    recent = AccessLog.objects.filter(ip=ip, outcome=Outcome.FAILURE, at__gt=now - IP_WINDOW)
+    return recent.count() >= IP_SOFT_LIMIT
+
+
+def raise_alerts(ip, now=None):
+    """After a failure: alert staff on one IP trying many numbers, or a spike overall."""
+    now = now or timezone.now()
+    window = Q(outcome=Outcome.FAILURE, at__gt=now - IP_WINDOW)
+    numbers = AccessLog.objects.filter(window, ip=ip).values("number").distinct().count()
+    if numbers >= IP_ALERT_NUMBERS:
+        _alert(
+            Alert.Kind.IP_MANY_NUMBERS,
+            ip,
+            f"{ip} から {IP_WINDOW.seconds // 60} 分間に {numbers} 件の番号で認証に失敗",
+            now,
+        )
+    total = AccessLog.objects.filter(window).count()
+    if total >= SPIKE_FAILURES:
+        _alert(
+            Alert.Kind.FAILURE_SPIKE,
+            "all",
+            f"{IP_WINDOW.seconds // 60} 分間に {total} 件の認証失敗",
+            now,
+        )
+
+
+def alert_locked(number, now=None):
+    _alert(Alert.Kind.NUMBER_LOCKED, number, f"保証契約番号 {number} がロックされました", now)
+
+
+def _alert(kind, subject, detail, now=None):
+    now = now or timezone.now()
+    recent = Alert.objects.filter(kind=kind, subject=subject, at__gt=now - ALERT_QUIET)
+    if not recent.exists():
+        Alert.objects.create(kind=kind, subject=subject, detail=detail, at=now)

@@ -1,0 +1,382 @@
+"""電子証書の確認 (DESIGN.md §4): the contractor's list of its guarantees, the page that shows
+the certificate as it prints, the 認証キー on demand (logged), the key notice and the stored
+PDFs — and nothing of another company's (a 404, as for a number that does not exist)."""
+
+import datetime
+import hashlib
+import io
+import re
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from pypdf import PdfReader
+
+from certificates import services as registry
+from certificates.models import Certificate, Document, Guarantee, KeyDisplay, Work
+from certificates.numbering import make_number
+from esure.choices import GuaranteeKind
+from tests.conftest import MAX_ADVANCE, MIN_CONTRACT, advance_office, make_concluded
+
+JST = ZoneInfo("Asia/Tokyo")
+NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=JST)
+WORK_DATES = {
+    "contract_date": datetime.date(2026, 11, 20),  # 令和8年11月20日
+    "start_date": datetime.date(2026, 11, 24),  # 令和8年11月24日
+    "end_date": datetime.date(2027, 3, 19),  # 令和9年3月19日
+}
+KEY_RE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
+# Measured: the session, the user, the membership (member_required) and the guarantees with
+# work and orderer joined and their current version, amount and period end as subqueries.
+# 4 for 5 guarantees and 4 for 50.
+LIST_QUERY_BUDGET = 4
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def company(clerk):
+    return clerk.membership.company
+
+
+@pytest.fixture
+def guarantee(company, tsukumi):
+    """The clerk's company's 前払金保証 of 4,900,000円, concluded today (electronic)."""
+    [guarantee] = make_concluded(company=company, **WORK_DATES)
+    return guarantee
+
+
+@pytest.fixture
+def foreign(other_clerk, tsukumi):
+    """A guarantee of another company, with its stored PDFs."""
+    [guarantee] = make_concluded(company=other_clerk.membership.company, **WORK_DATES)
+    return guarantee
+
+
+def squash(text):
+    return re.sub(r"\s+", "", text)
+
+
+def html_text(response):
+    """What a reader sees on the page: tags dropped, whitespace dropped."""
+    return squash(re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def pdf_text(data):
+    return squash("".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages))
+
+
+def body(response):
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def bulk_guarantees(company, count, *, orderer, first_serial):
+    """`count` electronic 前払金保証 with their Certificate v1 in three bulk inserts (no PDFs),
+    for the list page and access checks."""
+    works = Work.objects.bulk_create(
+        Work(
+            company=company,
+            orderer=orderer,
+            office=advance_office(orderer),
+            work_number=f"BULK-{first_serial + i}",
+            name=f"一括工事{first_serial + i}",
+            location="津久見市",
+            category="construction",
+            contract_method="general",
+            price=12_345_000,
+            **WORK_DATES,
+        )
+        for i in range(count)
+    )
+    guarantees = Guarantee.objects.bulk_create(
+        Guarantee(
+            number=make_number(8, GuaranteeKind.ADVANCE, first_serial + i),
+            kind=GuaranteeKind.ADVANCE,
+            company=company,
+            work=work,
+            orderer=orderer,
+            office=work.office,
+            delivery=Guarantee.Delivery.ELECTRONIC,
+            key_version=1,
+            concluded_at=NOW,
+        )
+        for i, work in enumerate(works)
+    )
+    Certificate.objects.bulk_create(
+        Certificate(
+            guarantee=g,
+            version=1,
+            content={},
+            fingerprint="0" * 64,
+            amount=MAX_ADVANCE,
+            starts_on=WORK_DATES["start_date"],
+            ends_on=WORK_DATES["end_date"],
+            issued_at=NOW,
+        )
+        for g in guarantees
+    )
+    return guarantees
+
+
+def detail_url(g):
+    return reverse("certs:detail", args=[g.number])
+
+
+def key_url(g):
+    return reverse("certs:show_key", args=[g.number])
+
+
+def notice_url(g):
+    return reverse("certs:key_notice", args=[g.number])
+
+
+def document_url(g, kind, version=1):
+    return reverse("certs:document", args=[g.number, version, kind])
+
+
+# --- The list ------------------------------------------------------------------------------
+
+
+def test_the_list_shows_the_companys_guarantees_only(clerk_client, company, other_clerk, tsukumi):
+    advance, contract = make_concluded(
+        company=company,
+        items={GuaranteeKind.ADVANCE: MAX_ADVANCE, GuaranteeKind.CONTRACT: MIN_CONTRACT},
+        **WORK_DATES,
+    )
+    [theirs] = bulk_guarantees(other_clerk.membership.company, 1, orderer=tsukumi, first_serial=500)
+
+    response = clerk_client.get(reverse("certs:index"))
+
+    assert response.status_code == 200
+    rows = re.findall(r"<tr>(.*?)</tr>", response.content.decode(), re.S)[1:]  # after the head
+    cells = [
+        [squash(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+        for r in rows
+    ]
+    work = advance.work.name
+    assert sorted(cells) == sorted(
+        [
+            [
+                advance.number_display,
+                "前払金保証",
+                work,
+                "津久見市",
+                "金4,900,000円",
+                "有効",
+                "令和8年11月30日",
+            ],
+            [
+                contract.number_display,
+                "契約保証",
+                work,
+                "津久見市",
+                "金1,234,500円",
+                "有効",
+                "令和8年11月30日",
+            ],
+        ]
+    )
+    content = response.content.decode()
+    assert f'href="{detail_url(advance)}"' in content
+    assert theirs.number_display not in content and theirs.work.name not in content
+
+
+def test_the_list_costs_the_same_queries_for_5_and_50_guarantees(
+    clerk_client, company, tsukumi, django_assert_max_num_queries
+):
+    bulk_guarantees(company, 5, orderer=tsukumi, first_serial=1)
+    with CaptureQueriesContext(connection) as five:
+        small = clerk_client.get(reverse("certs:index"))
+    bulk_guarantees(company, 45, orderer=tsukumi, first_serial=100)
+    with django_assert_max_num_queries(LIST_QUERY_BUDGET):
+        large = clerk_client.get(reverse("certs:index"))
+
+    assert small.content.decode().count("金4,900,000円") == 5
+    assert large.content.decode().count("金4,900,000円") == 50
+    assert len(five) == LIST_QUERY_BUDGET
+
+
+def test_the_list_is_empty_for_a_company_without_guarantees(clerk_client, foreign):
+    response = clerk_client.get(reverse("certs:index"))
+
+    assert "締結済みの保証契約はまだありません。" in response.content.decode()
+    assert foreign.number_display not in response.content.decode()
+
+
+# --- The certificate page ------------------------------------------------------------------
+
+
+def test_the_page_shows_the_certificate_as_the_pdf_does(clerk_client, guarantee):
+    certificate = guarantee.certificates.get()
+    stored = certificate.documents.get(kind=Document.Kind.CERTIFICATE)
+    with stored.file.open("rb") as f:
+        printed = pdf_text(f.read())
+    work = guarantee.work
+
+    response = clerk_client.get(detail_url(guarantee))
+
+    assert response.status_code == 200
+    page = html_text(response)
+    assert "この画面は、印刷・保存が可能です" in page
+    facts = {
+        guarantee.number_display,
+        "前払金保証証書",
+        "ACME建設株式会社",
+        "津久見市長",
+        work.name,
+        work.work_number,
+        "金12,345,000円",  # 請負代金額
+        "金4,900,000円",  # 保証金額
+        "令和8年11月20日",  # 契約日
+        "令和8年11月24日",  # 工期・保証期間の始まり
+        "令和9年3月19日",  # 工期の終わり・保証期限
+        "令和8年11月30日",  # 発行
+        "10時00分",
+        certificate.fingerprint,
+        "この書面は電子証書の内容を表示したものです",
+    }
+    assert {f for f in facts if f in page} == facts
+    assert {f for f in facts if f in printed} == facts
+
+
+def test_the_page_has_the_buttons(clerk_client, guarantee):
+    response = clerk_client.get(detail_url(guarantee))
+
+    content = response.content.decode()
+    assert "data-print" in content and "印刷する" in content
+    assert f'action="{key_url(guarantee)}"' in content and "認証キーの表示" in content
+    assert f'href="{notice_url(guarantee)}"' in content
+    for kind in Document.Kind:
+        assert f'href="{document_url(guarantee, kind)}"' in content
+    assert not KEY_RE.search(content)  # the key only after the button
+
+
+def test_showing_the_key_shows_it_and_records_who_saw_it(clerk, clerk_client, guarantee):
+    response = clerk_client.post(key_url(guarantee))
+
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    content = response.content.decode()
+    assert KEY_RE.findall(content) == [registry.current_key(guarantee)]
+    display = KeyDisplay.objects.get()
+    assert (display.guarantee, display.user, display.via, display.key_version) == (
+        guarantee,
+        clerk,
+        KeyDisplay.Via.SCREEN,
+        1,
+    )
+    page = clerk_client.get(detail_url(guarantee)).content.decode()
+    assert "認証キーの最終表示" in page and "画面表示" in page
+    assert not KEY_RE.search(page)
+
+
+def test_the_key_is_not_shown_on_a_get(clerk_client, guarantee):
+    response = clerk_client.get(key_url(guarantee))
+
+    assert response.status_code == 405
+    assert not KEY_RE.search(response.content.decode())
+    assert not KeyDisplay.objects.exists()
+
+
+def test_the_key_notice_carries_the_key_and_is_recorded(clerk, clerk_client, guarantee):
+    response = clerk_client.get(notice_url(guarantee))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="key-notice-{guarantee.number_display}.pdf"'
+    )
+    text = pdf_text(body(response))
+    assert registry.current_key(guarantee) in text and guarantee.number_display in text
+    display = KeyDisplay.objects.get()
+    assert (display.user, display.via, display.key_version) == (
+        clerk,
+        KeyDisplay.Via.KEY_NOTICE,
+        1,
+    )
+
+
+def test_the_documents_are_the_stored_bytes(clerk_client, guarantee):
+    documents = {d.kind: d for d in guarantee.certificates.get().documents.all()}
+
+    for kind, document in documents.items():
+        response = clerk_client.get(document_url(guarantee, kind))
+        assert response.status_code == 200, kind
+        assert response["Content-Type"] == "application/pdf"
+        assert f"{guarantee.number_display}-v1-{kind}.pdf" in response["Content-Disposition"]
+        assert hashlib.sha256(body(response)).hexdigest() == document.sha256
+
+    assert set(documents) == {"certificate", "customer_copy", "fee_statement"}
+    assert clerk_client.get(document_url(guarantee, "key_notice")).status_code == 404
+    assert clerk_client.get(document_url(guarantee, "certificate", version=2)).status_code == 404
+
+
+# --- Access ----------------------------------------------------------------------------------
+
+
+def every_url(g):
+    """(method, url) of every page and file of one guarantee."""
+    return [
+        ("get", detail_url(g)),
+        ("post", key_url(g)),
+        ("get", notice_url(g)),
+        *(("get", document_url(g, kind)) for kind in Document.Kind),
+    ]
+
+
+def test_another_companys_guarantee_is_not_found(clerk_client, client_for, other_clerk, foreign):
+    missing = Guarantee(number=make_number(8, GuaranteeKind.ADVANCE, 9_999_999))
+
+    for (method, url), (_, missing_url) in zip(every_url(foreign), every_url(missing), strict=True):
+        response = getattr(clerk_client, method)(url)
+        unknown = getattr(clerk_client, method)(missing_url)
+        assert response.status_code == 404, url
+        assert (unknown.status_code, unknown.content) == (404, response.content), url
+        assert foreign.number_display not in response.content.decode()
+
+    assert not KeyDisplay.objects.exists()
+    # The same addresses work for the company that owns the guarantee.
+    owner = client_for(other_clerk)
+    for method, url in every_url(foreign):
+        assert getattr(owner, method)(url).status_code == 200, url
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, other_clerk, tsukumi):
+    [g] = bulk_guarantees(other_clerk.membership.company, 1, orderer=tsukumi, first_serial=7)
+    login = reverse("account_login")
+
+    for method, url in [("get", reverse("certs:index")), *every_url(g)]:
+        response = getattr(client, method)(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(f"{login}?next="), url
+    assert not KeyDisplay.objects.exists()
+
+
+def test_a_paper_guarantee_has_no_key(clerk_client, company, tsukumi):
+    [paper] = make_concluded(company=company, delivery="paper", **WORK_DATES)
+
+    page = clerk_client.get(detail_url(paper))
+    assert page.status_code == 200
+    assert "書面交付" in page.content.decode()
+    assert key_url(paper) not in page.content.decode()
+    assert notice_url(paper) not in page.content.decode()
+
+    for response in (clerk_client.post(key_url(paper)), clerk_client.get(notice_url(paper))):
+        assert response.status_code == 404
+        assert "書面交付のため、認証キーは発行されていません" in response.content.decode()
+        assert not KEY_RE.search(response.content.decode())
+    assert not KeyDisplay.objects.exists()
+    # Its stored PDFs are there as for any guarantee.
+    assert clerk_client.get(document_url(paper, "customer_copy")).status_code == 200
