@@ -9,6 +9,12 @@ def membership(request):
     if not hasattr(request, "membership"):
         request.membership = membership_of(user) if user is not None else None
     office = None
-    if request.membership is None and user is not None and user.is_authenticated:
+    # Surety staff and company members never hold an office account: no query for them.
+    if (
+        request.membership is None
+        and user is not None
+        and user.is_authenticated
+        and not user.is_staff
+    ):
         office = OfficeMembership.objects.select_related("office").filter(user=user).first()
     return {"membership": request.membership, "office_membership": office}

@@ -280,9 +280,12 @@ class ApplicationAdmin(admin.ModelAdmin):
         context["can_record_fee"] = obj is not None and obj.status == Application.Status.APPROVED
         if context["can_record_fee"]:
             try:
-                expected = sum(
-                    q["fee"] for q in services.expected_fees(obj, timezone.localdate()).values()
-                )
+                if obj.menu == Application.Menu.CHANGE:
+                    expected = services.change_fee_statement(obj)["fee"]
+                else:
+                    expected = sum(
+                        q["fee"] for q in services.expected_fees(obj, timezone.localdate()).values()
+                    )
             except ValidationError as error:
                 expected, context["fee_problem"] = None, " ".join(error.messages)
             context["fee_form"] = FeeReceiptForm(

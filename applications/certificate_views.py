@@ -25,7 +25,9 @@ from dsure import services as dsure_services
 def _no_store(response):
     """Pages and files that carry the key are never cached anywhere."""
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin rather than no-referrer: under no-referrer browsers send "Origin: null"
+    # with the page's own POSTs (logout), which Django's CSRF check refuses.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

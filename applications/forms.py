@@ -91,6 +91,11 @@ APPLICATION_FIELDS = [
     "certification_number",
     "progress_percent",
     "partial_payment_requested",
+    "change_kind",
+    "new_price",
+    "change_contract_date",
+    "new_end_date",
+    "cancel_reason",
 ]
 MENU_FIELDS = {
     Menu.ADVANCE_CONTRACT: [
@@ -108,6 +113,14 @@ MENU_FIELDS = {
         "certification_number",
         "progress_percent",
         "partial_payment_requested",
+    ],
+    Menu.CHANGE: [
+        "change_kind",
+        "new_price",
+        "change_contract_date",
+        "change_amount",
+        "new_end_date",
+        "cancel_reason",
     ],
 }
 COMMON_FIELDS = [
@@ -176,6 +189,22 @@ class ApplicationForm(forms.Form):
     partial_payment_requested = forms.BooleanField(
         label="この工事で部分払を請求しています", required=False
     )
+    # 保証契約締結後の変更 (menu 5)
+    change_kind = forms.ChoiceField(
+        label="変更の内容",
+        choices=Application.ChangeKind.choices,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    new_price = YenField(label="変更後の請負代金額（円）", required=False)
+    change_contract_date = forms.DateField(label="変更契約日", widget=DateInput, required=False)
+    change_amount = YenField(label="変更後の保証金額（円）", required=False)
+    new_end_date = forms.DateField(label="変更後の工期（至）", widget=DateInput, required=False)
+    cancel_reason = forms.CharField(
+        label="解約の理由",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "例: 工事中止、契約解除"}),
+    )
     # 受取方法・連絡先
     delivery = forms.ChoiceField(
         label="保証証書の受取方法",
@@ -191,11 +220,14 @@ class ApplicationForm(forms.Form):
     )
     client_token = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, menu, **kwargs):
+    def __init__(self, *args, menu, guarantee=None, **kwargs):
         kwargs.setdefault("label_suffix", "")  # Japanese labels take no colon
         super().__init__(*args, **kwargs)
         self.menu = menu
+        self.guarantee = guarantee  # menu 5: the guarantee being changed
         keep = set(MENU_FIELDS[menu]) | set(COMMON_FIELDS)
+        if menu == Menu.CHANGE:
+            keep -= {"delivery", "terms_confirmed"}
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
@@ -228,6 +260,16 @@ class ApplicationForm(forms.Form):
             return {kind: data.get(f"{kind}_amount") for kind, wanted in chosen.items() if wanted}
         if self.menu == Menu.ADVANCE_AFTER_CONTRACT:
             return {GuaranteeKind.ADVANCE: data.get("advance_amount")}
+        if self.menu == Menu.CHANGE:
+            # The item is the changed guarantee at its new amount (unchanged unless the
+            # price changes).
+            kind = self.guarantee.kind
+            changes_amount = data.get("change_kind") in (
+                Application.ChangeKind.INCREASE,
+                Application.ChangeKind.DECREASE,
+            )
+            current = self.guarantee.certificates.order_by("-version").first().amount
+            return {kind: data.get("change_amount") if changes_amount else current}
         return {GuaranteeKind.INTERMEDIATE: data.get("intermediate_amount")}
 
     def work_values(self):
@@ -243,6 +285,10 @@ class ApplicationForm(forms.Form):
             name: self.cleaned_data[name] for name in APPLICATION_FIELDS if name in self.fields
         }
         values["delivery"] = values.get("delivery") or ""
+        if self.menu == Menu.CHANGE:
+            values["change_kind"] = values.get("change_kind") or ""
+            values["cancel_reason"] = values.get("cancel_reason") or ""
+            values["guarantee"] = self.guarantee
         return values
 
     def unsaved(self, company, work=None):
@@ -259,6 +305,7 @@ class ApplicationForm(forms.Form):
         for item in application.items.all():
             initial[f"{item.kind}_amount"] = item.amount
             initial[f"want_{item.kind}"] = True
+            initial["change_amount"] = item.amount
         return initial
 
 

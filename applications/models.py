@@ -16,6 +16,16 @@ class Application(models.Model):
         ADVANCE_CONTRACT = "1", "前払金保証・契約保証"
         ADVANCE_AFTER_CONTRACT = "2", "契約保証済の前払金保証"
         INTERMEDIATE = "3", "中間前払金保証"
+        CHANGE = "5", "保証契約締結後の変更"
+
+    class ChangeKind(models.TextChoices):
+        """What a menu-5 application changes (the 変更契約). It decides the rules that apply
+        and the documents issued."""
+
+        INCREASE = "increase", "増額（請負代金額の増額・追加前払）"
+        DECREASE = "decrease", "減額（請負代金額の減額）"
+        PERIOD = "period", "保証期限変更（工期の延長・短縮）"
+        CANCEL = "cancel", "解約"
 
     class Status(models.TextChoices):
         DRAFT = "draft", "保存中"
@@ -51,6 +61,22 @@ class Application(models.Model):
     certification_number = models.CharField("中間前金払認定番号", max_length=50, blank=True)
     progress_percent = models.PositiveSmallIntegerField("既済出来高（%）", null=True, blank=True)
     partial_payment_requested = models.BooleanField("部分払の請求あり", default=False)
+    # 保証契約締結後の変更 (menu 5) only.
+    guarantee = models.ForeignKey(
+        "certificates.Guarantee",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="change_applications",
+        verbose_name="変更する保証契約",
+    )
+    change_kind = models.CharField(
+        "変更の内容", max_length=20, choices=ChangeKind.choices, blank=True
+    )
+    new_price = models.PositiveBigIntegerField("変更後の請負代金額（円）", null=True, blank=True)
+    change_contract_date = models.DateField("変更契約日", null=True, blank=True)
+    new_end_date = models.DateField("変更後の工期（至）", null=True, blank=True)
+    cancel_reason = models.TextField("解約の理由", blank=True)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="作成者"
@@ -70,8 +96,16 @@ class Application(models.Model):
             models.UniqueConstraint(fields=["client_token"], name="application_client_token"),
             models.UniqueConstraint(
                 fields=["work", "menu"],
-                condition=models.Q(status__in=["draft", "submitted", "returned", "approved"]),
+                condition=models.Q(status__in=["draft", "submitted", "returned", "approved"])
+                & ~models.Q(menu="5"),
                 name="application_one_open_per_work_menu",
+            ),
+            # A change (menu 5) is per guarantee: one in progress at a time.
+            models.UniqueConstraint(
+                fields=["guarantee"],
+                condition=models.Q(status__in=["draft", "submitted", "returned", "approved"])
+                & models.Q(menu="5"),
+                name="application_one_open_change_per_guarantee",
             ),
             models.CheckConstraint(
                 condition=models.Q(progress_percent__isnull=True)

@@ -41,3 +41,15 @@ def guarantees_concluded(application, guarantees):
         guarantees=guarantees,
         certificates_path=reverse("certs:index"),
     )
+
+
+def change_concluded(application, certificate):
+    """A new version (変更保証証書) exists: hand it to the orderer again. Never the key."""
+    guarantee = application.guarantee
+    _send(
+        "change_concluded",
+        application,
+        guarantee=guarantee,
+        certificate=certificate,
+        certificate_path=reverse("certs:detail", args=[guarantee.number]),
+    )

@@ -116,19 +116,50 @@ def _fee_table(kind, day):
     )
 
 
+def fee_brackets(kind, day=None):
+    """The brackets of the fee table in force for `kind` on `day`, and that table (or None)."""
+    table = _fee_table(kind, day or timezone.localdate())
+    if table is None:
+        return [], None
+    brackets = [
+        fees.Bracket(up_to=b.up_to, rate_ppm=b.rate_ppm, minimum_fee=b.minimum_fee)
+        for b in table.brackets.all()
+    ]
+    return brackets, table
+
+
+def current_certificate(guarantee):
+    """The latest version of a concluded guarantee: its current values."""
+    return guarantee.certificates.order_by("-version").first()
+
+
+def changeable_guarantees(company):
+    """Menu 5: the company's concluded guarantees that are not cancelled and have no
+    change in progress."""
+    from certificates.models import Guarantee
+
+    open_change = Exists(
+        Application.objects.filter(
+            guarantee=OuterRef("pk"), menu=Application.Menu.CHANGE, status__in=Application.OPEN
+        )
+    )
+    return (
+        Guarantee.objects.filter(company=company, cancelled_at=None)
+        .exclude(open_change)
+        .select_related("work", "orderer")
+        .order_by("-concluded_at")
+    )
+
+
 def fee_quote(kind, amount, day=None):
     """The fee of one guarantee from the table in force on `day`, with how it was found:
     {"fee", "rate_ppm", "minimum_fee", "table_name", "is_demo"}; None when it cannot be
     computed (no amount yet, no table, no bracket)."""
     if not amount or amount <= 0:
         return None
-    table = _fee_table(kind, day or timezone.localdate())
+    brackets, table = fee_brackets(kind, day)
     if table is None:
         return None
-    brackets = [
-        fees.Bracket(up_to=b.up_to, rate_ppm=b.rate_ppm, minimum_fee=b.minimum_fee)
-        for b in table.brackets.all()
-    ]
     try:
         bracket = fees.find_bracket(amount, brackets)
     except ValueError:

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from applications import notifications, rules, selectors, validation
+from applications import fees, notifications, rules, selectors, validation
 from applications.models import Application, ApplicationItem, FeeReceipt, StatusChange
 from certificates import services as registry
 from certificates.models import Work
@@ -199,7 +199,12 @@ def approve_application(*, application, by, note=""):
         if errors:
             raise ValidationError(errors)
         application = _transition(application=application, to=S.APPROVED, by=by, note=note)
-        notifications.application_approved(application)
+        if application.menu == Application.Menu.CHANGE and not change_needs_fee(application):
+            # A 減額, 保証期限変更 or 解約 takes effect on approval; an 増額 waits for its fee.
+            with registry.discard_files_on_failure():
+                conclude_change(application=application, by=by)
+        else:
+            notifications.application_approved(application)
     return application
 
 
@@ -240,12 +245,23 @@ def record_fee_receipt(*, application, received_on, amount, method, by, confirm_
                 MSG_TRANSITION.format(old=application.get_status_display(), new=S.CONCLUDED.label),
                 code="transition",
             )
+        if application.menu == Application.Menu.CHANGE:
+            statement = change_fee_statement(application, received_on)
+            expected = statement["fee"]
+            _check_fee(amount, expected, confirm_mismatch)
+            FeeReceipt.objects.create(
+                application=application,
+                received_on=received_on,
+                amount=amount,
+                expected_amount=expected,
+                method=method,
+                recorded_by=by,
+            )
+            statement.update(received_on=received_on.isoformat(), method=method)
+            return [conclude_change(application=application, by=by, statement=statement)]
         quotes = expected_fees(application, received_on)
         expected = sum(q["fee"] for q in quotes.values())
-        if amount != expected and not confirm_mismatch:
-            raise ValidationError(
-                MSG_FEE_MISMATCH.format(received=amount, expected=expected), code="fee_mismatch"
-            )
+        _check_fee(amount, expected, confirm_mismatch)
         FeeReceipt.objects.create(
             application=application,
             received_on=received_on,
@@ -281,3 +297,146 @@ def record_fee_receipt(*, application, received_on, amount, method, by, confirm_
         )
         notifications.guarantees_concluded(application, guarantees)
     return guarantees
+
+
+def _check_fee(amount, expected, confirm_mismatch):
+    if amount != expected and not confirm_mismatch:
+        raise ValidationError(
+            MSG_FEE_MISMATCH.format(received=amount, expected=expected), code="fee_mismatch"
+        )
+
+
+# --- 保証契約締結後の変更 (menu 5) ----------------------------------------------------------
+
+C = Application.ChangeKind
+
+
+def change_needs_fee(application):
+    """An 増額 that raises the guaranteed amount is issued only once its fee is received."""
+    return application.change_kind == C.INCREASE and change_fee_statement(application)["fee"] > 0
+
+
+def _days(current, today):
+    total = (current.ends_on - current.starts_on).days + 1
+    remaining = min(total, max(0, (current.ends_on - today).days + 1))
+    return total, remaining
+
+
+def change_fee_statement(application, day=None):
+    """What the change costs or returns (追加保証料 / 保証料返還), as plain values for the
+    registry's 保証料計算書 / 保証料返還計算書 (DESIGN.md §5.6; demo refund rule)."""
+    day = day or timezone.localdate()
+    guarantee = application.guarantee
+    current = selectors.current_certificate(guarantee)
+    old_amount = current.amount
+    item = application.items.first()
+    new_amount = item.amount if item else old_amount
+    brackets, table = selectors.fee_brackets(guarantee.kind, day)
+    total, remaining = _days(current, day)
+    paid = sum(
+        (c.content.get("fee") or {}).get("fee", 0)
+        for c in guarantee.certificates.all()
+        if (c.content.get("fee") or {}).get("kind", "initial") in ("initial", "additional")
+    )
+    statement = {
+        "kind": "none",
+        "fee": 0,
+        "old_amount": old_amount,
+        "new_amount": new_amount,
+        "paid_fee": paid,
+        "days_total": total,
+        "days_remaining": remaining,
+        "table_name": table.name if table else "",
+        "is_demo": bool(table and table.is_demo),
+        "reason_label": C(application.change_kind).label if application.change_kind else "",
+    }
+    if application.change_kind == C.CANCEL:
+        minimum = fees.find_bracket(old_amount, brackets).minimum_fee if brackets else paid
+        statement.update(
+            kind="refund",
+            new_amount=None,
+            fee=fees.compute_refund(
+                paid_fee=paid,
+                old_amount=old_amount,
+                new_amount=None,
+                brackets=brackets,
+                days_total=total,
+                days_remaining=remaining,
+                minimum_retained=minimum,
+            ),
+        )
+    elif new_amount > old_amount and brackets:
+        statement.update(
+            kind="additional",
+            fee=fees.compute_additional_fee(
+                old_amount=old_amount,
+                new_amount=new_amount,
+                brackets=brackets,
+                days_total=total,
+                days_remaining=remaining,
+            ),
+        )
+    elif new_amount < old_amount and brackets:
+        minimum = fees.find_bracket(old_amount, brackets).minimum_fee
+        statement.update(
+            kind="refund",
+            fee=fees.compute_refund(
+                paid_fee=paid,
+                old_amount=old_amount,
+                new_amount=new_amount,
+                brackets=brackets,
+                days_total=total,
+                days_remaining=remaining,
+                minimum_retained=minimum,
+            ),
+        )
+    return statement
+
+
+def _change_values(application, current):
+    kind = application.change_kind
+    item = application.items.first()
+    if kind in (C.INCREASE, C.DECREASE):
+        return {"work.price": application.new_price, "guarantee.amount": item.amount}
+    if kind == C.PERIOD:
+        end = application.new_end_date
+        ends_on = rules.guarantee_end(application.guarantee.kind, end)
+        return {"work.end_date": end.isoformat(), "guarantee.ends_on": ends_on.isoformat()}
+    return {}
+
+
+def _summary(application, current, values):
+    label = C(application.change_kind).label.split("（")[0]
+    parts = [label]
+    for path, new in values.items():
+        old = current.content[path.split(".")[0]][path.split(".")[1]]
+        if old != new:
+            shown = (lambda v: f"{v:,}円") if isinstance(new, int) else (lambda v: v)
+            parts.append(f"{registry.CHANGE_LABELS[path]} {shown(old)}→{shown(new)}")
+    return "、".join(parts)
+
+
+def conclude_change(*, application, by, statement=None):
+    """Issue Certificate v(n+1) for an approved change; the number and key stay the same.
+
+    Runs in the caller's transaction: the new version, its PDFs, the application's move to
+    締結済 and the mail to the company happen together or not at all.
+    """
+    guarantee = application.guarantee
+    current = selectors.current_certificate(guarantee)
+    statement = statement or change_fee_statement(application)
+    values = _change_values(application, current)
+    today = timezone.localdate()
+    certificate = registry.issue_change(
+        guarantee=guarantee,
+        values=values,
+        fee=statement,
+        summary=_summary(application, current, values),
+        cancelled_on=today if application.change_kind == C.CANCEL else None,
+        reason=application.cancel_reason,
+    )
+    application = _transition(
+        application=application, to=S.CONCLUDED, by=by, note=f"第{certificate.version}版を発行"
+    )
+    notifications.change_concluded(application, certificate)
+    return certificate

@@ -4,6 +4,8 @@ clerk types), by submission and by approval, so the three can never disagree.
 Returns {field name: [Japanese messages]}; the field names are the form's.
 """
 
+import datetime
+
 from django.utils import timezone
 
 from applications import rules, selectors
@@ -43,6 +45,8 @@ def application_errors(application, *, amounts=None, today=None):
     the requested kinds and amounts, else they are read from its items.
     """
     today = today or timezone.localdate()
+    if application.menu == Application.Menu.CHANGE:
+        return change_errors(application, amounts=amounts, today=today)
     work = application.work
     if amounts is None:
         amounts = {item.kind: item.amount for item in application.items.all()}
@@ -196,3 +200,96 @@ def limits(work, application=None):
         "min_contract": rules.min_contract_guarantee(work.price, work.low_bid, orderer),
         "max_intermediate": rules.max_intermediate(work.price),
     }
+
+
+MSG_CHANGE_KIND = "変更の内容を選んでください。"
+MSG_CHANGE_CANCELLED = "この保証契約は解約済みのため、変更できません。"
+MSG_CHANGE_EXPIRED = "この保証契約は保証期限を過ぎているため、変更できません。"
+MSG_INCREASE_PRICE = "増額の場合は、現在の請負代金額（{price}）より大きい金額を入力してください。"
+MSG_DECREASE_PRICE = "減額の場合は、現在の請負代金額（{price}）より小さい金額を入力してください。"
+MSG_INCREASE_AMOUNT = "増額の場合、保証金額は現在の保証金額（{amount}）以上としてください。"
+MSG_DECREASE_AMOUNT = "減額の場合、保証金額は現在の保証金額（{amount}）以下としてください。"
+MSG_PERIOD_SAME = "変更後の工期（至）が現在と同じです（{date}）。"
+MSG_PERIOD_BEFORE_START = "変更後の工期（至）は工期の開始日（{date}）以降としてください。"
+MSG_CANCEL_REASON = "解約の理由（例: 工事中止、契約解除）を入力してください。"
+CHANGE_AMOUNT_FIELD = "change_amount"
+
+
+def change_errors(application, *, amounts=None, today=None):
+    """Menu 5 (保証契約締結後の変更): the change's kind decides which rules apply; the new
+    values must meet the same limits as at application (DESIGN.md §5.1, §5.3, §5.4)."""
+    today = today or timezone.localdate()
+    errors = {}
+
+    def add(field, messages):
+        if messages:
+            errors.setdefault(field, []).extend(
+                [messages] if isinstance(messages, str) else messages
+            )
+
+    guarantee = application.guarantee
+    if guarantee is None:
+        return {"__all__": [MSG_REQUIRED]}
+    if guarantee.cancelled_at is not None:
+        return {"__all__": [MSG_CHANGE_CANCELLED]}
+    current = selectors.current_certificate(guarantee)
+    content = current.content
+    if current.ends_on < today:
+        return {"__all__": [MSG_CHANGE_EXPIRED]}
+    kind = application.change_kind
+    for field in ("change_kind", "contact_name", "contact_phone"):
+        if not getattr(application, field):
+            add(field, MSG_CHANGE_KIND if field == "change_kind" else MSG_REQUIRED)
+    if amounts is None:
+        amounts = {item.kind: item.amount for item in application.items.all()}
+    new_amount = amounts.get(guarantee.kind)
+    price = content["work"]["price"]
+    amount = content["guarantee"]["amount"]
+    C = Application.ChangeKind
+    if kind in (C.INCREASE, C.DECREASE):
+        for field in ("new_price", "change_contract_date"):
+            if not getattr(application, field):
+                add(field, MSG_REQUIRED)
+        if not new_amount:
+            add(CHANGE_AMOUNT_FIELD, MSG_REQUIRED)
+        if errors:
+            return errors
+        new_price = application.new_price
+        if kind == C.INCREASE:
+            if new_price <= price:
+                add("new_price", MSG_INCREASE_PRICE.format(price=rules.yen(price)))
+            if new_amount < amount:
+                add(CHANGE_AMOUNT_FIELD, MSG_INCREASE_AMOUNT.format(amount=rules.yen(amount)))
+        else:
+            if new_price >= price:
+                add("new_price", MSG_DECREASE_PRICE.format(price=rules.yen(price)))
+            if new_amount > amount:
+                add(CHANGE_AMOUNT_FIELD, MSG_DECREASE_AMOUNT.format(amount=rules.yen(amount)))
+        work = guarantee.work
+        add(
+            CHANGE_AMOUNT_FIELD,
+            rules.check_price_change(
+                new_price=new_price,
+                original_price=work.price,
+                category=work.category,
+                advance_amount=new_amount if guarantee.kind == GuaranteeKind.ADVANCE else None,
+                contract_amount=new_amount if guarantee.kind == GuaranteeKind.CONTRACT else None,
+                low_bid=work.low_bid,
+                orderer=guarantee.orderer,
+            ),
+        )
+    elif kind == C.PERIOD:
+        for field in ("new_end_date", "change_contract_date"):
+            if not getattr(application, field):
+                add(field, MSG_REQUIRED)
+        if errors:
+            return errors
+        end = datetime.date.fromisoformat(content["work"]["end_date"])
+        start = datetime.date.fromisoformat(content["work"]["start_date"])
+        if application.new_end_date == end:
+            add("new_end_date", MSG_PERIOD_SAME.format(date=rules.date_ja(end)))
+        elif application.new_end_date < start:
+            add("new_end_date", MSG_PERIOD_BEFORE_START.format(date=rules.date_ja(start)))
+    elif kind == C.CANCEL and not application.cancel_reason.strip():
+        add("cancel_reason", MSG_CANCEL_REASON)
+    return errors

@@ -10,7 +10,7 @@ from accounts.models import Orderer
 from applications import selectors, services, validation
 from applications.forms import ApplicationForm, new_client_token
 from applications.models import Application
-from certificates.models import Work
+from certificates.models import Guarantee, Work
 
 Menu = Application.Menu
 MSG_SAVED = "保存しました（保存中）。内容がそろったら「申込む」を押してください。"
@@ -32,6 +32,8 @@ def _eligible_work(company, menu, work_pk):
 
 
 def _form_page(request, form, *, menu, work=None, application=None, status=200):
+    if menu == Menu.CHANGE:
+        return _change_page(request, form, application=application, status=status)
     company = request.membership.company
     preview = form.unsaved(company, work) if form.is_bound and form.is_valid() else None
     shown_work = (
@@ -49,6 +51,20 @@ def _form_page(request, form, *, menu, work=None, application=None, status=200):
         "terms_name": shown_orderer.electronic_terms_name if shown_orderer else "",
     }
     return render(request, "applications/form.html", context, status=status)
+
+
+def _change_page(request, form, *, application=None, status=200):
+    guarantee = form.guarantee
+    current = selectors.current_certificate(guarantee)
+    context = {
+        "form": form,
+        "menu": Menu.CHANGE,
+        "application": application,
+        "guarantee": guarantee,
+        "current": current,
+        "limits": validation.limits(guarantee.work),
+    }
+    return render(request, "applications/change_form.html", context, status=status)
 
 
 def _save(request, form, *, menu, work=None, application=None):
@@ -94,7 +110,7 @@ def _save(request, form, *, menu, work=None, application=None):
 @verified_member_required
 def new(request, menu, work_pk=None):
     """Menus 1–3: a new application (menu 2/3 for a work chosen from the list)."""
-    if menu not in Menu.values:
+    if menu not in Menu.values or menu == Menu.CHANGE:
         raise Http404
     company = request.membership.company
     if request.method == "POST":
@@ -133,12 +149,15 @@ def _edit_page(request, application):
         return redirect("applications:detail", pk)
     menu = application.menu
     work = None if menu == Menu.ADVANCE_CONTRACT else application.work
+    guarantee = application.guarantee
     if request.method == "POST":
-        form = ApplicationForm(request.POST, menu=menu)
+        form = ApplicationForm(request.POST, menu=menu, guarantee=guarantee)
         if form.is_valid():
             return _save(request, form, menu=menu, work=work, application=application)
         return _form_page(request, form, menu=menu, work=work, application=application, status=400)
-    form = ApplicationForm(initial=ApplicationForm.initial_for(application), menu=menu)
+    form = ApplicationForm(
+        initial=ApplicationForm.initial_for(application), menu=menu, guarantee=guarantee
+    )
     return _form_page(request, form, menu=menu, work=work, application=application)
 
 
@@ -153,7 +172,13 @@ def check(request, menu):
     if menu != Menu.ADVANCE_CONTRACT and request.POST.get("work"):
         # Only reads: the company's own work (eligible, or already in a saved draft).
         work = get_object_or_404(Work, pk=request.POST["work"], company=company)
-    form = ApplicationForm(request.POST, menu=menu)
+    guarantee = None
+    if menu == Menu.CHANGE:
+        guarantee = get_object_or_404(
+            Guarantee, number=request.POST.get("guarantee", ""), company=company
+        )
+        work = guarantee.work
+    form = ApplicationForm(request.POST, menu=menu, guarantee=guarantee)
     if not form.is_valid():
         errors = {name: list(errs) for name, errs in form.errors.items()}
         return JsonResponse({"errors": errors, "limits": {}, "fees": {}, "delivery_refusal": None})
@@ -210,13 +235,21 @@ def index(request):
 def detail(request, pk):
     application = selectors.get_application_for(request.membership.company, pk)
     items = list(application.items.all())
+    change_fee = None
+    if application.menu == Menu.CHANGE:
+        change_fee = services.change_fee_statement(application)
     for item in items:
-        item.estimate = selectors.fee_estimate(item.kind, item.amount)
+        item.estimate = None if change_fee else selectors.fee_estimate(item.kind, item.amount)
     context = {
         "application": application,
         "work": application.work,
         "items": items,
-        "fee_total": sum(item.estimate["fee"] for item in items if item.estimate),
+        "fee_total": (
+            change_fee["fee"]
+            if change_fee and change_fee["kind"] == "additional"
+            else sum(item.estimate["fee"] for item in items if item.estimate)
+        ),
+        "change_fee": change_fee,
         "history": application.status_changes.select_related("by"),
     }
     return render(request, "applications/detail.html", context)
@@ -249,3 +282,30 @@ def withdraw(request, pk):
     else:
         messages.success(request, MSG_WITHDRAWN)
     return redirect("applications:detail", pk)
+
+
+@verified_member_required
+def choose_guarantee(request):
+    """Menu 5 starts by choosing the concluded guarantee to change."""
+    guarantees = selectors.changeable_guarantees(request.membership.company)
+    return render(request, "applications/choose_guarantee.html", {"guarantees": guarantees})
+
+
+@verified_member_required
+def new_change(request, number):
+    """Menu 5: a change (増額, 減額, 保証期限変更, 解約) of one concluded guarantee."""
+    company = request.membership.company
+    if request.method == "POST":
+        saved = selectors.application_by_token(company, request.POST.get("client_token"))
+        if saved is not None:
+            return _edit_page(request, saved)
+    guarantee = get_object_or_404(selectors.changeable_guarantees(company), number=number)
+    menu = Menu.CHANGE
+    if request.method == "POST":
+        form = ApplicationForm(request.POST, menu=menu, guarantee=guarantee)
+        if form.is_valid():
+            return _save(request, form, menu=menu, work=guarantee.work)
+        return _form_page(request, form, menu=menu, status=400)
+    initial = {"client_token": new_client_token()}
+    form = ApplicationForm(initial=initial, menu=menu, guarantee=guarantee)
+    return _form_page(request, form, menu=menu)

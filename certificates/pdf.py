@@ -182,6 +182,12 @@ def _change_value(value):
     return "" if value is None else str(value)
 
 
+def _cancellation(cancellation):
+    if not cancellation:
+        return None
+    return {**cancellation, "date": _date(cancellation.get("date"))}
+
+
 def document_view(content, fingerprint) -> dict:
     """The canonical content (certificates.content) as the templates read it: ISO dates as
     dates, the issue time in Tokyo, fee and changes ready to print, the QR code."""
@@ -225,6 +231,7 @@ def document_view(content, fingerprint) -> dict:
         },
         "fee": fee,
         "changes": changes,
+        "cancellation": _cancellation(content.get("cancellation")),
         "changed": changed,
         "fingerprint": fingerprint,
         "fingerprint_groups": fingerprint_groups(fingerprint),

@@ -5,7 +5,9 @@ Called by the workflow (applications) with plain values; knows nothing of applic
 
 import contextlib
 import contextvars
+import datetime
 import hashlib
+import json
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -173,3 +175,72 @@ def mark_printed(*, guarantee):
     Guarantee.objects.filter(
         pk=guarantee.pk, delivery=Guarantee.Delivery.PAPER, printed_at=None
     ).update(printed_at=timezone.now())
+
+
+# What a change may touch: content path → label printed in the 変更内容 table.
+CHANGE_LABELS = {
+    "work.price": "請負代金額",
+    "work.end_date": "工期（至）",
+    "guarantee.amount": "保証金額",
+    "guarantee.ends_on": "保証期限",
+}
+
+
+def _set(content, path, value):
+    section, field = path.split(".")
+    content[section][field] = value
+
+
+def issue_change(*, guarantee, values, fee, summary, cancelled_on=None, reason="", issued_at=None):
+    """Certificate v(n+1) of a guarantee (変更保証証書), append-only: v(n) stays as it was.
+
+    `values` maps content paths of CHANGE_LABELS to new plain values (ints, ISO dates);
+    the changed ones are listed with their previous values. `fee` is the statement of the
+    change (additional fee or refund). `cancelled_on` (a date) marks the final version of a
+    解約 and the guarantee as cancelled. Runs in the caller's transaction; PDFs as at issuance.
+    """
+    issued_at = issued_at or timezone.now()
+    with transaction.atomic():
+        guarantee = Guarantee.objects.select_for_update().get(pk=guarantee.pk)
+        if guarantee.cancelled_at is not None:
+            raise ValueError(f"guarantee {guarantee.number} is cancelled")
+        previous = guarantee.certificates.order_by("-version").first()
+        content = json.loads(json.dumps(previous.content))  # a deep copy of plain JSON
+        changes = []
+        for path, new in values.items():
+            section, field = path.split(".")
+            old = content[section][field]
+            if old != new:
+                changes.append(
+                    {"field": path, "label": CHANGE_LABELS[path], "old": old, "new": new}
+                )
+                _set(content, path, new)
+        version = previous.version + 1
+        kind = guarantee.kind
+        title = certificate_content.TITLES[kind]
+        content.update(
+            version=version,
+            title=("解約" if cancelled_on else "変更") + title,
+            issued_at=issued_at.isoformat(),
+            fee=fee,
+            changes=changes,
+        )
+        if cancelled_on:
+            content["cancellation"] = {"date": cancelled_on.isoformat(), "reason": reason}
+        certificate = Certificate.objects.create(
+            guarantee=guarantee,
+            version=version,
+            content=content,
+            fingerprint=certificate_content.fingerprint(content),
+            amount=content["guarantee"]["amount"],
+            starts_on=datetime.date.fromisoformat(content["guarantee"]["starts_on"]),
+            ends_on=datetime.date.fromisoformat(content["guarantee"]["ends_on"]),
+            issued_at=issued_at,
+            change_summary=summary[:200],
+        )
+        for kind_, data in pdf.render_issuance_documents(certificate).items():
+            store_document(certificate=certificate, kind=kind_, data=data)
+        if cancelled_on:
+            guarantee.cancelled_at = issued_at
+            guarantee.save(update_fields=["cancelled_at"])
+    return certificate

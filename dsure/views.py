@@ -25,7 +25,10 @@ def viewer_headers(view):
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         response["Cache-Control"] = "no-store"
-        response["Referrer-Policy"] = "no-referrer"
+        # same-origin, not no-referrer: under no-referrer a browser sends "Origin: null" with
+        # the page's own POSTs (lookup, 閲覧を終了, 受領), which Django's CSRF check refuses.
+        # Other sites still get no Referer.
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 

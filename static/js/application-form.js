@@ -7,7 +7,8 @@
   var touched = new Set();
   form.querySelectorAll(".field--error").forEach(function (f) { touched.add(f.dataset.field); });
   var timer = null;
-  var termsNames = JSON.parse(document.getElementById("terms-names").textContent || "{}");
+  var termsScript = document.getElementById("terms-names");
+  var termsNames = JSON.parse((termsScript && termsScript.textContent) || "{}");
   var yen = function (n) { return n.toLocaleString("ja-JP") + "円"; };
   var LIMIT_LABELS = {
     max_advance: "前払金の上限：",
@@ -122,6 +123,18 @@
     if (event.target.name === "orderer") { filterOffices(); }
   });
   filterOffices();
+
+  // Menu 5: show only the fields of the chosen change.
+  function showChangeFields() {
+    var chosen = form.querySelector("input[name=change_kind]:checked");
+    form.querySelectorAll("[data-for-kinds]").forEach(function (section) {
+      section.hidden = !chosen || section.dataset.forKinds.split(" ").indexOf(chosen.value) < 0;
+    });
+  }
+  form.addEventListener("change", function (event) {
+    if (event.target.name === "change_kind") { showChangeFields(); }
+  });
+  showChangeFields();
 
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
