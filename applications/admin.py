@@ -66,10 +66,17 @@ class ReviewForm(forms.Form):
     reason = forms.CharField(required=False, widget=forms.Textarea)
 
 
+# What an approval led to: a first application waits for its fee; a change without a fee
+# is concluded at once.
+AFTER_APPROVAL = {
+    Application.Status.APPROVED: "（保証料の入金待ち）",
+    Application.Status.CONCLUDED: "（変更を締結し、新しい版の電子証書を発行しました）",
+}
+
 DECISIONS = {
     "return": (services.return_application, "差し戻しました"),
     "decline": (services.decline_application, "謝絶しました"),
-    "approve": (services.approve_application, "承認しました（保証料の入金待ち）"),
+    "approve": (services.approve_application, "承認しました"),
 }
 
 
@@ -137,6 +144,45 @@ class ApplicationAdmin(admin.ModelAdmin):
         ),
         ("審査の参考", {"fields": ["rule_check", "fee_estimates"]}),
     ]
+    change_fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "status",
+                    "menu",
+                    "company",
+                    "created_by",
+                    "created_at",
+                    "submitted_at",
+                    "updated_at",
+                ]
+            },
+        ),
+        (
+            "変更の内容",
+            {
+                "fields": [
+                    "guarantee",
+                    "change_kind",
+                    "new_price",
+                    "change_contract_date",
+                    "new_end_date",
+                    "cancel_reason",
+                    "contact_name",
+                    "contact_phone",
+                    "message",
+                ]
+            },
+        ),
+        ("工事請負契約（当初）", {"fields": ["work_summary"]}),
+        ("審査の参考", {"fields": ["rule_check", "fee_estimates"]}),
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and obj.menu == Application.Menu.CHANGE:
+            return self.change_fieldsets
+        return self.fieldsets
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("items")
@@ -191,6 +237,8 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     @admin.display(description="規則の確認")
     def rule_check(self, obj):
+        if obj.status not in (Application.Status.SUBMITTED, Application.Status.RETURNED):
+            return "（審査中の申込についてのみ確認します）"
         errors = validation.application_errors(obj)
         if not errors:
             return "すべての規則を満たしています。"
@@ -200,6 +248,10 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     @admin.display(description="保証料の目安")
     def fee_estimates(self, obj):
+        if obj.menu == Application.Menu.CHANGE:
+            statement = services.change_fee_statement(obj)
+            label = {"additional": "追加保証料", "refund": "返還保証料"}.get(statement["kind"])
+            return f"{label}: {statement['fee']:,}円" if label else "保証料の増減なし"
         rows = []
         for item in obj.items.all():
             estimate = selectors.fee_estimate(item.kind, item.amount)
@@ -246,7 +298,13 @@ class ApplicationAdmin(admin.ModelAdmin):
                 f"締結できませんでした（すべて取り消しました）: {type(error).__name__}: {error}",
             )
             return redirect(change_url)
-        numbers = "、".join(g.number_display for g in guarantees)
+        # A first conclusion returns guarantees; a change returns its new certificate version.
+        numbers = "、".join(
+            f"{g.guarantee.number_display} 第{g.version}版"
+            if hasattr(g, "guarantee")
+            else g.number_display
+            for g in guarantees
+        )
         messages.success(request, f"保証契約を締結しました: {numbers}")
         return redirect(change_url)
 
@@ -271,7 +329,11 @@ class ApplicationAdmin(admin.ModelAdmin):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, f"申込番号 {pk} を{done}。")
+            application.refresh_from_db()
+            after = ""
+            if form.cleaned_data["decision"] == "approve":
+                after = AFTER_APPROVAL.get(application.status, "")
+            messages.success(request, f"申込番号 {pk} を{done}{after}。")
         return redirect(change_url)
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):

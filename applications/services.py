@@ -1,5 +1,7 @@
 """Every write of the application workflow. Views and admin actions call these."""
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -9,6 +11,7 @@ from applications.models import Application, ApplicationItem, FeeReceipt, Status
 from certificates import services as registry
 from certificates.models import Work
 from esure.choices import GuaranteeKind
+from esure.wareki import to_wareki
 
 S = Application.Status
 
@@ -405,14 +408,20 @@ def _change_values(application, current):
     return {}
 
 
+def _shown(value):
+    """A changed value as people read it: 金額 with commas, dates in 和暦."""
+    if isinstance(value, int):
+        return f"{value:,}円"
+    return to_wareki(datetime.date.fromisoformat(value))
+
+
 def _summary(application, current, values):
     label = C(application.change_kind).label.split("（")[0]
     parts = [label]
     for path, new in values.items():
         old = current.content[path.split(".")[0]][path.split(".")[1]]
         if old != new:
-            shown = (lambda v: f"{v:,}円") if isinstance(new, int) else (lambda v: v)
-            parts.append(f"{registry.CHANGE_LABELS[path]} {shown(old)}→{shown(new)}")
+            parts.append(f"{registry.CHANGE_LABELS[path]} {_shown(old)}→{_shown(new)}")
     return "、".join(parts)
 
 

@@ -60,6 +60,8 @@ class AccessLogAdmin(ReadOnlyAdmin):
 
     def throttled_view(self, request):
         """Numbers whose consecutive failures reach the delay (10) or the lock (100)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         since = timezone.now() - THROTTLED_LOOKBACK
         candidates = (
             AccessLog.objects.filter(outcome=AccessLog.Outcome.FAILURE, at__gt=since)
@@ -90,7 +92,7 @@ class AccessLogAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "admin/dsure/throttled.html", context)
 
     def clear_view(self, request):
-        if not request.user.is_staff:
+        if not request.user.has_perm("dsure.add_lockclear"):
             raise PermissionDenied
         number = request.POST.get("number", "")
         if len(number) == 11 and number.isdigit():
@@ -106,12 +108,13 @@ class AlertAdmin(ReadOnlyAdmin):
     actions = ["acknowledge"]
 
     def has_change_permission(self, request, obj=None):
-        return request.user.is_staff  # for the acknowledge action only; fields are read-only
+        # For the acknowledge action only; every field is read-only.
+        return admin.ModelAdmin.has_change_permission(self, request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         return ["kind", "subject", "detail", "at", "acknowledged_at"]
 
-    @admin.action(description="確認済にする")
+    @admin.action(description="確認済にする", permissions=["change"])
     def acknowledge(self, request, queryset):
         n = queryset.filter(acknowledged_at=None).update(acknowledged_at=timezone.now())
         self.message_user(request, f"{n}件を確認済にしました。")

@@ -21,6 +21,9 @@ class AccessLog(models.Model):
         FAILURE = "failure", "不一致"
         THROTTLED = "throttled", "待機中のため拒否"
         LOCKED = "locked", "ロック中のため拒否"
+        # An office user opened what was handed over to them (no key): 閲覧済 for the
+        # contractor, but not a success of the key, so it resets no throttle.
+        HANDOVER_VIEW = "handover_view", "電子提出から閲覧"
 
     at = models.DateTimeField("日時", default=timezone.now)
     ip = models.GenericIPAddressField("IPアドレス")

@@ -73,7 +73,8 @@ def viewable_guarantee(request, number):
 def first_viewed_at(guarantee):
     """When the orderer first opened the guarantee in D-Sure (閲覧済), or None."""
     return AccessLog.objects.filter(
-        guarantee=guarantee, outcome=AccessLog.Outcome.SUCCESS
+        guarantee=guarantee,
+        outcome__in=[AccessLog.Outcome.SUCCESS, AccessLog.Outcome.HANDOVER_VIEW],
     ).aggregate(at=Min("at"))["at"]
 
 

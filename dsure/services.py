@@ -136,9 +136,9 @@ def _log(number, ip, outcome, office_user, now, guarantee=None):
 
 
 def record_handover_view(*, guarantee, user, ip):
-    """An office user opened a handed-over guarantee: logged like a successful lookup, so
-    the contractor sees 閲覧済."""
-    _log(guarantee.number, ip, AccessLog.Outcome.SUCCESS, user, timezone.now(), guarantee)
+    """An office user opened a handed-over guarantee: logged (so the contractor sees 閲覧済),
+    as its own outcome — it proves no key, so it must not reset the number's throttle."""
+    _log(guarantee.number, ip, AccessLog.Outcome.HANDOVER_VIEW, user, timezone.now(), guarantee)
 
 
 def clear_lock(*, number, by, note=""):

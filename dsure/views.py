@@ -7,6 +7,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.handlers.exception import response_for_exception
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -23,7 +24,11 @@ def viewer_headers(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
+        try:
+            response = view(request, *args, **kwargs)
+        except (Http404, PermissionDenied) as error:
+            # A refusal is a D-Sure page too: same headers.
+            response = response_for_exception(request, error)
         response["Cache-Control"] = "no-store"
         # same-origin, not no-referrer: under no-referrer a browser sends "Origin: null" with
         # the page's own POSTs (lookup, 閲覧を終了, 受領), which Django's CSRF check refuses.
@@ -50,7 +55,10 @@ def lookup(request):
             if found.result is services.Result.OK:
                 selectors.grant(request, found.number)
                 return redirect("dsure:viewer", found.number)
-            form.add_error(None, found.message)
+            # Keep the number, never echo a key back into the page.
+            form = LookupForm(initial={"number": form.cleaned_data["number"]})
+            form.is_bound = False
+            return render(request, "dsure/lookup.html", {"form": form, "error": found.message})
         return render(request, "dsure/lookup.html", {"form": form}, status=200)
     form = LookupForm(initial={"number": request.GET.get("number", "")[:40]})
     return render(request, "dsure/lookup.html", {"form": form})
@@ -108,8 +116,8 @@ def document(request, number, version):
     return FileResponse(doc.file.open("rb"), content_type="application/pdf", filename=filename)
 
 
-@require_POST
 @viewer_headers
+@require_POST
 def end(request):
     """閲覧を終了: drop every grant of this session."""
     selectors.revoke_all(request)
@@ -140,8 +148,8 @@ def inbox(request):
     )
 
 
-@require_POST
 @viewer_headers
+@require_POST
 @office_required
 def receive(request, number, version):
     """受領: the office acknowledges one version it may view."""

@@ -396,3 +396,35 @@ def make_concluded(
         method="transfer",
         by=by or make_staff(),
     )
+
+
+# --- D-Sure (the orderer's viewer) ----------------------------------------------------------
+
+
+def make_office_user(office, **user_fields):
+    """A city official with an office account (accounts.OfficeMembership) at `office`: their
+    lookups are attributed to them, they keep the office's 受領一覧 and may open what a
+    contractor handed over to the office."""
+    from accounts.models import OfficeMembership
+
+    user = make_user(**user_fields)
+    OfficeMembership.objects.create(user=user, office=office)
+    return user
+
+
+def accept_handover(orderer, kind=GuaranteeKind.ADVANCE):
+    """The orderer accepts esure's electronic hand-over (発注者へ電子で提出) for `kind`."""
+    from accounts.models import OrdererSubmissionChannel
+    from esure.choices import SubmissionChannel
+
+    return OrdererSubmissionChannel.objects.create(
+        orderer=orderer, kind=kind, channel=SubmissionChannel.HANDOVER
+    )
+
+
+def dsure_lookup(client, number, key, **extra):
+    """POST a 保証契約番号 + 認証キー to D-Sure's entry page, as city staff type them
+    (`extra` e.g. REMOTE_ADDR="203.0.113.5")."""
+    from django.urls import reverse
+
+    return client.post(reverse("dsure:lookup"), {"number": number, "key": key}, **extra)

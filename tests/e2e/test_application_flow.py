@@ -177,7 +177,7 @@ def test_clerk_applies_staff_return_clerk_corrects_staff_approve(new_page):
     # 7. Staff approve; the clerk sees 承認済（保証料入金待ち） and has the mail.
     staff.goto(change_url)
     expect(staff.get_by_text("津久見市大字堅浦1234番地")).to_be_visible()
-    staff.get_by_role("button", name="承認（保証料入金待ちへ）").click()
+    staff.get_by_role("button", name="承認", exact=True).click()
     expect(staff.get_by_text(f"申込番号 {pk} を承認しました（保証料の入金待ち）。")).to_be_visible()
     shot(staff, "app-11-admin-approved")
     clerk.reload()

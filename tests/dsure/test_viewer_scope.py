@@ -1,0 +1,294 @@
+"""The viewer session (docs/decisions/0004): a right number + key grants that one guarantee,
+for 30 minutes after the last use, in a fresh session id. Everything else is a 404, the same
+as a number that does not exist. The PDF is the stored original; an older version says it is
+変更前; the key travels only in the POST body."""
+
+import datetime
+import hashlib
+import re
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from certificates import services as registry
+from certificates.models import Certificate, Document
+from certificates.numbering import make_number
+from dsure import selectors
+from esure.choices import GuaranteeKind
+from tests.conftest import MAX_ADVANCE, MIN_CONTRACT, dsure_lookup, make_concluded
+
+JST = ZoneInfo("Asia/Tokyo")
+NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=JST)
+WORK_DATES = {
+    "contract_date": datetime.date(2026, 11, 20),
+    "start_date": datetime.date(2026, 11, 24),
+    "end_date": datetime.date(2027, 3, 19),
+}
+MINUTE = datetime.timedelta(minutes=1)
+UNKNOWN = make_number(8, GuaranteeKind.ADVANCE, 9_999_999)
+# Measured (PostgreSQL), the same for one version or two: the session; the guarantee with
+# work, orderer, office and company; the versions; their documents (one prefetch); the
+# receipts. The PDF: the session, the guarantee, the document.
+VIEWER_QUERIES = 5
+VERSION_QUERIES = 5
+DOCUMENT_QUERIES = 3
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def pair(clerk, tsukumi):
+    """Two guarantees of one work (前払金 A and 契約保証 B), each with its own key."""
+    items = {GuaranteeKind.ADVANCE: MAX_ADVANCE, GuaranteeKind.CONTRACT: MIN_CONTRACT}
+    a, b = make_concluded(company=clerk.membership.company, items=items, **WORK_DATES)
+    assert (a.kind, b.kind) == (GuaranteeKind.ADVANCE, GuaranteeKind.CONTRACT)
+    return a, b
+
+
+@pytest.fixture
+def guarantee(clerk, tsukumi):
+    """The clerk's 前払金保証 alone (half the PDFs of a pair to render)."""
+    [guarantee] = make_concluded(company=clerk.membership.company, **WORK_DATES)
+    return guarantee
+
+
+def viewer_urls(number, version=1):
+    return [
+        reverse("dsure:viewer", args=[number]),
+        reverse("dsure:version", args=[number, version]),
+        reverse("dsure:document", args=[number, version]),
+    ]
+
+
+def opened(guarantee, browser=None):
+    """A browser that typed the guarantee's number and key (and was let in)."""
+    browser = browser or Client()
+    response = dsure_lookup(browser, guarantee.number_display, registry.current_key(guarantee))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dsure:viewer", args=[guarantee.number])
+    return browser
+
+
+def test_a_grant_opens_its_own_guarantee_only(pair):
+    a, b = pair
+    browser = opened(a)
+    for url in viewer_urls(a.number):
+        assert browser.get(url).status_code == 200, url
+    for url in [*viewer_urls(b.number), *viewer_urls(UNKNOWN), *viewer_urls("0")]:
+        assert browser.get(url).status_code == 404, url
+    # B's 404 reads exactly like that of a number that does not exist.
+    assert (
+        browser.get(reverse("dsure:viewer", args=[b.number])).content
+        == browser.get(reverse("dsure:viewer", args=[UNKNOWN])).content
+    )
+    # A version that does not exist of the granted guarantee: 404 too.
+    for url in viewer_urls(a.number, version=2)[1:]:
+        assert browser.get(url).status_code == 404, url
+
+
+def test_without_a_grant_every_viewer_url_is_404(guarantee):
+    browser = Client()
+    for url in viewer_urls(guarantee.number):
+        assert browser.get(url).status_code == 404, url
+
+
+def test_two_lookups_grant_two_guarantees_each_by_its_own_key(pair):
+    a, b = pair
+    browser = opened(b, opened(a))
+    for url in [*viewer_urls(a.number), *viewer_urls(b.number)]:
+        assert browser.get(url).status_code == 200, url
+
+
+def test_the_grant_ends_thirty_minutes_after_the_last_use(guarantee, frozen):
+    browser = opened(guarantee)
+    url = reverse("dsure:viewer", args=[guarantee.number])
+
+    frozen.shift(29 * MINUTE)
+    assert browser.get(url).status_code == 200
+    assert browser.session[selectors.SESSION_KEY][guarantee.number] == int(
+        (NOW + 29 * MINUTE).timestamp()
+    )  # refreshed by that use
+    frozen.shift(29 * MINUTE)  # 58 minutes after the lookup, 29 after the last use
+    assert browser.get(url).status_code == 200
+    frozen.shift(31 * MINUTE)
+    for url in viewer_urls(guarantee.number):
+        assert browser.get(url).status_code == 404, url
+
+
+def test_a_use_within_a_minute_writes_no_session(guarantee, frozen):
+    browser = opened(guarantee)
+    url = reverse("dsure:viewer", args=[guarantee.number])
+    frozen.shift(datetime.timedelta(seconds=selectors.REFRESH_SECONDS))
+    with CaptureQueriesContext(connection) as queries:
+        assert browser.get(url).status_code == 200
+    writes = [q["sql"] for q in queries if not q["sql"].startswith("SELECT")]
+    assert writes == []
+    frozen.shift(datetime.timedelta(seconds=1))  # past the minute: one session write
+    with CaptureQueriesContext(connection) as queries:
+        assert browser.get(url).status_code == 200
+    writes = [q["sql"] for q in queries if q["sql"].startswith(("UPDATE", "INSERT"))]
+    assert len(writes) == 1 and '"django_session"' in writes[0], writes
+
+
+def test_ending_the_viewing_drops_the_grant(pair):
+    a, b = pair
+    browser = opened(b, opened(a))
+    assert browser.get(reverse("dsure:end")).status_code == 405
+    assert browser.get(reverse("dsure:viewer", args=[a.number])).status_code == 200
+
+    response = browser.post(reverse("dsure:end"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dsure:lookup")
+    assert "閲覧を終了しました" in browser.get(response["Location"]).content.decode()
+    for url in [*viewer_urls(a.number), *viewer_urls(b.number)]:
+        assert browser.get(url).status_code == 404, url
+
+
+def test_the_pdf_is_the_stored_original(guarantee):
+    browser = opened(guarantee)
+    response = browser.get(reverse("dsure:document", args=[guarantee.number, 1]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert f"{guarantee.number_display}-v1.pdf" in response["Content-Disposition"]
+    data = b"".join(response.streaming_content)
+    stored = Document.objects.get(
+        certificate__guarantee=guarantee, certificate__version=1, kind=Document.Kind.CERTIFICATE
+    )
+    assert hashlib.sha256(data).hexdigest() == stored.sha256
+    assert len(data) == stored.size
+    assert data.startswith(b"%PDF")
+
+
+def test_an_older_version_says_it_is_superseded(guarantee):
+    v1 = guarantee.certificates.get(version=1)
+    Certificate.objects.create(
+        guarantee=guarantee,
+        version=2,
+        content=v1.content,
+        fingerprint=v1.fingerprint,
+        amount=v1.amount,
+        starts_on=v1.starts_on,
+        ends_on=v1.ends_on,
+        issued_at=NOW,
+        change_summary="保証期限変更",
+    )
+    browser = opened(guarantee)
+    badge = '<strong class="badge">変更前</strong>'
+
+    old = browser.get(reverse("dsure:version", args=[guarantee.number, 1])).content.decode()
+    assert badge in old
+    assert "最新は第2版" in old
+    assert "変更あり" in old  # the guarantee's status
+
+    current = browser.get(reverse("dsure:viewer", args=[guarantee.number])).content.decode()
+    assert badge not in current
+    assert "第2版（最新）" in current
+    assert "保証期限変更" in current  # the history lists the change
+    same = browser.get(reverse("dsure:version", args=[guarantee.number, 2])).content.decode()
+    assert badge not in same
+
+
+URL_RE = re.compile(r'(?:href|src|action)="([^"]*)"')
+
+
+def test_the_key_never_travels_in_a_url(guarantee):
+    a = guarantee
+    printed = registry.current_key(a)
+    plain = printed.replace("-", "")
+    forms = {printed, plain, printed.lower(), plain.lower()}
+    seen = []  # every URL requested, redirected to or linked from a page
+
+    def record(response):
+        seen.append(response.request["PATH_INFO"] + "?" + response.request.get("QUERY_STRING", ""))
+        if "Location" in response:
+            seen.append(response["Location"])
+        if response.get("Content-Type", "").startswith("text/html"):
+            seen.extend(URL_RE.findall(response.content.decode()))
+        return response
+
+    browser = Client()
+    record(browser.get(reverse("dsure:lookup")))
+    record(dsure_lookup(browser, a.number_display, "WRONG-WRONG-WRNG"))
+    record(dsure_lookup(browser, a.number_display, printed))
+    for url in viewer_urls(a.number):
+        record(browser.get(url))
+    record(browser.post(reverse("dsure:end")))
+    record(browser.get(reverse("dsure:lookup")))
+
+    assert any(a.number in url for url in seen)  # the number does travel
+    leaks = [url for url in seen for key in forms if key in url.upper() or key in url]
+    assert not leaks
+
+
+def test_proving_the_key_gives_a_fresh_session_id(guarantee):
+    a = b = guarantee  # proving it again cycles the id again
+    browser = Client()
+    browser.session.save()  # a session from before (e.g. an earlier visit)
+    before = browser.cookies[settings.SESSION_COOKIE_NAME].value
+
+    opened(a, browser)
+    after_a = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    assert after_a != before
+    opened(b, browser)
+    after_b = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    assert after_b not in (before, after_a)
+
+    # Whoever kept the id from before the key was proven holds no grant.
+    stale = Client()
+    stale.cookies[settings.SESSION_COOKIE_NAME] = after_a
+    assert stale.get(reverse("dsure:viewer", args=[a.number])).status_code == 404
+
+
+def test_a_failed_lookup_keeps_the_session_id(guarantee):
+    browser = Client()
+    browser.session.save()
+    before = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    response = dsure_lookup(browser, guarantee.number_display, "ABCD-EFGH-JKMN-PQRS")
+    assert response.status_code == 200
+    assert browser.cookies[settings.SESSION_COOKIE_NAME].value == before
+
+
+def test_viewer_pages_read_a_constant_number_of_queries(
+    guarantee, frozen, django_assert_max_num_queries
+):
+    browser = opened(guarantee)
+    number = guarantee.number
+
+    def measure():
+        with django_assert_max_num_queries(VIEWER_QUERIES):
+            assert browser.get(reverse("dsure:viewer", args=[number])).status_code == 200
+        with django_assert_max_num_queries(VERSION_QUERIES):
+            assert browser.get(reverse("dsure:version", args=[number, 1])).status_code == 200
+        with django_assert_max_num_queries(DOCUMENT_QUERIES):
+            assert browser.get(reverse("dsure:document", args=[number, 1])).status_code == 200
+
+    measure()
+    v1 = guarantee.certificates.get(version=1)
+    for version in (2, 3):  # more versions: the same number of queries
+        Certificate.objects.create(
+            guarantee=guarantee,
+            version=version,
+            content=v1.content,
+            fingerprint=v1.fingerprint,
+            amount=v1.amount,
+            starts_on=v1.starts_on,
+            ends_on=v1.ends_on,
+            issued_at=NOW,
+            change_summary="保証期限変更",
+        )
+    measure()
