@@ -125,3 +125,22 @@ def test_refuses_without_demo_allowed(settings, db):
         load_demo()
 
     assert row_counts() == before
+
+
+@pytest.mark.django_db
+def test_the_demo_prints_a_number_and_key_that_open_dsure(settings, client):
+    """make run's promise: the printed 保証契約番号 + 認証キー open the demo certificate."""
+    import io
+    import re
+
+    from django.core.management import call_command
+
+    settings.ESURE_DEMO_ALLOWED = True
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    found = re.search(r"保証契約番号 (\S+) / 認証キー (\S+)", out.getvalue())
+    assert found, out.getvalue()
+    number, key = found.groups()
+    response = client.post("/dsure/", {"number": number, "key": key.lower()})
+    assert response.status_code == 302
+    assert "市道堅徳線道路改良工事" in client.get(response["Location"]).content.decode()

@@ -8,6 +8,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts import services
 from accounts.models import (
@@ -17,8 +18,12 @@ from accounts.models import (
     OrdererSubmissionChannel,
     User,
 )
+from applications import services as app_services
 from applications.management.commands.load_demo_fees import load_demo_fee_tables
-from esure.choices import GuaranteeKind, SubmissionChannel
+from applications.models import Application, ApplicationItem
+from certificates.models import Guarantee, Work
+from certificates.services import current_key
+from esure.choices import ContractMethod, GuaranteeKind, SubmissionChannel, WorkCategory
 
 CLERK_EMAIL = "clerk@demo.esure.example"
 CLERK_PASSWORD = "demo-clerk-2026"  # noqa: S105 — demo only, printed on purpose
@@ -73,10 +78,13 @@ class Command(BaseCommand):
             if company.status != Company.Status.VERIFIED:
                 services.verify_company(company=company, by=staff, note="デモデータ")
             self.created += load_demo_fee_tables()
+            guarantee = self._concluded_guarantee(company, clerk, staff)
         self.stdout.write(f"Demo data: {self.created} new rows.")
         self.stdout.write(
             f"\n  Contractor clerk (受注者): {CLERK_EMAIL} / {CLERK_PASSWORD}"
-            f"\n  Surety staff (保証会社):   {STAFF_EMAIL} / {STAFF_PASSWORD}\n"
+            f"\n  Surety staff (保証会社):   {STAFF_EMAIL} / {STAFF_PASSWORD}"
+            f"\n  D-Sure (発注者, no login): 保証契約番号 {guarantee.number_display}"
+            f" / 認証キー {current_key(guarantee)}  (demo only)\n"
         )
 
     def _count(self, created):
@@ -129,6 +137,49 @@ class Command(BaseCommand):
                 orderer=paper, kind=kind, channel=SubmissionChannel.CARRY
             )
             self._count(created)
+
+    def _concluded_guarantee(self, company, clerk, staff):
+        """One concluded 前払金保証 for 津久見市, so D-Sure can be tried at once."""
+        existing = Guarantee.objects.filter(company=company).order_by("pk").first()
+        if existing is not None:
+            return existing
+        today = timezone.localdate()
+        tsukumi = Orderer.objects.get(name="津久見市")
+        work = Work.objects.create(
+            company=company,
+            orderer=tsukumi,
+            office=tsukumi.offices.get(name=TSUKUMI_OFFICES[1][0]),
+            work_number="津土第R8-1号",
+            name="市道堅徳線道路改良工事（デモ）",
+            location="津久見市大字堅浦地内",
+            category=WorkCategory.CONSTRUCTION,
+            contract_method=ContractMethod.GENERAL,
+            price=12_345_000,
+            contract_date=today,
+            start_date=today + datetime.timedelta(days=1),
+            end_date=today + datetime.timedelta(days=150),
+        )
+        application = Application.objects.create(
+            company=company,
+            work=work,
+            menu=Application.Menu.ADVANCE_CONTRACT,
+            delivery=Application.Delivery.ELECTRONIC,
+            terms_confirmed=True,
+            contact_name="デモ建設 事務担当",
+            contact_phone="0972-82-0000",
+            created_by=clerk,
+        )
+        ApplicationItem.objects.create(
+            application=application, kind=GuaranteeKind.ADVANCE, amount=4_900_000
+        )
+        app_services.submit_application(application=application, by=clerk)
+        app_services.approve_application(application=application, by=staff)
+        fee = sum(q["fee"] for q in app_services.expected_fees(application, today).values())
+        (guarantee,) = app_services.record_fee_receipt(
+            application=application, received_on=today, amount=fee, method="transfer", by=staff
+        )
+        self.created += 1
+        return guarantee
 
     def _company(self, clerk):
         company = Company.objects.filter(corporate_number=DEMO_CORPORATE_NUMBER).first()
