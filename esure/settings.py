@@ -6,6 +6,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -59,6 +60,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so static files (the SVG favicon) carry the policy too.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -83,6 +86,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The CSP nonce for the admin's one inline <style> (see SECURE_CSP).
+                "django.template.context_processors.csp",
                 "accounts.context_processors.membership",
                 "esure.context_processors.site",
             ],
@@ -229,3 +234,57 @@ LOGGING = {
 
 # The public address of this site, for links in mails and documents (no trailing slash).
 ESURE_SITE_URL = env.str("ESURE_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- HTTPS and security headers (docs/deployment.md) --------------------------------------
+# One switch for everything that only works over HTTPS: HSTS, Secure cookies with __Host-
+# names, the redirect to https. Off by default so that the local demo (make run) and the test
+# suite keep working over plain http://127.0.0.1; production sets ESURE_HTTPS=true, and
+# `manage.py check --deploy` warns when it does not (tests/test_check_deploy.py).
+ESURE_HTTPS = env.bool("ESURE_HTTPS", default=False)
+# False only when the load balancer already redirects http to https itself.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=ESURE_HTTPS)
+# Load balancers probe over plain http, and a redirect is not an answer to a health check.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Behind a TLS-terminating load balancer: "HTTP_X_FORWARDED_PROTO,https". Only set it when
+# every request passes that proxy and the proxy overwrites the header: a client that can
+# reach gunicorn directly could otherwise claim https.
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ImproperlyConfigured(
+        "SECURE_PROXY_SSL_HEADER takes a header and a value, e.g. HTTP_X_FORWARDED_PROTO,https"
+    )
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) or None
+# One year, subdomains included. The preload directive alone changes nothing: a domain joins
+# the browsers' list only when its owner submits it (hard to undo) — the operator's choice.
+SECURE_HSTS_SECONDS = 31_536_000 if ESURE_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = ESURE_HTTPS
+SECURE_HSTS_PRELOAD = ESURE_HTTPS
+# __Host- names make the browser refuse the cookie unless it is Secure, has Path=/ and no
+# Domain: a sibling subdomain cannot plant or overwrite a session or CSRF cookie.
+SESSION_COOKIE_SECURE = ESURE_HTTPS
+CSRF_COOKIE_SECURE = ESURE_HTTPS
+SESSION_COOKIE_NAME = "__Host-sessionid" if ESURE_HTTPS else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if ESURE_HTTPS else "csrftoken"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Not no-referrer site-wide: browsers may then send "Origin: null" with our own form posts,
+# which the CSRF check refuses (found in D-Sure). A view may still set a stricter one:
+# SecurityMiddleware only fills in a header the view has not set.
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every response, over http too (so the demo and the browser
+# tests run under it). Scripts only from our own static files: the app has no inline script
+# (json_script blocks are data, not script). The nonce serves the admin's one inline <style>
+# (its change list without actions); img data: is allauth's TOTP QR code.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
+from esure import health
 
 # Staff log in through allauth (and its MFA), never through Django admin's own form.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -13,6 +14,9 @@ admin.site.index_title = "保証事業会社 管理メニュー"
 
 urlpatterns = [
     path("", accounts_views.home, name="home"),
+    # For load balancers: public, cheap, never redirected to https (esure/health.py).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("accounts/", include("allauth.urls")),
     path("company/", include("accounts.urls")),
     path("applications/", include("applications.urls")),

@@ -1,4 +1,8 @@
-"""`.env.example` documents every variable the settings read, and nothing they do not."""
+"""`.env.example` documents every variable the settings read, and nothing they do not.
+
+"The settings" are esure/settings.py and gunicorn's ops/gunicorn.conf.py, plus the
+variables only docker-compose.yml reads (tests/test_deploy_files.py checks it does).
+"""
 
 import re
 from pathlib import Path
@@ -7,8 +11,13 @@ ROOT = Path(__file__).resolve().parent.parent
 READ = re.compile(r"""(?:env(?:\.\w+)?|os\.environ\.get|_required)\(\s*["']([A-Z][A-Z0-9_]+)["']""")
 
 
+READERS = [ROOT / "esure" / "settings.py", ROOT / "ops" / "gunicorn.conf.py"]
+# Read by docker-compose.yml for the postgres image (and put into DATABASE_URL), not by esure.
+COMPOSE_ONLY = {"POSTGRES_PASSWORD"}
+
+
 def _read_by_settings():
-    return set(READ.findall((ROOT / "esure" / "settings.py").read_text()))
+    return {name for path in READERS for name in READ.findall(path.read_text())} | COMPOSE_ONLY
 
 
 def _documented():

@@ -17,6 +17,9 @@ from django.urls.resolvers import RoutePattern
 # Pages anyone may open (by URL name). Each is a deliberate choice.
 PUBLIC = {
     "home",  # the landing page for visitors
+    # Load balancers' probes: no session, no data, only "ok" or the names of the checks.
+    "healthz",
+    "readyz",
     # allauth: logging in and signing up, and what they need before a session exists
     "account_login",
     "account_logout",  # harmless without a session: back to HOME

@@ -267,3 +267,19 @@ def test_the_125_percent_rule_requires_a_higher_contract_guarantee(clerk, tsukum
         change_contract_date=datetime.date(2026, 11, 25),
     )
     assert validation.CHANGE_AMOUNT_FIELD not in validation.application_errors(application)
+
+
+def test_dsure_shows_a_cancellation_only_after_a_right_key(advance, clerk, staff, client):
+    application = change(advance, clerk, C.CANCEL, cancel_reason="契約解除")
+    submit_and_approve(application, clerk, staff)
+    advance.refresh_from_db()
+    key = keys.format_key(keys.derive_key(advance.number, advance.key_version))
+
+    wrong = client.post("/dsure/", {"number": advance.number_display, "key": "0000-0000-0000-0000"})
+    assert wrong.status_code == 200
+    assert "解約" not in wrong.content.decode()  # a wrong key learns nothing, not even 解約
+
+    right = client.post("/dsure/", {"number": advance.number_display, "key": key})
+    page = client.get(right["Location"]).content.decode()
+    assert registry.Status.CANCELLED in page
+    assert "契約解除" in page  # the final version states the cancellation and its reason

@@ -1,0 +1,118 @@
+"""Health endpoints for load balancers and orchestrators (docs/deployment.md).
+
+- /healthz: the process answers. Touches nothing else, so a slow database never makes an
+  orchestrator restart healthy web processes.
+- /readyz: this instance can do its work — database reachable, migrations applied, the cache
+  table present, file storage writable, and the Tasks queue being drained. 200 or 503 with a
+  small JSON body naming each check; the reason of a failure goes to the log, not to the
+  (public) body.
+
+Both are public, GET/HEAD only, and never redirected to https (SECURE_REDIRECT_EXEMPT).
+"""
+
+import datetime
+import logging
+import uuid
+
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Q
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+from django_tasks_db.models import DBTaskResult, get_date_max
+
+logger = logging.getLogger(__name__)
+
+# The Tasks worker (django-tasks-db's db_worker) cannot be changed to write a heartbeat, so
+# "the worker is alive" is read from the queue instead: no task may have been due for longer
+# than this and still be waiting. The worker polls every second and our tasks (mail) take
+# seconds, so five minutes of backlog means no worker is draining the queue.
+QUEUE_STALE_AFTER = datetime.timedelta(minutes=5)
+
+OK, FAIL, SKIPPED = "ok", "fail", "skipped"
+
+
+class NotReady(Exception):
+    """A check ran and found the instance not ready (as opposed to an error while checking)."""
+
+
+def check_database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def check_migrations():
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if plan:
+        raise NotReady(f"{len(plan)} migrations not applied, first {plan[0][0]}")
+
+
+def check_cache():
+    # The database cache table is made by `createcachetable`, not by a migration; without it
+    # every login fails (allauth's rate limits live in the cache).
+    cache.get("esure:readyz")
+
+
+def check_storage():
+    name = default_storage.save(f"readyz/{uuid.uuid4().hex}.txt", ContentFile(b"ok"))
+    default_storage.delete(name)
+
+
+def check_tasks():
+    cutoff = timezone.now() - QUEUE_STALE_AFTER
+    # A task is due from run_after, or from enqueued_at when it has none (stored as the
+    # maximum date). Retries waiting for their back-off are not due yet and do not count.
+    overdue = DBTaskResult.objects.filter(status="READY").filter(
+        Q(run_after=get_date_max(), enqueued_at__lt=cutoff) | Q(run_after__lt=cutoff)
+    )
+    if overdue.exists():
+        raise NotReady(f"tasks due for more than {QUEUE_STALE_AFTER} are still waiting")
+
+
+# (name, check, needs the database): checks that need it are skipped when it is down, so a
+# dead database costs one connection attempt, not four.
+CHECKS = [
+    ("database", check_database, False),
+    ("migrations", check_migrations, True),
+    ("cache", check_cache, True),
+    ("storage", check_storage, False),
+    ("tasks", check_tasks, True),
+]
+
+
+def _run(name, check):
+    try:
+        check()
+    except NotReady as reason:
+        logger.warning("readiness check %s: %s", name, reason)
+        return FAIL
+    except Exception:
+        logger.exception("readiness check %s failed", name)
+        return FAIL
+    return OK
+
+
+@require_safe
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@never_cache
+@require_safe
+def readyz(request):
+    results = {}
+    for name, check, needs_database in CHECKS:
+        if needs_database and results["database"] != OK:
+            results[name] = SKIPPED
+        else:
+            results[name] = _run(name, check)
+    ready = all(result == OK for result in results.values())
+    return JsonResponse(
+        {"status": OK if ready else FAIL, "checks": results}, status=200 if ready else 503
+    )
