@@ -173,24 +173,35 @@ def withdraw_application(*, application, by):
         return _transition(application=application, to=S.WITHDRAWN, by=by)
 
 
-def return_application(*, application, by, reason):
-    """Staff return the application for correction (差戻し), with a reason the clerk reads."""
+def _with_reason(*, application, by, reason, to, notify):
     if not reason.strip():
         raise ValidationError(MSG_REASON_REQUIRED, code="reason")
     with transaction.atomic():
-        application = _transition(application=application, to=S.RETURNED, by=by, note=reason)
-        notifications.application_returned(application, reason)
+        application = _transition(application=application, to=to, by=by, note=reason)
+        notify(application, reason)
     return application
+
+
+def return_application(*, application, by, reason):
+    """Staff return the application for correction (差戻し), with a reason the clerk reads."""
+    return _with_reason(
+        application=application,
+        by=by,
+        reason=reason,
+        to=S.RETURNED,
+        notify=notifications.application_returned,
+    )
 
 
 def decline_application(*, application, by, reason):
     """Staff decline (謝絶) the guarantee, with a reason."""
-    if not reason.strip():
-        raise ValidationError(MSG_REASON_REQUIRED, code="reason")
-    with transaction.atomic():
-        application = _transition(application=application, to=S.DECLINED, by=by, note=reason)
-        notifications.application_declined(application, reason)
-    return application
+    return _with_reason(
+        application=application,
+        by=by,
+        reason=reason,
+        to=S.DECLINED,
+        notify=notifications.application_declined,
+    )
 
 
 def approve_application(*, application, by, note=""):

@@ -428,3 +428,32 @@ def dsure_lookup(client, number, key, **extra):
     from django.urls import reverse
 
     return client.post(reverse("dsure:lookup"), {"number": number, "key": key}, **extra)
+
+
+def at_once(*calls, timeout=180):
+    """Run the calls in threads released together by a barrier (PostgreSQL concurrency
+    tests); each result is ("ok", value) or ("error", exception). Every thread closes its
+    own database connections."""
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=30)
+            results[index] = ("ok", call())
+        except Exception as error:  # the test inspects what each thread met
+            results[index] = ("error", error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not any(thread.is_alive() for thread in threads)
+    return results

@@ -9,42 +9,17 @@ import time
 
 import pytest
 from django.core import mail
-from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
 from applications import notifications, services, validation
 from applications.models import Application, StatusChange
 from certificates.models import Work
-from tests.conftest import make_application, menu1_post
+from tests.conftest import at_once, make_application, menu1_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 S = Application.Status
 HOLD = 0.3  # seconds the first request keeps its lock
-
-
-def at_once(*calls):
-    """Run the calls in threads released together; each result is ("ok", value) or
-    ("error", exception). Every thread closes its own database connections."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = ("ok", call())
-        except Exception as error:  # the test inspects what each thread met
-            results[index] = ("error", error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def slowed(function):

@@ -7,13 +7,12 @@ connections); the others allocate inside the test's transaction.
 """
 
 import datetime
-import threading
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 from applications import services
 from applications.models import Application
@@ -23,6 +22,7 @@ from certificates.numbering import damm_is_valid, make_number, parse_number
 from certificates.services import allocate_number
 from esure.choices import GuaranteeKind
 from tests.conftest import (
+    at_once,
     make_application,
     make_company,
     make_fee_tables,
@@ -45,30 +45,6 @@ S = Application.Status
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def at_once(calls):
-    """Run the calls in threads released together by a barrier; each result is
-    ("ok", value) or ("error", exception). Every thread closes its database connections."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = ("ok", call())
-        except Exception as error:  # the test inspects what each thread met
-            results[index] = ("error", error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def approved_applications(count):
@@ -123,7 +99,7 @@ def test_parallel_conclusions_get_serials_one_to_n_without_gaps():
     staff = make_staff()
 
     with time_machine.travel(NOW, tick=True):
-        results = at_once([concluder(a, staff) for a in applications])
+        results = at_once(*[concluder(a, staff) for a in applications])
 
     assert [kind for kind, _ in results] == ["ok"] * PARALLEL, results
     numbers = [value for _, value in results]
@@ -151,7 +127,7 @@ def test_a_rolled_back_conclusion_among_parallel_ones_leaves_no_gap(monkeypatch)
     monkeypatch.setattr(pdf, "render_issuance_documents", render)
 
     with time_machine.travel(NOW, tick=True):
-        results = at_once([concluder(a, staff) for a in applications])
+        results = at_once(*[concluder(a, staff) for a in applications])
 
     failed = [i for i, (kind, _) in enumerate(results) if kind == "error"]
     assert failed == [PARALLEL // 2]

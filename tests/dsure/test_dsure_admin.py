@@ -3,10 +3,8 @@ numbers under throttling with their clear button, the alerts and their 確認済
 Surety staff only."""
 
 import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from allauth.mfa.models import Authenticator
 from django.contrib.admin import helpers
 from django.test import Client
@@ -19,37 +17,13 @@ from dsure.models import AccessLog, Alert, LockClear
 from tests.conftest import (
     advance_office,
     dsure_lookup,
-    make_concluded,
     make_office_user,
     make_user,
 )
+from tests.dsure.conftest import NOW
 
-JST = ZoneInfo("Asia/Tokyo")
-NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=JST)
-WORK_DATES = {
-    "contract_date": datetime.date(2026, 11, 20),
-    "start_date": datetime.date(2026, 11, 24),
-    "end_date": datetime.date(2027, 3, 19),
-}
 CITY_IP = "203.0.113.5"
 WRONG_KEY = "ABCD-EFGH-JKMN-PQRS"
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def guarantee(clerk, tsukumi):
-    [guarantee] = make_concluded(company=clerk.membership.company, **WORK_DATES)
-    return guarantee
 
 
 @pytest.fixture

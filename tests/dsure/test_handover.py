@@ -3,10 +3,8 @@ channel and the office has an account, the clerk hands the guarantee over; the o
 open it without the key, and the clerk follows 提出済 → 閲覧済 → 受領. Nowhere else."""
 
 import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
 
@@ -24,32 +22,9 @@ from tests.conftest import (
     make_office_user,
     make_orderer,
 )
+from tests.dsure.conftest import NOW, WORK_DATES
 
-JST = ZoneInfo("Asia/Tokyo")
-NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=JST)
-WORK_DATES = {
-    "contract_date": datetime.date(2026, 11, 20),
-    "start_date": datetime.date(2026, 11, 24),
-    "end_date": datetime.date(2027, 3, 19),
-}
 FORM_BUTTON = "発注者へ電子で提出"
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def guarantee(clerk, tsukumi):
-    [guarantee] = make_concluded(company=clerk.membership.company, **WORK_DATES)
-    return guarantee
 
 
 @pytest.fixture

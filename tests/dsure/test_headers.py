@@ -2,11 +2,7 @@
 docs/decisions/0004): Cache-Control: no-store, Referrer-Policy: no-referrer, X-Robots-Tag:
 noindex — pages, files, redirects and refusals alike, for a shared city PC and its proxy."""
 
-import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
 
@@ -16,40 +12,15 @@ from esure.choices import GuaranteeKind
 from tests.conftest import (
     advance_office,
     dsure_lookup,
-    make_concluded,
     make_office_user,
     make_user,
 )
 
-JST = ZoneInfo("Asia/Tokyo")
-NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=JST)
-WORK_DATES = {
-    "contract_date": datetime.date(2026, 11, 20),
-    "start_date": datetime.date(2026, 11, 24),
-    "end_date": datetime.date(2027, 3, 19),
-}
 UNKNOWN = make_number(8, GuaranteeKind.ADVANCE, 9_999_999)
 # Policies under which no other site ever receives a D-Sure URL as Referer. DESIGN.md §6
 # names no-referrer; dsure/views.py sends same-origin, because under no-referrer a browser
 # sends "Origin: null" with the page's own form POSTs, which Django's CSRF check refuses.
 NO_REFERRER_ELSEWHERE = {"no-referrer", "same-origin"}
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def guarantee(clerk, tsukumi):
-    [guarantee] = make_concluded(company=clerk.membership.company, **WORK_DATES)
-    return guarantee
 
 
 @pytest.fixture

@@ -2,12 +2,9 @@
 (DESIGN.md §6 Input normalisation): full-width, lower-case, spaces, any dash, O/I/L for 0/1.
 A right pair opens the viewer; no typed text, however odd, makes the server fail."""
 
-import datetime
 import hmac
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
@@ -19,15 +16,8 @@ from certificates.numbering import KIND_DIGITS, format_number, make_number
 from dsure import services
 from dsure.models import AccessLog
 from esure.identifiers import normalize_key, normalize_number
-from tests.conftest import dsure_lookup, make_concluded
+from tests.conftest import dsure_lookup
 
-JST = ZoneInfo("Asia/Tokyo")
-NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=JST)
-WORK_DATES = {
-    "contract_date": datetime.date(2026, 11, 20),
-    "start_date": datetime.date(2026, 11, 24),
-    "end_date": datetime.date(2027, 3, 19),
-}
 # Every dash-like character DESIGN.md §6 names (ｰ is the half-width katakana long vowel).
 DASHES = "ー－−‐‑–—ｰ"
 SPACES = " \u3000"
@@ -37,23 +27,6 @@ SECRET = "a-fixed-secret-for-the-property-tests"
 def full_width(text):
     """ASCII as typed with a Japanese IME in full-width mode (０６－１…, ａｂｃ)."""
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def guarantee(clerk, tsukumi):
-    [guarantee] = make_concluded(company=clerk.membership.company, **WORK_DATES)
-    return guarantee
 
 
 def assert_opens(number_typed, key_typed, guarantee):

@@ -2,11 +2,7 @@
 office's 受領一覧, their key lookups are attributed to them, and they acknowledge receipt
 (受領) of a version — which the contractor then sees on its certificate page."""
 
-import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
 
@@ -24,31 +20,7 @@ from tests.conftest import (
     make_orderer,
     make_user,
 )
-
-JST = ZoneInfo("Asia/Tokyo")
-NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=JST)
-WORK_DATES = {
-    "contract_date": datetime.date(2026, 11, 20),
-    "start_date": datetime.date(2026, 11, 24),
-    "end_date": datetime.date(2027, 3, 19),
-}
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def guarantee(clerk, tsukumi):
-    [guarantee] = make_concluded(company=clerk.membership.company, **WORK_DATES)
-    return guarantee
+from tests.dsure.conftest import WORK_DATES
 
 
 @pytest.fixture

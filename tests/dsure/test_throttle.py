@@ -8,10 +8,8 @@ The bulk of the failures is inserted with bulk_create (they are the throttle's m
 attempts at each boundary go through the entry page."""
 
 import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
 
@@ -20,15 +18,9 @@ from certificates.numbering import format_number, make_number
 from dsure import services, throttle
 from dsure.models import AccessLog, Alert, LockClear
 from esure.choices import GuaranteeKind
-from tests.conftest import dsure_lookup, make_concluded
+from tests.conftest import dsure_lookup
+from tests.dsure.conftest import NOW
 
-JST = ZoneInfo("Asia/Tokyo")
-NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=JST)
-WORK_DATES = {
-    "contract_date": datetime.date(2026, 11, 20),
-    "start_date": datetime.date(2026, 11, 24),
-    "end_date": datetime.date(2027, 3, 19),
-}
 WRONG_KEY = "ABCD-EFGH-JKMN-PQRS"
 UNKNOWN = make_number(8, GuaranteeKind.ADVANCE, 9_999_999)  # valid check digit, never issued
 CITY_IP = "203.0.113.5"  # a city's shared outbound address
@@ -36,23 +28,6 @@ OTHER_IP = "198.51.100.20"
 SECOND = datetime.timedelta(seconds=1)
 JUST_BEFORE = datetime.timedelta(microseconds=1)
 Outcome = AccessLog.Outcome
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def guarantee(clerk, tsukumi):
-    [guarantee] = make_concluded(company=clerk.membership.company, **WORK_DATES)
-    return guarantee
 
 
 @pytest.fixture(params=["existing number", "unknown number"])

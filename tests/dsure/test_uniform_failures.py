@@ -3,13 +3,10 @@ docs/decisions/0004): an unknown number, a wrong key and a re-issued (old) key g
 page after the same work, each logged once (never the key). A number whose check digit fails
 or a key that is not 16 symbols gets a typing hint instead, before any lookup, uncounted."""
 
-import datetime
 import re
 from unittest import mock
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -20,37 +17,13 @@ from certificates.numbering import format_number, make_number
 from dsure import services
 from dsure.models import AccessLog
 from esure.choices import GuaranteeKind
-from tests.conftest import dsure_lookup, make_concluded
+from tests.conftest import dsure_lookup
 
-JST = ZoneInfo("Asia/Tokyo")
-NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=JST)
-WORK_DATES = {
-    "contract_date": datetime.date(2026, 11, 20),
-    "start_date": datetime.date(2026, 11, 24),
-    "end_date": datetime.date(2027, 3, 19),
-}
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 # A wrong key that is well-formed (16 Crockford symbols), printed as on the notice.
 WRONG_KEY = "ABCD-EFGH-JKMN-PQRS"
 # A number of the right shape whose check digit holds, never issued in these tests.
 UNKNOWN = make_number(8, GuaranteeKind.ADVANCE, 9_999_999)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def guarantee(clerk, tsukumi):
-    [guarantee] = make_concluded(company=clerk.membership.company, **WORK_DATES)
-    return guarantee
 
 
 def wrong_check_digit(number):

@@ -6,10 +6,8 @@ as a number that does not exist. The PDF is the stored original; an older versio
 import datetime
 import hashlib
 import re
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.conf import settings
 from django.db import connection
 from django.test import Client
@@ -22,14 +20,8 @@ from certificates.numbering import make_number
 from dsure import selectors
 from esure.choices import GuaranteeKind
 from tests.conftest import MAX_ADVANCE, MIN_CONTRACT, dsure_lookup, make_concluded
+from tests.dsure.conftest import NOW, WORK_DATES
 
-JST = ZoneInfo("Asia/Tokyo")
-NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=JST)
-WORK_DATES = {
-    "contract_date": datetime.date(2026, 11, 20),
-    "start_date": datetime.date(2026, 11, 24),
-    "end_date": datetime.date(2027, 3, 19),
-}
 MINUTE = datetime.timedelta(minutes=1)
 UNKNOWN = make_number(8, GuaranteeKind.ADVANCE, 9_999_999)
 # Measured (PostgreSQL), the same for one version or two: the session; the guarantee with
@@ -38,17 +30,6 @@ UNKNOWN = make_number(8, GuaranteeKind.ADVANCE, 9_999_999)
 VIEWER_QUERIES = 5
 VERSION_QUERIES = 5
 DOCUMENT_QUERIES = 3
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
