@@ -11,7 +11,7 @@ TEST_ENV := ESURE_ENV_FILE= DEBUG=false DATABASE_URL=$(PG_URL) \
 	ESURE_STAFF_MFA_REQUIRED=true EMAIL_URL=consolemail:// \
 	ESURE_TASKS_BACKEND=esure.tasks_backends.ImmediateOnCommitBackend
 
-.PHONY: run test install debs lint bench-smoke clean
+.PHONY: run test install debs lint bench-smoke bench clean
 
 run: install
 	@sh ops/make-local-env.sh $(PY)
@@ -28,6 +28,14 @@ test: install
 	@sh ops/ensure-postgres.sh $(notdir $(PG_URL))
 	$(VENV)/bin/ruff check .
 	$(TEST_ENV) $(VENV)/bin/pytest $(ARGS)
+
+# The benchmark (bench/README.md): never part of `make test`. BENCH_SCALE=0.01 for a quick run.
+BENCH_SCALE ?= 1
+bench: install
+	@sh ops/ensure-postgres.sh esure_bench
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \
+		|| { echo "wrk is missing: sudo apt-get install wrk" >&2; exit 1; }
+	BENCH_SCALE=$(BENCH_SCALE) $(PY) bench/run.py
 
 install: debs $(STAMP)
 	@mkdir -p var/static var/media

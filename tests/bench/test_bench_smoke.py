@@ -1,0 +1,76 @@
+"""The bench cannot rot: its data generator runs at a tiny scale (COPY into the test database)
+and each benched request is made once through the test client, with the outcome the bench
+expects (bench/README.md). Timing is never asserted here: `make bench` measures."""
+
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+
+from bench.generate import counts, generate
+from certificates.keys import derive_key
+from certificates.models import Certificate, Document, Guarantee
+from certificates.numbering import damm_is_valid
+from dsure.models import AccessLog
+from dsure.services import MSG_NO_MATCH
+
+LUA = Path(django_settings.BASE_DIR) / "bench" / "lua"
+
+
+@pytest.fixture
+def manifest(db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return generate(s=0.0001, out=io.StringIO())
+
+
+def test_generator_fills_every_table_and_each_scenario_answers(manifest, settings):
+    n = counts(0.0001)
+    assert Guarantee.objects.count() == n["guarantees"]
+    assert Certificate.objects.count() == n["guarantees"]
+    assert Document.objects.count() == n["guarantees"]
+    assert AccessLog.objects.count() == n["access_logs"]
+    assert Guarantee.objects.filter(company_id=manifest["list_company_id"]).count() == 500
+    number, key = manifest["right"][0]
+    assert damm_is_valid(number) and key == derive_key(number, 1)
+    # The shared PDF is on disk, and its hash is the one every Document row records.
+    data = (Path(settings.MEDIA_ROOT) / manifest["shared_pdf"]["path"]).read_bytes()
+    assert data.startswith(b"%PDF")
+    assert hashlib.sha256(data).hexdigest() == manifest["shared_pdf"]["sha256"]
+    # The generated content's fingerprint is the real one.
+    from certificates.content import fingerprint
+
+    certificate = Certificate.objects.get(guarantee__number=number)
+    assert certificate.fingerprint == fingerprint(certificate.content)
+
+    # Each scenario answers as the bench expects (one generator run serves both halves).
+    anonymous = Client()
+    assert anonymous.get("/healthz").status_code == 200
+
+    number, key = manifest["right"][0]
+    response = anonymous.post("/dsure/", {"number": number, "key": key})
+    assert response.status_code == 302 and response["Location"] == f"/dsure/{number}/"
+    assert anonymous.get(f"/dsure/{number}/").status_code == 200
+    pdf = anonymous.get(f"/dsure/{number}/v1.pdf")
+    assert pdf.status_code == 200
+    assert (
+        hashlib.sha256(b"".join(pdf.streaming_content)).hexdigest()
+        == (manifest["shared_pdf"]["sha256"])
+    )
+
+    wrong = Client().post("/dsure/", {"number": manifest["wrong"][0], "key": "Z" * 16})
+    assert wrong.status_code == 200 and MSG_NO_MATCH in wrong.content.decode()
+
+    member = Client()
+    member.cookies["sessionid"] = manifest["list_session_key"]
+    certificates = member.get("/certificates/")
+    assert certificates.status_code == 200
+    applications = member.get("/applications/")
+    assert applications.status_code == 200
+
+
+def test_the_wrk_scripts_are_there():
+    for name in ("common.lua", "get.lua", "post_lookup.lua"):
+        assert (LUA / name).is_file()
