@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import Company
 from certificates.models import Work
-from esure.choices import GuaranteeKind
+from esure.choices import Delivery, GuaranteeKind
 
 
 class Application(models.Model):
@@ -36,9 +36,7 @@ class Application(models.Model):
         WITHDRAWN = "withdrawn", "取下げ"
         DECLINED = "declined", "謝絶"
 
-    class Delivery(models.TextChoices):
-        ELECTRONIC = "electronic", "電子交付"
-        PAPER = "paper", "書面交付"
+    Delivery = Delivery  # one vocabulary for the application and the guarantee
 
     company = models.ForeignKey(
         Company, on_delete=models.PROTECT, related_name="applications", verbose_name="受注者"

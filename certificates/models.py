@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Company, Orderer, OrdererOffice
 from certificates.numbering import format_number
-from esure.choices import ContractMethod, GuaranteeKind, WorkCategory
+from esure.choices import ContractMethod, Delivery, GuaranteeKind, WorkCategory
 
 
 class Work(models.Model):
@@ -87,9 +87,7 @@ class Guarantee(models.Model):
     """A concluded guarantee (保証契約). Its current content is that of its latest
     Certificate version: nothing here copies amounts or dates, so nothing can drift."""
 
-    class Delivery(models.TextChoices):
-        ELECTRONIC = "electronic", "電子交付"
-        PAPER = "paper", "書面交付"
+    Delivery = Delivery  # one vocabulary for the application and the guarantee
 
     number = models.CharField("保証契約番号", max_length=11)
     kind = models.CharField("保証の種類", max_length=20, choices=GuaranteeKind.choices)

@@ -34,3 +34,10 @@ class SubmissionChannel(models.TextChoices):
     EMAIL = "email", "メール"
     ONLINE_FORM = "online_form", "電子申請フォーム"
     HANDOVER = "handover", "esureで電子提出"
+
+
+class Delivery(models.TextChoices):
+    """保証証書の受取方法: chosen on the application, kept on the guarantee."""
+
+    ELECTRONIC = "electronic", "電子交付"
+    PAPER = "paper", "書面交付"
