@@ -209,6 +209,12 @@ TASKS = {
 # The surety company that issues the guarantees (保証人), shown on every document.
 ESURE_SURETY_NAME = env.str("ESURE_SURETY_NAME", default="西日本建設業保証株式会社")
 
+# json: one JSON object per line (esure/logging.py), for the log pipeline; plain: readable
+# lines for `make run`. The web and the worker (`manage.py db_worker`) both log through this.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -219,8 +225,11 @@ LOGGING = {
             "callback": lambda record: record.levelno >= logging.INFO,
         }
     },
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "esure.logging.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # WeasyPrint and fontTools narrate every render step at INFO.
     "loggers": {

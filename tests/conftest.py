@@ -457,3 +457,30 @@ def at_once(*calls, timeout=180):
         thread.join(timeout=timeout)
     assert not any(thread.is_alive() for thread in threads)
     return results
+
+
+# --- Background work (django-tasks-db, as in production) ------------------------------------
+
+
+@pytest.fixture
+def database_tasks(settings):
+    """Tasks go to the production backend: a row written in the caller's transaction, run by
+    run_db_worker() (the suite's default backend runs each task at once after commit)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def run_db_worker():
+    """Run every task that is due, then return: `manage.py db_worker --batch`'s own Worker
+    loop, without the command's signal handlers (they would outlive the call in pytest)."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    ).run()
