@@ -20,6 +20,7 @@ from certificates import services as registry_services
 from certificates.models import Document, KeyDisplay
 from dsure import selectors as dsure_selectors
 from dsure import services as dsure_services
+from esure.pagination import page_of
 
 
 def _no_store(response):
@@ -33,8 +34,9 @@ def _no_store(response):
 
 @member_required
 def index(request):
-    guarantees = registry.guarantees_of(request.membership.company)
-    return render(request, "certs/index.html", {"guarantees": guarantees})
+    page = page_of(request, registry.guarantees_of(request.membership.company))
+    registry.add_status(page.object_list)
+    return render(request, "certs/index.html", {"page": page, "guarantees": page.object_list})
 
 
 @member_required

@@ -11,6 +11,7 @@ from applications import selectors, services, validation
 from applications.forms import ApplicationForm, new_client_token
 from applications.models import Application
 from certificates.models import Guarantee, Work
+from esure.pagination import page_of
 
 Menu = Application.Menu
 MSG_SAVED = "保存しました（保存中）。内容がそろったら「申込む」を押してください。"
@@ -220,11 +221,17 @@ def index(request):
     if status not in Application.Status.values:
         status = ""
     orderer_id = int(orderer) if orderer.isdigit() else None
-    applications = selectors.applications_of(company, status=status, orderer_id=orderer_id)
+    page = page_of(
+        request, selectors.applications_of(company, status=status, orderer_id=orderer_id)
+    )
     context = {
-        "applications": applications[:500],
+        "page": page,
+        "applications": page.object_list,
         "statuses": Application.Status.choices,
-        "orderers": Orderer.objects.filter(works__company=company).distinct().order_by("name"),
+        "orderers": Orderer.objects.filter(works__company=company)
+        .distinct()
+        .only("name")
+        .order_by("name"),
         "status": status,
         "orderer_id": orderer_id,
     }

@@ -44,21 +44,39 @@ def with_current(queryset):
 
 
 def guarantees_of(company):
-    """The company's guarantees, newest first, each with its current values and status."""
-    rows = list(
+    """The company's guarantees, newest first, each with its current values (a queryset,
+    for the list to page through; `add_status` then labels the rows shown)."""
+    return (
         with_current(Guarantee.objects.filter(company=company))
         .select_related("work", "orderer")
+        .only(*LIST_FIELDS)
         .order_by("-concluded_at", "-pk")
     )
-    today = timezone.localdate()
-    for g in rows:
+
+
+# What the list shows: not the work's or orderer's other columns.
+LIST_FIELDS = (
+    "number",
+    "kind",
+    "delivery",
+    "concluded_at",
+    "cancelled_at",
+    "work__name",
+    "orderer__name",
+)
+
+
+def add_status(guarantees, today=None):
+    """Label each guarantee (annotated by with_current) with its status today."""
+    today = today or timezone.localdate()
+    for g in guarantees:
         g.status = status_of(
             cancelled=g.cancelled_at is not None,
             current_version=g.current_version,
             ends_on=g.current_ends_on,
             today=today,
         )
-    return rows
+    return guarantees
 
 
 def get_guarantee_for(company, number):

@@ -17,10 +17,11 @@ Numbers (each a product decision recorded in docs/decisions/0004-dsure.md):
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q
+from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
-from dsure.models import AccessLog, Alert, LockClear
+from dsure.models import AccessLog, Alert
 
 DELAY_AFTER = 10
 LOCK_AT = 100
@@ -55,18 +56,35 @@ class NumberState:
         return self.last_failure_at + wait if wait else None
 
 
+# One round trip, run on every lookup: failures after the later of the number's last success
+# and last staff clearance. Each MAX is an index scan on (number, at). Plain SQL because the
+# same query through the ORM (Subquery, Coalesce, Greatest) cost ~1 ms of Python per lookup
+# to build (bench/README.md); it is portable SQL (PostgreSQL, and SQLite for `make run`).
+_NUMBER_STATE_SQL = """
+WITH reset AS (
+    SELECT MAX(at) AS at FROM (
+        SELECT MAX(at) AS at FROM dsure_lockclear WHERE number = %(number)s
+        UNION ALL
+        SELECT MAX(at) FROM dsure_accesslog
+        WHERE number = %(number)s AND outcome = %(success)s
+    ) AS latest
+)
+SELECT COUNT(*), MAX(failure.at)
+FROM dsure_accesslog AS failure, reset
+WHERE failure.number = %(number)s AND failure.outcome = %(failure)s
+  AND (reset.at IS NULL OR failure.at > reset.at)
+"""
+
+
 def number_state(number):
-    """The throttle state of a number: two indexed queries on (number, at)."""
-    cleared = LockClear.objects.filter(number=number).aggregate(at=Max("at"))["at"]
-    since = AccessLog.objects.filter(number=number, outcome=Outcome.SUCCESS).aggregate(
-        at=Max("at")
-    )["at"]
-    reset = max(filter(None, [cleared, since]), default=None)
-    failures = AccessLog.objects.filter(number=number, outcome=Outcome.FAILURE)
-    if reset is not None:
-        failures = failures.filter(at__gt=reset)
-    row = failures.aggregate(n=Count("pk"), last=Max("at"))
-    return NumberState(failures=row["n"], last_failure_at=row["last"])
+    """The throttle state of a number (one query)."""
+    params = {"number": number, "success": Outcome.SUCCESS, "failure": Outcome.FAILURE}
+    with connection.cursor() as cursor:
+        cursor.execute(_NUMBER_STATE_SQL, params)
+        failures, last = cursor.fetchone()
+    if isinstance(last, str):  # SQLite hands back the stored text (naive UTC)
+        last = datetime.datetime.fromisoformat(last).replace(tzinfo=datetime.UTC)
+    return NumberState(failures=failures, last_failure_at=last)
 
 
 def ip_over_soft_limit(ip, now=None):

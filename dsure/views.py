@@ -81,11 +81,7 @@ def _viewer_context(request, guarantee, version=None):
         "status": registry.status_of_guarantee(guarantee, current),
         "office": office,
         "receipt_form": ReceiptForm(),
-        "received": {
-            r.certificate_id
-            for r in selectors.receipts_of(guarantee)
-            if office and r.office_id == office.pk
-        },
+        "received": selectors.received_by(guarantee, office),
     }
     context.update(pdf.certificate_context(shown))
     return context

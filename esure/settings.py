@@ -268,6 +268,8 @@ SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) or None
 SECURE_HSTS_SECONDS = 31_536_000 if ESURE_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = ESURE_HTTPS
 SECURE_HSTS_PRELOAD = ESURE_HTTPS
+# Database sessions without the pre-INSERT existence query (esure/sessions.py).
+SESSION_ENGINE = "esure.sessions"
 # __Host- names make the browser refuse the cookie unless it is Secure, has Path=/ and no
 # Domain: a sibling subdomain cannot plant or overwrite a session or CSRF cookie.
 SESSION_COOKIE_SECURE = ESURE_HTTPS

@@ -24,11 +24,11 @@ from tests.dsure.conftest import NOW, WORK_DATES
 
 MINUTE = datetime.timedelta(minutes=1)
 UNKNOWN = make_number(8, GuaranteeKind.ADVANCE, 9_999_999)
-# Measured (PostgreSQL), the same for one version or two: the session; the guarantee with
-# work, orderer, office and company; the versions; their documents (one prefetch); the
-# receipts. The PDF: the session, the guarantee, the document.
-VIEWER_QUERIES = 5
-VERSION_QUERIES = 5
+# Measured (PostgreSQL), the same for one version or two: the session; the guarantee (no
+# related rows: the page prints the frozen certificate); the versions; their documents (one
+# prefetch). Receipts only for an office user. The PDF: the session, the guarantee, the document.
+VIEWER_QUERIES = 4
+VERSION_QUERIES = 4
 DOCUMENT_QUERIES = 3
 
 

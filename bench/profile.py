@@ -1,0 +1,101 @@
+"""Where a benched page spends its time: each page requested N times in-process (Django's test
+client, the whole middleware stack, the bench database), timed, and optionally profiled.
+
+    .venv/bin/python bench/profile.py [page ...] [--n 200] [--pyinstrument]
+
+Uses bench/run.py's environment and var/bench/manifest.json (run `make bench` or
+`BENCH_SCALE=0.01 make bench` first). Lookups write log rows and sessions like real ones.
+Prints ms per request per page, wall clock and this process's CPU time (the Python cost,
+steadier than the wall clock when other work shares the cores); with --pyinstrument, a call
+tree per page (PROFILE_ALL=1: every frame; needs `pip install pyinstrument`, a developer
+tool, not a dependency of the project).
+"""
+
+import argparse
+import itertools
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def main():
+    from run import ENV, OUT
+
+    os.environ.update({k: v for k, v in ENV.items() if k not in os.environ or k != "PATH"})
+    import django
+
+    django.setup()
+    from django.test import Client
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("pages", nargs="*")
+    parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--pyinstrument", action="store_true")
+    args = parser.parse_args()
+
+    manifest = json.loads((OUT / "manifest.json").read_text())
+    right = itertools.cycle(manifest["right"][1:])
+    wrong = itertools.cycle(manifest["wrong"])
+    number, key = manifest["viewer_number"], manifest["viewer_key"]
+    viewer = Client(HTTP_HOST="127.0.0.1")
+    assert viewer.post("/dsure/", {"number": number, "key": key}).status_code == 302
+    member = Client(HTTP_HOST="127.0.0.1")
+    member.cookies["sessionid"] = manifest["list_session_key"]
+    anonymous = Client(HTTP_HOST="127.0.0.1")
+
+    # One client (a new one would load the middleware again), a new visitor each time.
+    visitor = Client(HTTP_HOST="127.0.0.1")
+
+    def lookup(pairs):
+        n, k = next(pairs) if pairs is right else (next(pairs), "ZZZZZZZZZZZZZZZZ")
+        visitor.cookies.clear()
+        return visitor.post("/dsure/", {"number": n, "key": k})
+
+    pages = {
+        "ping": lambda: anonymous.get("/healthz"),
+        "lookup-right": lambda: lookup(right),
+        "lookup-wrong": lambda: lookup(wrong),
+        "viewer": lambda: viewer.get(f"/dsure/{number}/"),
+        "pdf": lambda: viewer.get(f"/dsure/{number}/v1.pdf"),
+        "certificates": lambda: member.get("/certificates/"),
+        "applications": lambda: member.get("/applications/"),
+    }
+    for name in args.pages or pages:
+        call = pages[name]
+        for _ in range(5):
+            response = call()
+            assert response.status_code in (200, 302), (name, response.status_code)
+        profiler = None
+        if args.pyinstrument:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.0005)
+            profiler.start()
+        started, cpu = time.perf_counter(), time.process_time()
+        for _ in range(args.n):
+            response = call()
+            if hasattr(response, "streaming_content"):
+                b"".join(response.streaming_content)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        if profiler:
+            profiler.stop()
+            print(
+                profiler.output_text(
+                    unicode=True, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))
+                )
+            )
+        print(
+            f"{name:<14} {elapsed / args.n * 1000:8.2f} ms per request, of which "
+            f"{cpu / args.n * 1000:.2f} ms CPU in this process (n={args.n})",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
