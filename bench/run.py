@@ -70,18 +70,39 @@ def psql(sql, db="postgres"):
     ).stdout
 
 
-def prepare_database():
-    if not DB.startswith("esure_bench"):
-        raise SystemExit(f"BENCH_DB must start with esure_bench, not {DB!r}")
-    psql(f"DROP DATABASE IF EXISTS {DB}")
-    psql(f"CREATE DATABASE {DB}")
+def env_for(db, media):
+    return {
+        **ENV,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db}",
+        "MEDIA_ROOT": str(media),
+    }
+
+
+# The second data set, for "lookup at 1,000,000 vs at 10,000" in the same run.
+SMALL_DB = f"{DB}_small"
+SMALL_SCALE = "0.01"
+SMALL_MEDIA = OUT / "media-small"
+SMALL_MANIFEST = OUT / "manifest-small.json"
+SMALL_ENV = {**env_for(SMALL_DB, SMALL_MEDIA), "BENCH_SCALE": SMALL_SCALE}
+
+
+def prepare_database(db=DB, env=None, media=OUT / "media", manifest=OUT / "manifest.json"):
+    env = env or ENV
+    if not db.startswith("esure_bench"):
+        raise SystemExit(f"BENCH_DB must start with esure_bench, not {db!r}")
+    psql(f"DROP DATABASE IF EXISTS {db}")
+    psql(f"CREATE DATABASE {db}")
     t0 = time.monotonic()
-    sh(PY, "manage.py", "migrate", "--noinput", "-v", "0")
-    sh(PY, "manage.py", "createcachetable")
+    subprocess.run(
+        [PY, "manage.py", "migrate", "--noinput", "-v", "0"], check=True, env=env, cwd=ROOT
+    )
+    subprocess.run([PY, "manage.py", "createcachetable"], check=True, env=env, cwd=ROOT)
     sh(PY, "manage.py", "collectstatic", "--noinput", "-v", "0")
-    print(f"migrated {DB} in {time.monotonic() - t0:.1f} s")
-    shutil.rmtree(OUT / "media", ignore_errors=True)
-    sh(PY, "bench/generate.py", "--manifest", str(OUT / "manifest.json"))
+    print(f"migrated {db} in {time.monotonic() - t0:.1f} s")
+    shutil.rmtree(media, ignore_errors=True)
+    subprocess.run(
+        [PY, "bench/generate.py", "--manifest", str(manifest)], check=True, env=env, cwd=ROOT
+    )
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -97,9 +118,9 @@ def _cookies(response):
     return jar
 
 
-def csrf():
+def csrf(base=BASE):
     """A CSRF cookie and form token, fetched from D-Sure's entry page like a browser."""
-    with urllib.request.urlopen(f"{BASE}/dsure/", timeout=10) as response:
+    with urllib.request.urlopen(f"{base}/dsure/", timeout=10) as response:
         cookie = _cookies(response)["csrftoken"]
         html = response.read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
@@ -122,8 +143,8 @@ def lookup(number, key, cookie, token):
         return error.code, error.headers.get("Location", ""), _cookies(error)
 
 
-def get(path, cookie=""):
-    request = urllib.request.Request(f"{BASE}{path}", headers={"Cookie": cookie})
+def get(path, cookie="", base=BASE):
+    request = urllib.request.Request(f"{base}{path}", headers={"Cookie": cookie})
     opener = urllib.request.build_opener(NoRedirect)
     try:
         with opener.open(request, timeout=10) as response:
@@ -132,8 +153,8 @@ def get(path, cookie=""):
         return error.code, b""
 
 
-def start_gunicorn():
-    log = open(OUT / "gunicorn.log", "w")  # noqa: SIM115 — open for the server's lifetime
+def start_gunicorn(port=PORT, env=None, name="gunicorn"):
+    log = open(OUT / f"{name}.log", "w")  # noqa: SIM115 — open for the server's lifetime
     process = subprocess.Popen(
         [
             str(Path(PY).parent / "gunicorn"),
@@ -143,24 +164,24 @@ def start_gunicorn():
             "--workers",
             "2",
             "--bind",
-            f"127.0.0.1:{PORT}",
+            f"127.0.0.1:{port}",
             "--access-logfile",
-            str(OUT / "access.log"),
+            str(OUT / f"{name}-access.log"),
             "esure.wsgi:application",
         ],
-        env=ENV,
+        env=env or ENV,
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     for _ in range(100):
         try:
-            if get("/healthz")[0] == 200:
+            if get("/healthz", base=f"http://127.0.0.1:{port}")[0] == 200:
                 return process
         except OSError:
             pass
         if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited; see {OUT / 'gunicorn.log'}")
+            raise SystemExit(f"gunicorn exited; see {OUT / f'{name}.log'}")
         time.sleep(0.2)
     process.terminate()
     raise SystemExit("gunicorn did not answer /healthz")
@@ -188,7 +209,7 @@ def memory(pid):
     }
 
 
-def wrk(script, path, env_extra=None):
+def wrk(script, path, env_extra=None, base=BASE):
     """One bounded wrk run; the Lua done() prints a JSON line."""
     env = {**os.environ, **(env_extra or {})}
     result = subprocess.run(
@@ -204,7 +225,7 @@ def wrk(script, path, env_extra=None):
             "10s",
             "-s",
             str(LUA / script),
-            f"{BASE}{path}",
+            f"{base}{path}",
         ],
         capture_output=True,
         text=True,
@@ -267,12 +288,78 @@ def scenarios(manifest):
     ]
 
 
+def lookup_by_volume(manifest):
+    """The right-key lookup against the full data set and against 10,000 guarantees, each
+    as a ratio to a ping of its own server run just before it, alternating twice; the
+    answer is (mean ratio at full volume) / (mean ratio at 10,000)."""
+    small_port = PORT + 1
+    small_base = f"http://127.0.0.1:{small_port}"
+    small = json.loads(SMALL_MANIFEST.read_text())
+    (OUT / "right-small.txt").write_text("".join(f"{n} {k}\n" for n, k in small["right"][1:]))
+    server = start_gunicorn(small_port, SMALL_ENV, name="gunicorn-small")
+    runs = {manifest["counts"]["guarantees"]: [], small["counts"]["guarantees"]: []}
+    try:
+        for _ in range(3):
+            get("/healthz", base=small_base)
+        sets = [
+            (manifest["counts"]["guarantees"], BASE, OUT / "right.txt"),
+            (small["counts"]["guarantees"], small_base, OUT / "right-small.txt"),
+        ]
+        for _ in range(2):
+            for count, base, data in sets:
+                cookie, token = csrf(base)
+                extra = {"BENCH_CSRF_COOKIE": cookie, "BENCH_CSRF_TOKEN": token}
+                ping = wrk("get.lua", "/healthz", base=base)
+                lookup = wrk("post_lookup.lua", "/dsure/", {**extra, "BENCH_DATA": str(data)}, base)
+                runs[count].append(
+                    {
+                        "ping_rps": ping["rps"],
+                        "lookup_rps": lookup["rps"],
+                        "p99_ms": lookup["p99_ms"],
+                    }
+                )
+                print(
+                    f"  lookup at {count:>9,} guarantees {lookup['rps']:>8,.0f} req/s "
+                    f"(ping {ping['rps']:,.0f}: {lookup['rps'] / ping['rps']:.2f}×)",
+                    flush=True,
+                )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    ratios = {
+        count: sum(r["lookup_rps"] / r["ping_rps"] for r in rs) / len(rs)
+        for count, rs in runs.items()
+    }
+    big, little = manifest["counts"]["guarantees"], small["counts"]["guarantees"]
+    result = {
+        "runs": {str(k): v for k, v in runs.items()},
+        "ratio_to_ping": {str(k): round(v, 3) for k, v in ratios.items()},
+        "full_over_small": round(ratios[big] / ratios[little], 3),
+    }
+    print(
+        f"  lookup at {big:,} / at {little:,} (each against its ping): "
+        f"{result['full_over_small']:.2f}",
+        flush=True,
+    )
+    return result
+
+
+def run_issuance():
+    """bench/issuance.py in its own process and database; its JSON result."""
+    n = os.environ.get("BENCH_ISSUANCE_N") or (
+        "200" if float(os.environ.get("BENCH_SCALE", "1")) >= 1 else "20"
+    )
+    subprocess.run([PY, "bench/issuance.py", "--n", n], check=True, env=ENV, cwd=ROOT)
+    return json.loads((OUT / "issuance-latest.json").read_text())
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
     if os.environ.get("BENCH_REUSE") != "1":
         prepare_database()
+        prepare_database(SMALL_DB, SMALL_ENV, SMALL_MEDIA, SMALL_MANIFEST)
     manifest = json.loads((OUT / "manifest.json").read_text())
     server = start_gunicorn()
     rows, pings = [], []
@@ -293,9 +380,11 @@ def main():
         ping = wrk("get.lua", "/healthz")
         pings.append(ping)
         workers = [memory(pid) for pid in workers_of(server.pid)]
+        by_volume = lookup_by_volume(manifest)
     finally:
         server.terminate()
         server.wait(timeout=30)
+    issuance = run_issuance()
     ping_rps = sum(p["rps"] for p in pings) / len(pings)
     ping_row = {
         "path": "ping /healthz (mean of interleaved runs)",
@@ -316,6 +405,17 @@ def main():
     ]
     print("\n".join(lines))
     print("gunicorn workers:", workers)
+    print(
+        f"lookup at full volume / at 10,000 guarantees: {by_volume['full_over_small']:.2f} "
+        f"(ratios to ping {by_volume['ratio_to_ping']})"
+    )
+    print(
+        f"issuance: {issuance['sequential']['mean_s']:.3f} s per conclusion of a 2-guarantee "
+        f"application (6 PDFs) over {issuance['sequential']['n']}; bare WeasyPrint "
+        f"{issuance['bare_weasyprint']['mean_s']:.3f} s → {issuance['ratio_to_bare']:.2f}×; "
+        f"{issuance['parallel']['processes']} processes: 1,000 conclusions in "
+        f"~{issuance['parallel']['projected_1000_s']:.0f} s"
+    )
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     result = {
         "when": stamp,
@@ -329,6 +429,8 @@ def main():
         "ping_runs": pings,
         "table": table,
         "workers_memory": workers,
+        "lookup_by_volume": by_volume,
+        "issuance": issuance,
         "cpus": os.cpu_count(),
         "loadavg_after": os.getloadavg(),
     }

@@ -74,3 +74,21 @@ def test_generator_fills_every_table_and_each_scenario_answers(manifest, setting
 def test_the_wrk_scripts_are_there():
     for name in ("common.lua", "get.lua", "post_lookup.lua"):
         assert (LUA / name).is_file()
+
+
+def test_the_issuance_bench_concludes_and_times_bare_weasyprint(db, settings, tmp_path):
+    """bench/issuance.py's steps, two conclusions: each a real record_fee_receipt of a
+    two-guarantee application (6 stored PDFs), then bare WeasyPrint on the same HTML."""
+    from bench import issuance
+
+    settings.MEDIA_ROOT = tmp_path
+    issuance.make_world()
+    pks = issuance.approved_applications(2, "T")
+
+    times = [issuance.conclude(pk) for pk in pks]
+    bare = issuance.bare_weasyprint(pks[:1])
+
+    assert Guarantee.objects.count() == 4
+    assert Document.objects.count() == 12
+    assert all(t > 0 for t in times) and len(bare) == 1 and bare[0] > 0
+    assert issuance.summary(times)["n"] == 2

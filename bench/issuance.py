@@ -1,0 +1,306 @@
+"""Issuance throughput (issue 7): seconds per conclusion of a two-guarantee application
+(前払金保証 + 契約保証, electronic: 2 numbers, 2 certificates, 6 PDFs rendered and stored, the
+mail queued) through the real service — applications.services.record_fee_receipt, as the
+staff's 保証料入金 box calls it — against bare WeasyPrint for the same HTML.
+
+    .venv/bin/python bench/issuance.py [--n 200] [--bare 50] [--parallel 2]
+
+Uses its own database (BENCH_ISSUANCE_DB, default esure_bench_issuance: dropped, created and
+migrated here) and MEDIA_ROOT var/bench/media-issuance, with bench/run.py's environment.
+
+1. sequential: N conclusions one after another in this process (after 2 untimed ones that
+   load the fonts), each timed;
+2. bare WeasyPrint: for the first `--bare` of those conclusions, the same six documents'
+   HTML (rendered from the templates beforehand, outside the timing) given to
+   weasyprint.HTML(...).render(...).write_pdf() with the same stylesheets and fonts — the
+   least any implementation must spend; ratio = (1) / (2);
+3. parallel: N more conclusions by `--parallel` processes at once (each its own share), the
+   wall time → conclusions per minute on this machine and 1,000 conclusions projected.
+   Conclusions of the same kind and 年度 queue on the number counter's row lock, held until
+   commit (gapless numbers, DESIGN.md §6), so this shows how far that serialises them.
+
+Prints a summary and writes var/bench/issuance-latest.json (bench/run.py includes it).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import run  # noqa: E402 — bench/run.py: environment and psql helper
+
+DB = os.environ.get("BENCH_ISSUANCE_DB", "esure_bench_issuance")
+MEDIA = run.OUT / "media-issuance"
+ENV = {
+    **run.ENV,
+    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
+    "MEDIA_ROOT": str(MEDIA),
+    # The conclusion mail is queued as a task row, as in production (no worker runs here).
+    "ESURE_TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+}
+
+
+def prepare():
+    if not DB.startswith("esure_bench"):
+        raise SystemExit(f"BENCH_ISSUANCE_DB must start with esure_bench, not {DB!r}")
+    run.psql(f"DROP DATABASE IF EXISTS {DB}")
+    run.psql(f"CREATE DATABASE {DB}")
+    subprocess.run(
+        [run.PY, "manage.py", "migrate", "--noinput", "-v", "0"], check=True, env=ENV, cwd=ROOT
+    )
+
+
+def setup_django():
+    os.environ.update(ENV)
+    import django
+
+    django.setup()
+
+
+def make_world():
+    """Staff, a verified company, 津久見市 with its offices and channels, the fee tables."""
+    from accounts.models import Company, Orderer, OrdererOffice, User
+    from applications.management.commands.load_demo_fees import load_demo_fee_tables
+    from esure.choices import GuaranteeKind
+
+    staff = User.objects.create_user("staff@bench.example", "x", is_staff=True)
+    company = Company.objects.create(
+        corporate_number="9320000999001",
+        name="株式会社ベンチ建設",
+        name_kana="カブシキガイシャベンチケンセツ",
+        representative_title="代表取締役",
+        representative_name="大分 一郎",
+        postal_code="879-2435",
+        address="大分県津久見市宮本町20番15号",
+        phone="0972-82-0000",
+        license_number="大分県知事許可(般-6)第12345号",
+        status=Company.Status.VERIFIED,
+    )
+    orderer = Orderer.objects.create(
+        name="津久見市",
+        prefecture="大分県",
+        head_title="津久見市長",
+        electronic_since=datetime.date(2024, 10, 1),
+        electronic_terms_name="津久見市公共工事請負契約約款【R6.10.1~】:電子保証用",
+    )
+    for name, kinds in (
+        ("総務課 契約担当", [GuaranteeKind.CONTRACT]),
+        ("土木課 工事担当", [GuaranteeKind.ADVANCE, GuaranteeKind.INTERMEDIATE]),
+    ):
+        OrdererOffice.objects.create(orderer=orderer, name=name, handles_kinds=kinds)
+    load_demo_fee_tables()
+    return staff, company, orderer
+
+
+def approved_applications(count, tag):
+    """`count` approved menu-1 applications (前払金 4,900,000円 + 契約保証 1,234,500円 on a
+    12,345,000円 work), written directly: the bench times the conclusion, not the review."""
+    from accounts.models import Company, Orderer, User
+    from applications.models import Application, ApplicationItem
+    from certificates.models import Work
+    from esure.choices import ContractMethod, Delivery, GuaranteeKind, WorkCategory
+
+    company = Company.objects.get()
+    orderer = Orderer.objects.get()
+    staff = User.objects.get(email="staff@bench.example")
+    today = datetime.date.today()
+    applications = []
+    for i in range(count):
+        work = Work.objects.create(
+            company=company,
+            orderer=orderer,
+            office=orderer.offices.get(name="土木課 工事担当"),
+            work_number=f"津土第R8-{tag}{i}号",
+            name=f"市道堅徳線道路改良工事（{tag}{i}）",
+            location="津久見市大字堅浦地内",
+            category=WorkCategory.CONSTRUCTION,
+            contract_method=ContractMethod.GENERAL,
+            price=12_345_000,
+            contract_date=today,
+            start_date=today + datetime.timedelta(days=1),
+            end_date=today + datetime.timedelta(days=150),
+        )
+        application = Application.objects.create(
+            company=company,
+            work=work,
+            menu=Application.Menu.ADVANCE_CONTRACT,
+            delivery=Delivery.ELECTRONIC,
+            status=Application.Status.APPROVED,
+            terms_confirmed=True,
+            contact_name="ベンチ 担当",
+            contact_phone="0972-82-0000",
+            created_by=staff,
+        )
+        ApplicationItem.objects.create(
+            application=application, kind=GuaranteeKind.ADVANCE, amount=4_900_000
+        )
+        ApplicationItem.objects.create(
+            application=application, kind=GuaranteeKind.CONTRACT, amount=1_234_500
+        )
+        applications.append(application.pk)
+    return applications
+
+
+def conclude(pk):
+    """One conclusion exactly as the admin's 保証料入金 box makes it; its duration in s."""
+    from accounts.models import User
+    from applications import services
+    from applications.models import Application
+
+    application = Application.objects.get(pk=pk)
+    staff = User.objects.get(email="staff@bench.example")
+    today = datetime.date.today()
+    fee = sum(q["fee"] for q in services.expected_fees(application, today).values())
+    started = time.perf_counter()
+    guarantees = services.record_fee_receipt(
+        application=application, received_on=today, amount=fee, method="transfer", by=staff
+    )
+    elapsed = time.perf_counter() - started
+    assert len(guarantees) == 2
+    return elapsed
+
+
+def bare_weasyprint(application_pks):
+    """Seconds per conclusion for WeasyPrint alone on the same six documents' HTML."""
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    from certificates import pdf
+    from certificates.models import Certificate
+
+    fetcher, font_config, stylesheets = pdf._renderer()
+    per_conclusion = []
+    for pk in application_pks:
+        html = []
+        for certificate in Certificate.objects.filter(guarantee__work__applications__pk=pk):
+            context = pdf.certificate_context(certificate)
+            html += [render_to_string(name, context) for name in pdf.TEMPLATES.values()]
+        started = time.perf_counter()
+        for page in html:
+            HTML(string=page, url_fetcher=fetcher).render(
+                stylesheets=stylesheets, font_config=font_config
+            ).write_pdf()
+        per_conclusion.append(time.perf_counter() - started)
+    return per_conclusion
+
+
+def peak_rss_mb():
+    text = Path("/proc/self/status").read_text()
+    line = next(x for x in text.splitlines() if x.startswith("VmHWM:"))
+    return round(int(line.split()[1]) / 1024, 1)
+
+
+def worker(first, last):
+    """A parallel share: conclude applications first..last (pks), print the timings."""
+    setup_django()
+    from applications.models import Application
+
+    pks = list(Application.objects.filter(pk__gte=first, pk__lte=last).values_list("pk", flat=True))
+    times = [conclude(pk) for pk in pks]
+    print(json.dumps({"times": times, "peak_rss_mb": peak_rss_mb()}))
+
+
+def summary(times):
+    ordered = sorted(times)
+    return {
+        "n": len(times),
+        "mean_s": round(statistics.fmean(times), 4),
+        "p50_s": round(ordered[len(ordered) // 2], 4),
+        "p99_s": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 4),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=int(os.environ.get("BENCH_ISSUANCE_N", 200)))
+    parser.add_argument("--bare", type=int, default=50)
+    parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument("--worker", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return worker(*args.worker)
+
+    run.OUT.mkdir(parents=True, exist_ok=True)
+    prepare()
+    setup_django()
+    from django.db import connections
+
+    make_world()
+    warmup = approved_applications(2, "W")
+    sequential = approved_applications(args.n, "S")
+    parallel = approved_applications(args.n, "P")
+    for pk in warmup:
+        conclude(pk)
+    print(f"issuance: {args.n} conclusions one after another …", flush=True)
+    times = []
+    for i, pk in enumerate(sequential, 1):
+        times.append(conclude(pk))
+        if i % 20 == 0 or i == args.n:
+            print(f"  {i:>4}/{args.n}  mean {statistics.fmean(times):.3f} s", flush=True)
+    sequential_rss = peak_rss_mb()
+    bare = bare_weasyprint(sequential[: args.bare])
+    connections.close_all()
+
+    print(f"issuance: {args.n} more by {args.parallel} processes at once …", flush=True)
+    chunk = -(-args.n // args.parallel)
+    shares = [parallel[i * chunk : (i + 1) * chunk] for i in range(args.parallel)]
+    started = time.perf_counter()
+    processes = [
+        subprocess.Popen(
+            [run.PY, __file__, "--worker", str(min(s)), str(max(s))],
+            env=ENV,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for s in shares
+        if s
+    ]
+    outputs = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in processes]
+    wall = time.perf_counter() - started
+    assert all(p.returncode == 0 for p in processes)
+    per_minute = args.n / wall * 60
+    sequential_mean = statistics.fmean(times)
+    bare_mean = statistics.fmean(bare)
+    result = {
+        "when": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
+        "documents_per_conclusion": 6,
+        "sequential": summary(times),
+        "bare_weasyprint": summary(bare),
+        "ratio_to_bare": round(sequential_mean / bare_mean, 3),
+        "parallel": {
+            "processes": args.parallel,
+            "conclusions": args.n,
+            "wall_s": round(wall, 1),
+            "per_minute": round(per_minute, 1),
+            "projected_1000_s": round(1000 / per_minute * 60, 1),
+            "worker_peak_rss_mb": [o["peak_rss_mb"] for o in outputs],
+            "per_conclusion_mean_s": round(
+                statistics.fmean(t for o in outputs for t in o["times"]), 4
+            ),
+        },
+        "sequential_process_peak_rss_mb": sequential_rss,
+        "cpus": os.cpu_count(),
+        "loadavg_after": os.getloadavg(),
+    }
+    (run.OUT / "issuance-latest.json").write_text(json.dumps(result, indent=1))
+    print(
+        f"issuance: {sequential_mean:.3f} s per conclusion (6 PDFs), bare WeasyPrint "
+        f"{bare_mean:.3f} s → {result['ratio_to_bare']:.2f}×; {args.parallel} processes: "
+        f"{per_minute:.0f} conclusions/min, 1,000 in ~{1000 / per_minute * 60:.0f} s; "
+        f"peak RSS {sequential_rss} MB"
+    )
+    return result
+
+
+if __name__ == "__main__":
+    main()
