@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from accounts import notifications
 from accounts.models import Company, CompanyStatusChange, Invitation, Membership
+from audit import services as audit
 
 MSG_ALREADY_MEMBER = "すでに会社に所属しています。"
 MSG_CORPORATE_NUMBER_TAKEN = (
@@ -57,6 +58,17 @@ def _move_company(*, company, to, by, note=""):
         company.save(update_fields=["status", "verified_at"])
         CompanyStatusChange.objects.create(
             company=company, old_status=old, new_status=to, by=by, note=note
+        )
+        audit.record(
+            actor=by,
+            action=f"company.{Company.Status(to).value}",
+            obj=company,
+            data={
+                "from": Company.Status(old).value,
+                "to": Company.Status(to).value,
+                "corporate_number": company.corporate_number,
+                "note": note[:200],
+            },
         )
     return company
 

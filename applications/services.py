@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from applications import fees, notifications, rules, selectors, validation
 from applications.models import Application, ApplicationItem, FeeReceipt, StatusChange
+from audit import services as audit
 from certificates import services as registry
 from certificates.models import Work
 from esure.choices import GuaranteeKind
@@ -57,6 +58,12 @@ def _transition(*, application, to, by, note=""):
     locked.save(update_fields=fields)
     StatusChange.objects.create(
         application=locked, old_status=old, new_status=to, by=by, at=now, note=note
+    )
+    audit.record(
+        actor=by,
+        action=f"application.{S(to).value}",
+        obj=locked,
+        data={"from": S(old).value, "to": S(to).value, "menu": locked.menu, "note": note[:200]},
     )
     return locked
 
@@ -206,7 +213,8 @@ def decline_application(*, application, by, reason):
 
 def approve_application(*, application, by, note=""):
     """Staff approve (承認): the guarantee is concluded once the fee is received."""
-    with transaction.atomic():
+    # deferred(): a change issued on approval renders PDFs after the approval's audit event.
+    with transaction.atomic(), audit.deferred():
         errors = validation.application_errors(
             Application.objects.select_related("work", "work__orderer").get(pk=application.pk)
         )
@@ -248,7 +256,8 @@ def record_fee_receipt(*, application, received_on, amount, method, by, confirm_
     computed fee needs `confirm_mismatch`. Any failure (a PDF that does not render, a lost
     database) rolls everything back: no number is used, no mail leaves.
     """
-    with registry.discard_files_on_failure(), transaction.atomic():
+    # deferred(): the audit head is locked last, after every number counter and PDF.
+    with registry.discard_files_on_failure(), transaction.atomic(), audit.deferred():
         application = (
             Application.objects.select_for_update(of=("self",))
             .select_related("company", "work", "work__orderer", "work__office")
@@ -304,6 +313,7 @@ def record_fee_receipt(*, application, received_on, amount, method, by, confirm_
                     ends_on=ends_on,
                     fee=fee,
                     issued_at=now,
+                    by=by,
                 )
             )
         application = _transition(
@@ -454,6 +464,7 @@ def conclude_change(*, application, by, statement=None):
         summary=_summary(application, current, values),
         cancelled_on=today if application.change_kind == C.CANCEL else None,
         reason=application.cancel_reason,
+        by=by,
     )
     application = _transition(
         application=application, to=S.CONCLUDED, by=by, note=f"第{certificate.version}版を発行"

@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit import services as audit
 from certificates import content as certificate_content
 from certificates import keys, notifications, pdf
 from certificates.models import (
@@ -86,13 +87,14 @@ def store_document(*, certificate, kind, data):
 
 
 def issue_guarantee(
-    *, company, work, kind, delivery, amount, starts_on, ends_on, fee, issued_at=None
+    *, company, work, kind, delivery, amount, starts_on, ends_on, fee, issued_at=None, by=None
 ):
     """Conclude one guarantee: number, Certificate v1 (content + fingerprint), its PDFs.
 
     Runs in the caller's transaction (the conclusion of an application): if rendering or
     storing fails, everything rolls back, the number included. An electronic guarantee gets
-    key version 1 — the key itself is derived, never stored (certificates.keys).
+    key version 1 — the key itself is derived, never stored (certificates.keys). `by` (the
+    staff member who concluded it) is named in the audit trail.
     """
     issued_at = issued_at or timezone.now()
     with transaction.atomic():
@@ -136,6 +138,20 @@ def issue_guarantee(
         )
         for kind_, data in pdf.render_issuance_documents(certificate).items():
             store_document(certificate=certificate, kind=kind_, data=data)
+        audit.record(
+            actor=by,
+            action="guarantee.concluded",
+            obj=guarantee,
+            data={
+                "number": number,
+                "kind": kind,
+                "version": 1,
+                "amount": amount,
+                "delivery": delivery,
+                "key_version": guarantee.key_version,
+                "fingerprint": certificate.fingerprint,
+            },
+        )
     return guarantee
 
 
@@ -150,9 +166,17 @@ def record_key_display(*, guarantee, user, via):
     """The contractor saw the key (on screen or in the notice PDF): who and when, not what."""
     if not guarantee.has_key:
         raise KeyNotAvailable(guarantee.number)
-    return KeyDisplay.objects.create(
-        guarantee=guarantee, user=user, via=via, key_version=guarantee.key_version
-    )
+    with transaction.atomic():
+        display = KeyDisplay.objects.create(
+            guarantee=guarantee, user=user, via=via, key_version=guarantee.key_version
+        )
+        audit.record(
+            actor=user,
+            action="key.shown",
+            obj=guarantee,
+            data={"number": guarantee.number, "via": via, "key_version": guarantee.key_version},
+        )
+    return display
 
 
 def reissue_key(*, guarantee, by, reason=""):
@@ -165,6 +189,16 @@ def reissue_key(*, guarantee, by, reason=""):
         guarantee.save(update_fields=["key_version"])
         KeyReissue.objects.create(
             guarantee=guarantee, new_version=guarantee.key_version, by=by, reason=reason
+        )
+        audit.record(
+            actor=by,
+            action="key.reissued",
+            obj=guarantee,
+            data={
+                "number": guarantee.number,
+                "key_version": guarantee.key_version,
+                "reason": reason[:200],
+            },
         )
         notifications.key_reissued(guarantee)
     return guarantee
@@ -191,13 +225,16 @@ def _set(content, path, value):
     content[section][field] = value
 
 
-def issue_change(*, guarantee, values, fee, summary, cancelled_on=None, reason="", issued_at=None):
+def issue_change(
+    *, guarantee, values, fee, summary, cancelled_on=None, reason="", issued_at=None, by=None
+):
     """Certificate v(n+1) of a guarantee (変更保証証書), append-only: v(n) stays as it was.
 
     `values` maps content paths of CHANGE_LABELS to new plain values (ints, ISO dates);
     the changed ones are listed with their previous values. `fee` is the statement of the
     change (additional fee or refund). `cancelled_on` (a date) marks the final version of a
     解約 and the guarantee as cancelled. Runs in the caller's transaction; PDFs as at issuance.
+    `by` (the staff member) is named in the audit trail.
     """
     issued_at = issued_at or timezone.now()
     with transaction.atomic():
@@ -243,4 +280,16 @@ def issue_change(*, guarantee, values, fee, summary, cancelled_on=None, reason="
         if cancelled_on:
             guarantee.cancelled_at = issued_at
             guarantee.save(update_fields=["cancelled_at"])
+        audit.record(
+            actor=by,
+            action="guarantee.cancelled" if cancelled_on else "guarantee.changed",
+            obj=guarantee,
+            data={
+                "number": guarantee.number,
+                "version": version,
+                "changes": [{k: c[k] for k in ("field", "old", "new")} for c in changes],
+                "cancelled_on": cancelled_on.isoformat() if cancelled_on else None,
+                "fingerprint": certificate.fingerprint,
+            },
+        )
     return certificate

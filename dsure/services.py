@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit import services as audit
 from certificates import keys
 from certificates.models import Guarantee
 from certificates.numbering import damm_is_valid
@@ -143,7 +144,16 @@ def record_handover_view(*, guarantee, user, ip):
 
 def clear_lock(*, number, by, note=""):
     """Staff clear the throttle of a number (after checking with the orderer)."""
-    return LockClear.objects.create(number=number, by=by, note=note)
+    with transaction.atomic():
+        cleared = LockClear.objects.create(number=number, by=by, note=note)
+        audit.record(
+            actor=by,
+            action="dsure.lock_cleared",
+            object_type="dsure.number",
+            object_id=number,
+            data={"number": number, "note": note[:200]},
+        )
+    return cleared
 
 
 MSG_HANDOVER_OFFICE = "提出先は、この保証の発注者の発注機関から選んでください。"

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "certificates",
     "applications",
     "dsure",
+    "audit",
 ]
 
 MIDDLEWARE = [

@@ -27,9 +27,24 @@ _seq = itertools.count(1)
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """The database cache table (allauth's rate limits) is not a migration: create it."""
+    """The database cache table (allauth's rate limits) is not a migration: create it; and
+    let flush empty the audit trail."""
     with django_db_blocker.unblock():
         call_command("createcachetable", verbosity=0)
+        allow_audit_flush()
+
+
+def allow_audit_flush():
+    """Transactional tests end with Django's flush (TRUNCATE of every table), which the audit
+    trail's TRUNCATE trigger refuses (decision 0006): this throwaway test database turns that
+    one trigger off. tests/audit/test_tamper.py turns it on again to prove it refuses."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "ALTER TABLE audit_auditevent DISABLE TRIGGER audit_auditevent_no_truncate"
+            )
 
 
 @pytest.fixture(autouse=True)

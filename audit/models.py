@@ -1,0 +1,120 @@
+"""The audit trail: business events in one append-only, hash-chained sequence.
+
+Each event stores the SHA-256 of its own content and the previous event's hash, so altering
+or removing a row breaks the chain (`manage.py verify_audit`). PostgreSQL refuses UPDATE,
+DELETE and TRUNCATE of the events by trigger (migration audit/0002, decision 0006). The app
+imports none of the other apps: anyone may record, it knows nobody.
+"""
+
+import datetime
+import hashlib
+import json
+
+from django.db import models
+from django.utils import timezone
+
+GENESIS_HASH = "0" * 64  # the prev_hash of event 1
+
+
+class AuditEvent(models.Model):
+    """One business event: who did what to which object, when. Never updated or deleted."""
+
+    class Action(models.TextChoices):
+        APPLICATION_SUBMITTED = "application.submitted", "申込: 提出"
+        APPLICATION_WITHDRAWN = "application.withdrawn", "申込: 取下げ"
+        APPLICATION_RETURNED = "application.returned", "申込: 差戻し"
+        APPLICATION_DECLINED = "application.declined", "申込: 謝絶"
+        APPLICATION_APPROVED = "application.approved", "申込: 承認"
+        APPLICATION_CONCLUDED = "application.concluded", "申込: 締結"
+        GUARANTEE_CONCLUDED = "guarantee.concluded", "保証契約: 締結"
+        GUARANTEE_CHANGED = "guarantee.changed", "保証契約: 変更"
+        GUARANTEE_CANCELLED = "guarantee.cancelled", "保証契約: 解約"
+        KEY_SHOWN = "key.shown", "認証キー: 表示"
+        KEY_REISSUED = "key.reissued", "認証キー: 再発行"
+        DSURE_LOCK_CLEARED = "dsure.lock_cleared", "D-Sure: 入力制限の解除"
+        COMPANY_VERIFIED = "company.verified", "受注者: 確認済"
+        COMPANY_SUSPENDED = "company.suspended", "受注者: 利用停止"
+        STAFF_LOGIN = "staff.login", "職員: ログイン"
+        STAFF_LOGIN_FAILED = "staff.login_failed", "職員: ログイン失敗"
+
+    seq = models.BigIntegerField("連番", primary_key=True)  # 1..n, no gap
+    at = models.DateTimeField("日時", default=timezone.now)
+    # A plain number, not a foreign key: the row must never change when a user does.
+    actor_id = models.BigIntegerField("実行者ID", null=True, blank=True)
+    actor = models.CharField("実行者", max_length=254)
+    action = models.CharField("操作", max_length=40, choices=Action.choices)
+    object_type = models.CharField("対象の種類", max_length=60, blank=True)
+    object_id = models.CharField("対象ID", max_length=60, blank=True)
+    data = models.JSONField("内容", default=dict, blank=True)
+    prev_hash = models.CharField("前の行のハッシュ", max_length=64)
+    hash = models.CharField("ハッシュ", max_length=64)
+
+    class Meta:
+        verbose_name = "監査証跡"
+        verbose_name_plural = "監査証跡"
+        ordering = ["-seq"]
+        indexes = [models.Index(fields=["object_id"], name="audit_event_object_id")]
+
+    def __str__(self):
+        return f"#{self.seq} {self.action}"
+
+    def save(self, *args, **kwargs):
+        # Append-only: the only write is the first insert (PostgreSQL enforces it too).
+        if not self._state.adding:
+            raise ValueError("an audit event is immutable")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("an audit event is never deleted")
+
+    def compute_hash(self):
+        return event_hash(
+            seq=self.seq,
+            at=self.at,
+            actor_id=self.actor_id,
+            actor=self.actor,
+            action=self.action,
+            object_type=self.object_type,
+            object_id=self.object_id,
+            data=self.data,
+            prev_hash=self.prev_hash,
+        )
+
+
+class AuditHead(models.Model):
+    """The chain's one head row (pk=1): the last seq and hash. Appending locks it, so events
+    are chained one after another even from parallel transactions; comparing it with the
+    last event reveals a deleted tail."""
+
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        verbose_name = "監査証跡の先頭"
+        verbose_name_plural = "監査証跡の先頭"
+
+    def __str__(self):
+        return f"#{self.last_seq} {self.last_hash[:12]}…"
+
+
+def canonical(*, seq, at, actor_id, actor, action, object_type, object_id, data, prev_hash):
+    """The bytes an event's hash covers: canonical JSON (sorted keys, no spaces, UTF-8),
+    the time in UTC with microseconds — the same bytes from a row as from its writer."""
+    content = {
+        "seq": seq,
+        "at": at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
+        "actor_id": actor_id,
+        "actor": actor,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "data": data,
+        "prev_hash": prev_hash,
+    }
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return text.encode()
+
+
+def event_hash(**fields):
+    return hashlib.sha256(canonical(**fields)).hexdigest()
