@@ -11,7 +11,7 @@ TEST_ENV := ESURE_ENV_FILE= DEBUG=false DATABASE_URL=$(PG_URL) \
 	ESURE_STAFF_MFA_REQUIRED=true EMAIL_URL=consolemail:// \
 	ESURE_TASKS_BACKEND=esure.tasks_backends.ImmediateOnCommitBackend
 
-.PHONY: run test install debs lint bench-smoke bench clean
+.PHONY: run test install debs lint bench-smoke bench restore-drill clean
 
 run: install
 	@sh ops/make-local-env.sh $(PY)
@@ -28,6 +28,14 @@ test: install
 	@sh ops/ensure-postgres.sh $(notdir $(PG_URL))
 	$(VENV)/bin/ruff check .
 	$(TEST_ENV) $(VENV)/bin/pytest $(ARGS)
+
+# The restore drill (docs/operations.md): seed, back up, wipe, restore, verify storage, keys and
+# audit chain, with negative controls. Drill databases are named esure_drill*; a short run
+# (3 guarantees) is part of `make test` (tests/ops/test_restore_drill.py).
+DRILL_GUARANTEES ?= 20
+restore-drill: install
+	@sh ops/ensure-postgres.sh postgres
+	PY=$(PY) DRILL_GUARANTEES=$(DRILL_GUARANTEES) sh ops/restore-drill.sh
 
 # The benchmark (bench/README.md): never part of `make test`. BENCH_SCALE=0.01 for a quick run.
 BENCH_SCALE ?= 1
