@@ -32,6 +32,7 @@ class AuditEvent(models.Model):
         KEY_SHOWN = "key.shown", "認証キー: 表示"
         KEY_REISSUED = "key.reissued", "認証キー: 再発行"
         DSURE_LOCK_CLEARED = "dsure.lock_cleared", "D-Sure: 入力制限の解除"
+        NUMBERS_RESERVED = "numbers.reserved", "保証契約番号: 欠番として確保（復旧時）"
         COMPANY_VERIFIED = "company.verified", "受注者: 確認済"
         COMPANY_SUSPENDED = "company.suspended", "受注者: 利用停止"
         STAFF_LOGIN = "staff.login", "職員: ログイン"

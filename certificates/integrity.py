@@ -7,18 +7,24 @@
   The check file holds SHA-256(number:key), never the key: a key has 80 random bits, so the
   digest cannot be turned back into the key, and the file may be handled like any log.
 
+- lost_numbers: 保証契約番号 whose PDFs are in the storage but whose guarantees are not in
+  the database (a restore to an earlier time lost them); reserve_lost_numbers keeps the
+  counters from giving them again.
+
 Used by `manage.py verify_storage`, `export_key_check`, `verify_keys` and the restore drill
 (ops/restore-drill.sh, docs/operations.md). Nothing here writes to the database.
 """
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass, field
 
 from django.core.files.storage import default_storage
 
 from certificates import keys
 from certificates.models import Document, Guarantee
+from certificates.numbering import damm_is_valid
 
 CHUNK = 1024 * 1024
 KEY_CHECK_HEADER = "# esure key check v1: number key_version sha256(number:key)"
@@ -142,3 +148,33 @@ def _check_keys(recorded, secret, report):
             report.fail(f"{number}: the key no longer verifies (wrong ESURE_AUTH_KEY_SECRET?)")
         else:
             report.ok += 1
+
+
+# --- Numbers lost by a restore ---------------------------------------------------------------
+
+# How store_document names a PDF: <number>-v<version>-<kind>.pdf (Django may add a suffix).
+_STORED_NAME = re.compile(r"^(\d{11})-v\d+-")
+
+
+def _stored_files(storage, folder="documents"):
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    yield from files
+    for sub in folders:
+        yield from _stored_files(storage, f"{folder}/{sub}")
+
+
+def lost_numbers(storage=None):
+    """保証契約番号 that have a PDF in the storage but no guarantee in the database: the
+    conclusions a restore to an earlier point in time lost. Their numbers must never be
+    given again (an orderer may hold their certificate and key notice). Sorted."""
+    storage = storage or default_storage
+    stored = {
+        match.group(1)
+        for name in _stored_files(storage)
+        if (match := _STORED_NAME.match(name)) and damm_is_valid(match.group(1))
+    }
+    known = set(Guarantee.objects.filter(number__in=stored).values_list("number", flat=True))
+    return sorted(stored - known)

@@ -54,6 +54,39 @@ def allocate_number(*, kind, day):
     return make_number(fiscal_year, kind, counter.last_serial)
 
 
+def reserve_numbers(*, numbers, by=None):
+    """Never give these 保証契約番号 again: raise each (年度, kind) counter to at least the
+    highest serial among them (a counter already past it stays). For the numbers of
+    conclusions that a restore lost (certificates.integrity.lost_numbers): a gap in the
+    serials is the lesser harm than one number on two guarantees. Returns the counters
+    raised as {(fiscal_year, kind_digit): (old, new)}."""
+    highest = {}
+    for number in numbers:
+        slot = (int(number[:2]), int(number[2]))
+        highest[slot] = max(highest.get(slot, 0), int(number[3:10]))
+    raised = {}
+    with transaction.atomic():
+        for (fiscal_year, digit), serial in sorted(highest.items()):
+            counter, _ = NumberCounter.objects.select_for_update().get_or_create(
+                fiscal_year=fiscal_year, kind_digit=digit
+            )
+            if counter.last_serial < serial:
+                raised[(fiscal_year, digit)] = (counter.last_serial, serial)
+                counter.last_serial = serial
+                counter.save(update_fields=["last_serial"])
+        if raised:
+            audit.record(
+                actor=by,
+                action="numbers.reserved",
+                object_type="certificates.numbercounter",
+                data={
+                    "numbers": sorted(numbers),
+                    "raised": {f"{y:02d}-{d}": list(v) for (y, d), v in raised.items()},
+                },
+            )
+    return raised
+
+
 _stored_files = contextvars.ContextVar("esure_stored_files", default=None)
 
 

@@ -11,7 +11,8 @@
 #   4. restore pg_restore into a fresh ${DRILL_PREFIX}_restored, untar the PDFs, read the secrets
 #   5. verify  no migration pending; same rows, sequences and triggers as the source; the
 #              append-only triggers still refuse; every PDF matches its SHA-256 (verify_storage);
-#              every key still verifies (verify_keys); the audit chain verifies (verify_audit)
+#              every key still verifies (verify_keys); the audit chain verifies (verify_audit);
+#              no stored PDF lacks its guarantee (reserve_lost_numbers)
 #   6. negative controls: a wrong ESURE_AUTH_KEY_SECRET fails verify_keys; an altered byte and
 #              a missing file fail verify_storage; an altered audit event fails verify_audit —
 #              so each check above is shown able to fail
@@ -222,6 +223,9 @@ refuses "$RESTORED_DB" audit_auditevent "UPDATE audit_auditevent SET action = ac
 step storage manage "$RESTORED_URL" "$RESTORED_MEDIA" verify_storage
 step keys manage "$RESTORED_URL" "$RESTORED_MEDIA" verify_keys --from "$W/key-check.txt"
 step audit manage "$RESTORED_URL" "$RESTORED_MEDIA" verify_audit
+# Storage and database from the same moment: no stored PDF may lack its guarantee (after a
+# point-in-time recovery this is where lost numbers show up: docs/operations.md).
+step lost manage "$RESTORED_URL" "$RESTORED_MEDIA" reserve_lost_numbers
 
 documents=$(value "documents OK:" "$LOG/storage.log")
 [ "$documents" = "$(value "documents OK:" "$LOG/source-storage.log")" ] ||
@@ -285,6 +289,7 @@ echo "            append-only triggers refuse UPDATE and DELETE"
 echo "  $(grep '^documents OK' "$LOG/storage.log")"
 echo "  $(grep '^keys OK' "$LOG/keys.log") (of $exported keys recorded before the backup)"
 echo "  $(grep '^audit chain OK' "$LOG/audit.log" | head -n 1)"
+echo "  $(grep '^lost numbers' "$LOG/lost.log")"
 echo "  negative: wrong ESURE_AUTH_KEY_SECRET → keys FAILED: $keys of $keys (as it must)"
 echo "  negative: 1 altered byte + 1 missing PDF → documents FAILED: 2 of $documents (as it must)"
 echo "  negative: 1 altered audit event → $(grep -o 'audit chain BROKEN at seq [0-9]*' "$LOG/damaged-audit.log") (as it must)"

@@ -67,6 +67,7 @@ def test_the_drill_restores_and_verifies_everything(drill):
     assert re.search(r"^  documents OK: 12 \([0-9,]+ bytes\)$", out, re.M)
     assert "keys OK: 2 (of 2 keys recorded before the backup)" in out
     assert re.search(r"^  audit chain OK: [1-9][0-9]* events", out, re.M)
+    assert "  lost numbers: none (every stored PDF has its guarantee)" in out
     assert re.search(r"timings: .* total [0-9.]+ s$", out, re.M)
 
 
