@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from audit import services as audit
 from certificates import keys
-from certificates.models import Guarantee
 from certificates.numbering import damm_is_valid
 from dsure import throttle
 from dsure.models import AccessLog, Handover, LockClear, Receipt
@@ -67,7 +66,7 @@ MESSAGES = {
 class Lookup:
     result: Result
     number: str = ""
-    guarantee: Guarantee | None = None
+    guarantee_id: int | None = None  # set when the key was right
 
     @property
     def message(self):
@@ -92,7 +91,7 @@ def find_guarantee(*, typed_number, typed_key, ip, office_user=None, now=None):
     if len(key) != keys.KEY_LENGTH or any(c not in keys.CROCKFORD_ALPHABET for c in key):
         return Lookup(Result.KEY_FORMAT)
 
-    state = throttle.number_state(number)
+    state, guarantee_id, key_version = throttle.lookup_state(number)
     refused = None
     if state.locked:
         refused = Result.LOCKED
@@ -105,15 +104,14 @@ def find_guarantee(*, typed_number, typed_key, ip, office_user=None, now=None):
         _log(number, ip, outcome, office_user, now)
         return Lookup(refused, number)
 
-    guarantee = Guarantee.objects.filter(number=number).first()
-    if guarantee is not None and guarantee.has_key:
-        expected = keys.derive_key(number, guarantee.key_version)
+    if guarantee_id is not None and key_version > 0:  # 書面交付 (version 0) has no key
+        expected = keys.derive_key(number, key_version)
     else:
         expected = keys.derive_key(_DUMMY_NUMBER, 1)  # the same work as a real check
-        guarantee = None
-    if hmac.compare_digest(key, expected) and guarantee is not None:
-        _log(number, ip, AccessLog.Outcome.SUCCESS, office_user, now, guarantee)
-        return Lookup(Result.OK, number, guarantee)
+        guarantee_id = None
+    if hmac.compare_digest(key, expected) and guarantee_id is not None:
+        _log(number, ip, AccessLog.Outcome.SUCCESS, office_user, now, guarantee_id)
+        return Lookup(Result.OK, number, guarantee_id)
 
     if throttle.ip_over_soft_limit(ip, now):
         _log(number, ip, AccessLog.Outcome.THROTTLED, office_user, now)
@@ -125,13 +123,13 @@ def find_guarantee(*, typed_number, typed_key, ip, office_user=None, now=None):
     return Lookup(Result.NO_MATCH, number)
 
 
-def _log(number, ip, outcome, office_user, now, guarantee=None):
+def _log(number, ip, outcome, office_user, now, guarantee_id=None):
     AccessLog.objects.create(
         at=now,
         ip=ip,
         number=number,
         outcome=outcome,
-        guarantee=guarantee,
+        guarantee_id=guarantee_id,
         office_user=office_user if office_user and office_user.is_authenticated else None,
     )
 
@@ -139,7 +137,7 @@ def _log(number, ip, outcome, office_user, now, guarantee=None):
 def record_handover_view(*, guarantee, user, ip):
     """An office user opened a handed-over guarantee: logged (so the contractor sees 閲覧済),
     as its own outcome — it proves no key, so it must not reset the number's throttle."""
-    _log(guarantee.number, ip, AccessLog.Outcome.HANDOVER_VIEW, user, timezone.now(), guarantee)
+    _log(guarantee.number, ip, AccessLog.Outcome.HANDOVER_VIEW, user, timezone.now(), guarantee.pk)
 
 
 def clear_lock(*, number, by, note=""):

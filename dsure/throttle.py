@@ -56,11 +56,12 @@ class NumberState:
         return self.last_failure_at + wait if wait else None
 
 
-# One round trip, run on every lookup: failures after the later of the number's last success
-# and last staff clearance. Each MAX is an index scan on (number, at). Plain SQL because the
-# same query through the ORM (Subquery, Coalesce, Greatest) cost ~1 ms of Python per lookup
-# to build (bench/README.md); it is portable SQL (PostgreSQL, and SQLite for `make run`).
-_NUMBER_STATE_SQL = """
+# The one round trip every lookup starts with: the number's throttle state — failures after
+# the later of its last success and its last staff clearance, each MAX an index scan on
+# (number, at) — and, joined in, the guarantee's id and key version (None for a number that
+# does not exist: the same statement either way). Plain SQL because the same reads through
+# the ORM cost ~1 ms of Python per lookup (bench/README.md); portable to SQLite (make run).
+_LOOKUP_STATE_SQL = """
 WITH reset AS (
     SELECT MAX(at) AS at FROM (
         SELECT MAX(at) AS at FROM dsure_lockclear WHERE number = %(number)s
@@ -68,23 +69,33 @@ WITH reset AS (
         SELECT MAX(at) FROM dsure_accesslog
         WHERE number = %(number)s AND outcome = %(success)s
     ) AS latest
+),
+failures AS (
+    SELECT COUNT(*) AS n, MAX(failure.at) AS last
+    FROM dsure_accesslog AS failure, reset
+    WHERE failure.number = %(number)s AND failure.outcome = %(failure)s
+      AND (reset.at IS NULL OR failure.at > reset.at)
 )
-SELECT COUNT(*), MAX(failure.at)
-FROM dsure_accesslog AS failure, reset
-WHERE failure.number = %(number)s AND failure.outcome = %(failure)s
-  AND (reset.at IS NULL OR failure.at > reset.at)
+SELECT failures.n, failures.last, guarantee.id, guarantee.key_version
+FROM failures
+LEFT JOIN certificates_guarantee AS guarantee ON guarantee.number = %(number)s
 """
+
+
+def lookup_state(number):
+    """(NumberState, guarantee id or None, key version or None) for a number, in one query."""
+    params = {"number": number, "success": Outcome.SUCCESS, "failure": Outcome.FAILURE}
+    with connection.cursor() as cursor:
+        cursor.execute(_LOOKUP_STATE_SQL, params)
+        failures, last, guarantee_id, key_version = cursor.fetchone()
+    if isinstance(last, str):  # SQLite hands back the stored text (naive UTC)
+        last = datetime.datetime.fromisoformat(last).replace(tzinfo=datetime.UTC)
+    return NumberState(failures=failures, last_failure_at=last), guarantee_id, key_version
 
 
 def number_state(number):
     """The throttle state of a number (one query)."""
-    params = {"number": number, "success": Outcome.SUCCESS, "failure": Outcome.FAILURE}
-    with connection.cursor() as cursor:
-        cursor.execute(_NUMBER_STATE_SQL, params)
-        failures, last = cursor.fetchone()
-    if isinstance(last, str):  # SQLite hands back the stored text (naive UTC)
-        last = datetime.datetime.fromisoformat(last).replace(tzinfo=datetime.UTC)
-    return NumberState(failures=failures, last_failure_at=last)
+    return lookup_state(number)[0]
 
 
 def ip_over_soft_limit(ip, now=None):

@@ -13,9 +13,12 @@ bind = ["0.0.0.0:8000"]
 # Worker processes per container: about 2 x CPU cores; scale out with more containers.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # WeasyPrint leaves a worker at 180-280 MB after rendering (DESIGN.md §10): recycle workers
-# now and then, at different times so they never all restart together.
-max_requests = 1000
-max_requests_jitter = 100
+# now and then, at different times so they never all restart together. Not too often: a new
+# worker reconnects to PostgreSQL and compiles its templates again. At 1,000 the bench's
+# workers were replaced several times a second under load and the ping served 2,300 req/s
+# instead of 4,000 (bench/README.md).
+max_requests = 10_000
+max_requests_jitter = 1_000
 # Load Django once in the master: a missing secret stops gunicorn at start with Django's
 # message, instead of workers dying one after another; forked workers share the memory.
 preload_app = True
