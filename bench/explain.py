@@ -71,7 +71,7 @@ def main():
                 for q in queries:
                     sql = q["sql"]
                     lines.append(f"--- ({q['time']} s as captured)\n{sql}\n")
-                    if sql.lstrip().upper().startswith("SELECT"):
+                    if sql.lstrip().upper().startswith(("SELECT", "WITH")):
                         with connection.cursor() as cursor:
                             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
                             lines.append("\n".join(r[0] for r in cursor.fetchall()) + "\n")

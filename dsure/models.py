@@ -55,6 +55,15 @@ class AccessLog(models.Model):
             models.Index(
                 fields=["at"], name="accesslog_failure_at", condition=models.Q(outcome="failure")
             ),
+            # The per-IP soft limit and alert read an address's recent failures only: without
+            # this, an address that keeps trying walks its thousands of recent refused
+            # ("throttled") rows on every attempt (bench/README.md). accesslog_ip_at stays
+            # for staff searching the log by address.
+            models.Index(
+                fields=["ip", "at"],
+                name="accesslog_ip_failure_at",
+                condition=models.Q(outcome="failure"),
+            ),
         ]
 
     def __str__(self):
