@@ -91,7 +91,10 @@ class Guarantee(models.Model):
 
     number = models.CharField("保証契約番号", max_length=11)
     kind = models.CharField("保証の種類", max_length=20, choices=GuaranteeKind.choices)
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="guarantees")
+    # No index of its own: guarantee_company_recent starts with company.
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="guarantees", db_index=False
+    )
     work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="guarantees")
     orderer = models.ForeignKey(Orderer, on_delete=models.PROTECT, related_name="guarantees")
     office = models.ForeignKey(
@@ -122,7 +125,14 @@ class Guarantee(models.Model):
                 name="guarantee_key_only_when_electronic",
             ),
         ]
-        indexes = [models.Index(fields=["company", "-concluded_at"], name="guarantee_company")]
+        # The contractor's list, newest first, a page at a time: read in index order and
+        # stopped after one page, so the current-version subqueries run for that page only
+        # (0.89 → 0.20 ms at 500 guarantees, bench/README.md). -id breaks ties as the list does.
+        indexes = [
+            models.Index(
+                fields=["company", "-concluded_at", "-id"], name="guarantee_company_recent"
+            )
+        ]
 
     def __str__(self):
         return f"{format_number(self.number)} {self.get_kind_display()}"
