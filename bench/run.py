@@ -279,12 +279,17 @@ def scenarios(manifest):
         ("viewer GET", "get.lua", f"/dsure/{number}/", {"BENCH_COOKIE": viewer_cookie}),
         ("stored PDF", "get.lua", f"/dsure/{number}/v1.pdf", {"BENCH_COOKIE": viewer_cookie}),
         (
-            "contractor list /certificates/ (500)",
+            "contractor list /certificates/ (page 1 of 500)",
             "get.lua",
             "/certificates/",
             {"BENCH_COOKIE": list_cookie},
         ),
-        ("menu 4 /applications/ (200)", "get.lua", "/applications/", {"BENCH_COOKIE": list_cookie}),
+        (
+            "menu 4 /applications/ (page 1 of 200)",
+            "get.lua",
+            "/applications/",
+            {"BENCH_COOKIE": list_cookie},
+        ),
     ]
 
 
