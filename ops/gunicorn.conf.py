@@ -5,6 +5,7 @@ Command-line options still win over this file, e.g. `--bind 127.0.0.1:9000`.
 
 import datetime
 import json
+import logging
 import os
 
 from gunicorn import glogging
@@ -31,13 +32,37 @@ accesslog = "-"
 errorlog = "-"
 
 
+class JsonLines(logging.Formatter):
+    """gunicorn's own messages (start, worker boot and exit, errors) as JSON lines, in the
+    shape of Django's (esure/logging.py): time, level, logger, message, exception."""
+
+    def format(self, record):
+        line = {
+            "time": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
 class JsonAccessLogger(glogging.Logger):
-    """One JSON object per request on stdout, for the log pipeline to parse.
+    """One JSON object per request on stdout, for the log pipeline to parse; gunicorn's own
+    messages as JSON lines on stderr.
 
     Only what an operator needs: the path without its query string, no Referer (it may carry
     another site's query string), no cookies or other headers. The 認証キー is never in a URL
     (DESIGN.md §6); leaving query strings out keeps anything else out of the log too.
     """
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonLines())
 
     def access(self, resp, req, environ, request_time):
         if not self.access_log_enabled:

@@ -100,5 +100,7 @@ def test_access_log_is_json_without_query_strings(gunicorn):
     assert line["user_agent"] == 'probe "7"'
     assert isinstance(line["duration_ms"], float)
     assert "not-in-the-log" not in stdout + stderr
-    # Two workers, as WEB_CONCURRENCY says.
-    assert stderr.count("Booting worker") == 2, stderr
+    # gunicorn's own messages are JSON lines too; two workers, as WEB_CONCURRENCY says.
+    messages = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    assert {"time", "level", "logger", "message"} <= set(messages[0])
+    assert sum(m["message"].startswith("Booting worker") for m in messages) == 2, stderr
