@@ -100,6 +100,14 @@ MSG_CHANGE_CONTRACT_INCREASE_REQUIRED = (
     "{required}以上に増額してください（現在 {amount}）。"
 )
 
+MSG_ADVANCE_WORK_ENDED = "工期が終了した工事には前払金保証を申し込めません。"
+MSG_INTERMEDIATE_WORK_ENDED = "工期が終了した工事には中間前払金保証を申し込めません。"
+
+MSG_NEW_END_BEFORE_START = "変更後の工期（至）は工期の開始日（{date}）以降としてください。"
+MSG_NEW_END_PAST = "変更後の工期（至）に過去の日付は指定できません（本日: {date}）。"
+MSG_CHANGE_DATE_BEFORE_CONTRACT = "変更契約日は当初の契約日（{date}）以降の日付を入力してください。"
+MSG_CHANGE_DATE_FUTURE = "変更契約日に将来の日付は入力できません。"
+
 REFUSAL_NOT_ELECTRONIC = "この発注者は電子保証に対応していません。書面交付をお選びください。"
 REFUSAL_BEFORE_START = "電子交付は{date}以降に契約する工事が対象です。書面交付をお選びください。"
 REFUSAL_METHOD_EXCLUDED = (
@@ -210,6 +218,24 @@ def check_advance(
             )
         )
     return errors
+
+
+def check_work_not_ended(*, kind: str, end: datetime.date, today: datetime.date) -> list[str]:
+    """A 前払金保証 or 中間前払金保証 only while the 工期 runs: end ≥ today.
+
+    Source: the purpose of the two advances (前金払 to start the work, 中間前金払 to carry it
+    on; 公共工事標準請負契約約款 第34条) and DESIGN.md §5.4 (their 保証期限 is the 工期's end):
+    for a work whose 工期 has ended there is nothing left to pay in advance, and the
+    guarantee would expire before it is issued. The last day of the 工期 still counts
+    (end = today is accepted). A 契約保証 is not concerned (it is not an advance).
+    """
+    if end >= today:
+        return []
+    if kind == GuaranteeKind.ADVANCE:
+        return [MSG_ADVANCE_WORK_ENDED]
+    if kind == GuaranteeKind.INTERMEDIATE:
+        return [MSG_INTERMEDIATE_WORK_ENDED]
+    return []
 
 
 # --- 中間前払金 (menu 3) ------------------------------------------------------------------
@@ -452,4 +478,41 @@ def check_price_change(
             )
         if contract_amount > new_price:
             errors.append(MSG_CONTRACT_OVER_PRICE.format(price=yen(new_price)))
+    return errors
+
+
+def check_new_work_end(
+    *, new_end: datetime.date, start: datetime.date, today: datetime.date
+) -> list[str]:
+    """The new 工期 end of a 保証期限変更 (工期の延長・短縮; DESIGN.md §4 menu 5, §5.4).
+
+    - new_end ≥ start: a 工期 cannot end before it begins (as at application);
+    - new_end ≥ today: the new end becomes the 保証期限 (`guarantee_end`), and a change
+      cannot issue a certificate that has already expired; the last day still counts
+      (new_end = today is accepted).
+    One message per mistake: a new end before the start is reported as such even when it is
+    also past.
+    """
+    if new_end < start:
+        return [MSG_NEW_END_BEFORE_START.format(date=date_ja(start))]
+    if new_end < today:
+        return [MSG_NEW_END_PAST.format(date=date_ja(today))]
+    return []
+
+
+def check_change_contract_date(
+    *, changed_on: datetime.date, contract_date: datetime.date, today: datetime.date
+) -> list[str]:
+    """The 変更契約日 of an 増額, 減額 or 保証期限変更 (DESIGN.md §4 menu 5).
+
+    Source: the 変更契約 amends the 工事請負契約 (its price or its 工期), so it is concluded
+    on or after the original 契約日 (changed_on ≥ contract_date); and the guarantee follows
+    a 変更契約 already concluded, never one to come (changed_on ≤ today). Both ends are
+    inclusive: a change concluded on the 契約日 itself, or today, is accepted.
+    """
+    errors = []
+    if changed_on < contract_date:
+        errors.append(MSG_CHANGE_DATE_BEFORE_CONTRACT.format(date=date_ja(contract_date)))
+    if changed_on > today:
+        errors.append(MSG_CHANGE_DATE_FUTURE)
     return errors

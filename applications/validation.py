@@ -76,7 +76,19 @@ def application_errors(application, *, amounts=None, today=None):
         add("end_date", MSG_PERIOD)
     if work.office_id and work.orderer_id and work.office.orderer_id != work.orderer_id:
         add("office", MSG_OFFICE_ORDERER)
-    if errors:
+    complete = not errors
+    if work.end_date and "end_date" not in errors:
+        # Checked as soon as the end is typed (it needs no other value), without hiding the
+        # other rules. Menus 2 and 3 show the work instead of asking for it: their message
+        # goes to the top of the form.
+        end_field = (
+            "end_date" if application.menu == Application.Menu.ADVANCE_CONTRACT else "__all__"
+        )
+        for kind in (GuaranteeKind.ADVANCE, GuaranteeKind.INTERMEDIATE):
+            if kind in amounts:
+                ended = rules.check_work_not_ended(kind=kind, end=work.end_date, today=today)
+                add(end_field, ended)
+    if not complete:
         return errors  # the rules below need complete values
 
     orderer = work.orderer
@@ -210,9 +222,15 @@ MSG_DECREASE_PRICE = "減額の場合は、現在の請負代金額（{price}）
 MSG_INCREASE_AMOUNT = "増額の場合、保証金額は現在の保証金額（{amount}）以上としてください。"
 MSG_DECREASE_AMOUNT = "減額の場合、保証金額は現在の保証金額（{amount}）以下としてください。"
 MSG_PERIOD_SAME = "変更後の工期（至）が現在と同じです（{date}）。"
-MSG_PERIOD_BEFORE_START = "変更後の工期（至）は工期の開始日（{date}）以降としてください。"
+MSG_PERIOD_BEFORE_START = rules.MSG_NEW_END_BEFORE_START
 MSG_CANCEL_REASON = "解約の理由（例: 工事中止、契約解除）を入力してください。"
 CHANGE_AMOUNT_FIELD = "change_amount"
+# The change kinds that amend the 工事請負契約 by a 変更契約 (and so carry its date).
+DATED_CHANGES = (
+    Application.ChangeKind.INCREASE,
+    Application.ChangeKind.DECREASE,
+    Application.ChangeKind.PERIOD,
+)
 
 
 def change_errors(application, *, amounts=None, today=None):
@@ -246,14 +264,36 @@ def change_errors(application, *, amounts=None, today=None):
     price = content["work"]["price"]
     amount = content["guarantee"]["amount"]
     C = Application.ChangeKind
+    # The dates are checked as soon as they are typed: they need no other value.
+    if kind in DATED_CHANGES and application.change_contract_date:
+        add(
+            "change_contract_date",
+            rules.check_change_contract_date(
+                changed_on=application.change_contract_date,
+                contract_date=guarantee.work.contract_date,
+                today=today,
+            ),
+        )
+    if kind == C.PERIOD and application.new_end_date:
+        end = datetime.date.fromisoformat(content["work"]["end_date"])
+        start = datetime.date.fromisoformat(content["work"]["start_date"])
+        if application.new_end_date == end:
+            add("new_end_date", MSG_PERIOD_SAME.format(date=rules.date_ja(end)))
+        else:
+            add(
+                "new_end_date",
+                rules.check_new_work_end(
+                    new_end=application.new_end_date, start=start, today=today
+                ),
+            )
     if kind in (C.INCREASE, C.DECREASE):
-        for field in ("new_price", "change_contract_date"):
-            if not getattr(application, field):
-                add(field, MSG_REQUIRED)
+        missing = [f for f in ("new_price", "change_contract_date") if not getattr(application, f)]
+        for field in missing:
+            add(field, MSG_REQUIRED)
         if not new_amount:
             add(CHANGE_AMOUNT_FIELD, MSG_REQUIRED)
-        if errors:
-            return errors
+        if missing or not new_amount:
+            return errors  # the rules below need both the new price and the new amount
         new_price = application.new_price
         if kind == C.INCREASE:
             if new_price <= price:
@@ -282,14 +322,6 @@ def change_errors(application, *, amounts=None, today=None):
         for field in ("new_end_date", "change_contract_date"):
             if not getattr(application, field):
                 add(field, MSG_REQUIRED)
-        if errors:
-            return errors
-        end = datetime.date.fromisoformat(content["work"]["end_date"])
-        start = datetime.date.fromisoformat(content["work"]["start_date"])
-        if application.new_end_date == end:
-            add("new_end_date", MSG_PERIOD_SAME.format(date=rules.date_ja(end)))
-        elif application.new_end_date < start:
-            add("new_end_date", MSG_PERIOD_BEFORE_START.format(date=rules.date_ja(start)))
     elif kind == C.CANCEL and not application.cancel_reason.strip():
         add("cancel_reason", MSG_CANCEL_REASON)
     return errors

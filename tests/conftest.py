@@ -10,8 +10,10 @@ Personas (each a fixture):
 
 import datetime
 import itertools
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.core.management import call_command
@@ -226,6 +228,20 @@ def make_work(company=None, *, orderer=None, **fields):
         **fields,
     }
     return Work.objects.create(company=company, **values)
+
+
+# A day inside the default 工期 of make_work and menu1_post (2024-10-02〜2025-03-14), at
+# 10:00 in Tokyo. A 前払金 or 中間前払金 is refused once the 工期 has ended
+# (applications.rules.check_work_not_ended), so a test that submits or approves one on those
+# default dates says which day it is instead of depending on the real clock.
+DURING_THE_WORK = datetime.datetime(2025, 1, 10, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+
+
+@pytest.fixture
+def during_the_work():
+    """Freeze "today" at DURING_THE_WORK (use with @pytest.mark.usefixtures)."""
+    with time_machine.travel(DURING_THE_WORK, tick=False) as traveller:
+        yield traveller
 
 
 def make_application(

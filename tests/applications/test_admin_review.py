@@ -154,6 +154,7 @@ def test_queue_stays_within_the_query_budget(
 # --- The application page -------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_submitted_application_page_is_read_only_with_the_review_box(staff_client, queue):
     response = staff_client.get(change_url(queue["both"]))
 
@@ -250,6 +251,7 @@ def test_decline_with_a_reason(staff_client, submitted, django_capture_on_commit
     assert REASON in message.body
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_approve(staff_client, staff, submitted, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = review(staff_client, submitted, decision="approve", reason="")
@@ -266,6 +268,7 @@ def test_approve(staff_client, staff, submitted, django_capture_on_commit_callba
     assert "<h2>審査</h2>" not in response.content.decode()
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_approve_refused_when_a_rule_is_broken(staff_client, clerk, tsukumi):
     application = make_application(
         company=clerk.membership.company,
@@ -281,6 +284,7 @@ def test_approve_refused_when_a_rule_is_broken(staff_client, clerk, tsukumi):
     assert application.status == S.SUBMITTED
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_a_second_decision_is_refused(staff_client, submitted):
     review(staff_client, submitted, decision="approve")
 

@@ -32,6 +32,7 @@ def slowed(function):
     return wrapper
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_two_approvals_at_once_approve_once(clerk, staff, tsukumi, monkeypatch):
     application = make_application(company=clerk.membership.company, status=S.SUBMITTED)
     # The approval mail is queued inside the transaction, after the row is locked.
@@ -54,6 +55,7 @@ def test_two_approvals_at_once_approve_once(clerk, staff, tsukumi, monkeypatch):
     assert len(mail.outbox) == 1
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_two_submissions_of_one_draft_at_once_submit_once(clerk, tsukumi, monkeypatch):
     application = make_application(company=clerk.membership.company)
     # submit_application checks the rules after locking the row.
@@ -111,6 +113,7 @@ def post_twice_at_once(user, data, monkeypatch):
     return [response for _, response in results]
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_the_same_new_form_posted_twice_at_once_makes_one_application(clerk, tsukumi, monkeypatch):
     post_twice_at_once(clerk, menu1_post(tsukumi), monkeypatch)
 
@@ -121,6 +124,7 @@ def test_the_same_new_form_posted_twice_at_once_makes_one_application(clerk, tsu
     assert Work.objects.count() == 1
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_both_answers_to_a_double_click_lead_to_the_application(clerk, tsukumi, monkeypatch):
     responses = post_twice_at_once(clerk, menu1_post(tsukumi), monkeypatch)
 

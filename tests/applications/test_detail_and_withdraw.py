@@ -80,6 +80,7 @@ def test_detail_shows_the_work_amounts_and_delivery(clerk_client, draft):
 # --- Correction after a return -------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_returned_application_is_corrected_and_submitted_again(clerk_client, clerk, staff, tsukumi):
     application = make_application(company=clerk.membership.company, status=S.SUBMITTED)
     services.return_application(application=application, by=staff, reason=REASON)
@@ -116,6 +117,7 @@ def test_a_submitted_application_is_no_longer_editable(clerk_client, clerk, tsuk
     assert application.work.name != "書き換え"
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_submit_button_url_submits_a_complete_draft(clerk_client, clerk, draft):
     response = clerk_client.post(url("submit", draft))
 

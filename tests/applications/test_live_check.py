@@ -42,6 +42,7 @@ def advance_guaranteed_work(company):
     return work
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_limits_for_a_price_of_12_345_000(clerk_client, tsukumi):
     response = clerk_client.post(CHECK_1, menu1_post(tsukumi))
 
@@ -56,6 +57,7 @@ def test_limits_for_a_price_of_12_345_000(clerk_client, tsukumi):
     assert data["delivery_refusal"] is None
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_rule_messages_per_field_as_the_clerk_types(clerk_client, tsukumi):
     data = menu1_post(tsukumi, advance_amount="5,000,000", terms_confirmed=None)
 

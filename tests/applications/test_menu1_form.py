@@ -126,6 +126,7 @@ def test_amounts_are_accepted_full_width_with_or_without_commas(clerk_client, ts
 # --- Submitting (手続き中) ----------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_an_advance_over_the_maximum_is_refused_next_to_its_field_and_the_draft_is_kept(
     clerk_client, clerk, tsukumi
 ):
@@ -161,6 +162,7 @@ def test_an_advance_over_the_maximum_is_refused_next_to_its_field_and_the_draft_
     )
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_the_same_form_submitted_twice_makes_one_application(clerk_client, tsukumi):
     data = menu1_post(tsukumi)
 
@@ -183,6 +185,7 @@ def test_the_same_form_submitted_twice_makes_one_application(clerk_client, tsuku
 @pytest.mark.parametrize(
     ("typed", "accepted"), [("1,234,499", False), ("1,234,500", True), ("12,345,000", True)]
 )
+@pytest.mark.usefixtures("during_the_work")
 def test_contract_guarantee_must_reach_ten_percent_of_the_price(
     clerk_client, tsukumi, typed, accepted
 ):
@@ -238,6 +241,7 @@ def test_contract_guarantee_alone_needs_an_advance_planned(clerk_client, tsukumi
 @pytest.mark.parametrize(
     ("contract_date", "accepted"), [("2024-09-30", False), ("2024-10-01", True)]
 )
+@pytest.mark.usefixtures("during_the_work")
 def test_electronic_delivery_only_for_tsukumi_contracts_from_2024_10_01(
     clerk_client, tsukumi, contract_date, accepted
 ):
@@ -255,6 +259,7 @@ def test_electronic_delivery_only_for_tsukumi_contracts_from_2024_10_01(
         assert only_application().status == S.DRAFT
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_a_contract_before_2024_10_01_may_still_be_delivered_on_paper(clerk_client, tsukumi):
     data = menu1_post(tsukumi, contract_date="2024-09-30", delivery="paper", terms_confirmed=None)
 
@@ -265,6 +270,7 @@ def test_a_contract_before_2024_10_01_may_still_be_delivered_on_paper(clerk_clie
     assert (application.status, application.delivery) == (S.SUBMITTED, "paper")
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_paper_delivery_for_an_orderer_that_is_not_electronic(clerk_client, db):
     usuki = make_orderer("臼杵市", electronic_since=None, electronic_terms_name="")
     paper = menu1_post(usuki, delivery="paper", terms_confirmed=None)
@@ -282,6 +288,7 @@ def test_paper_delivery_for_an_orderer_that_is_not_electronic(clerk_client, db):
     assert application.work.orderer == usuki
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_electronic_delivery_to_tsukumi_needs_its_terms_confirmed(clerk_client, tsukumi):
     data = menu1_post(tsukumi, terms_confirmed=None)
 

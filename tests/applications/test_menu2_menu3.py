@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from applications import rules, views
@@ -76,6 +77,7 @@ def menu2_post(work, **overrides):
     return {k: v for k, v in data.items() if v is not None}
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_menu2_lists_only_own_works_with_a_contract_guarantee_and_no_advance(
     clerk_client, clerk, other_clerk, tsukumi
 ):
@@ -129,6 +131,7 @@ def test_menu2_form_shows_the_work_instead_of_asking_for_it_again(clerk_client, 
     assert "前払金の上限：4,900,000円" in page
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_applying_through_menu2_uses_the_same_work(clerk_client, clerk, tsukumi):
     work = contract_guaranteed(clerk.membership.company)
     works_before = Work.objects.count()
@@ -149,6 +152,7 @@ def test_applying_through_menu2_uses_the_same_work(clerk_client, clerk, tsukumi)
     assert work.pk not in listed_work_pks(listing)
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_menu2_refused_submission_can_be_corrected_on_the_same_page(clerk_client, clerk, tsukumi):
     work = contract_guaranteed(clerk.membership.company)
     data = menu2_post(work, advance_amount="5,000,000")
@@ -170,6 +174,7 @@ def test_menu2_refused_submission_can_be_corrected_on_the_same_page(clerk_client
     assert Application.objects.filter(menu="2").count() == 1
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_menu2_form_submitted_twice_answers_already_submitted(clerk_client, clerk, tsukumi):
     work = contract_guaranteed(clerk.membership.company)
     data = menu2_post(work)
@@ -228,6 +233,7 @@ def intermediate_application():
     return Application.objects.get(menu="3")
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_menu3_lists_own_works_whose_advance_is_guaranteed(
     clerk_client, clerk, other_clerk, tsukumi
 ):
@@ -377,3 +383,24 @@ def test_menu3_refused_submission_can_be_corrected_on_the_same_page(clerk_client
     assert refused.status_code == 400
     assert corrected.status_code == 302
     assert intermediate_application().status == S.SUBMITTED
+
+
+@pytest.mark.parametrize(("menu", "make"), [("2", "contract"), ("3", "advance")])
+@pytest.mark.parametrize(("ends", "listed"), [(-1, False), (0, True), (1, True)])
+def test_a_work_whose_term_has_ended_is_not_offered(
+    clerk_client, clerk, tsukumi, menu, make, ends, listed
+):
+    """工期 ended yesterday: not offered (rules.check_work_not_ended would refuse it); ending
+    today or tomorrow: offered."""
+    company = clerk.membership.company
+    guaranteed = contract_guaranteed if make == "contract" else advance_guaranteed
+    work = guaranteed(company, name="工期の境目の工事")
+    today = timezone.localdate()
+    Work.objects.filter(pk=work.pk).update(
+        start_date=today - datetime.timedelta(days=200),
+        end_date=today + datetime.timedelta(days=ends),
+    )
+
+    response = clerk_client.get(reverse("applications:choose_work", args=[menu]))
+
+    assert (work.pk in listed_work_pks(response)) is listed

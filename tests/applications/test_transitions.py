@@ -66,6 +66,7 @@ def test_the_table_is_the_documented_workflow():
 
 
 @pytest.mark.parametrize(("old", "new"), ALLOWED_MOVES, ids=[f"{o}->{n}" for o, n in ALLOWED_MOVES])
+@pytest.mark.usefixtures("during_the_work")
 def test_every_allowed_move_succeeds_and_is_recorded(clerk, staff, tsukumi, old, new):
     application = make_application(company=clerk.membership.company, status=old)
     by = clerk if new in (S.SUBMITTED, S.WITHDRAWN) else staff
@@ -87,6 +88,7 @@ def test_every_allowed_move_succeeds_and_is_recorded(clerk, staff, tsukumi, old,
 @pytest.mark.parametrize(
     ("old", "new"), FORBIDDEN_MOVES, ids=[f"{o}->{n}" for o, n in FORBIDDEN_MOVES]
 )
+@pytest.mark.usefixtures("during_the_work")
 def test_every_forbidden_move_raises_and_writes_nothing(clerk, staff, tsukumi, old, new):
     application = make_application(company=clerk.membership.company, status=old)
     before = Application.objects.values().get(pk=application.pk)
@@ -154,6 +156,7 @@ def test_decline_mails_the_company_with_the_reason(
     assert REASON in message.body
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_approval_mails_the_company(clerk, staff, tsukumi, django_capture_on_commit_callbacks):
     application = make_application(company=clerk.membership.company, status=S.SUBMITTED)
 
@@ -174,6 +177,7 @@ def test_mail_is_sent_only_once_the_transaction_commits(clerk, staff, tsukumi):
     assert mail.outbox == []  # the test's transaction never commits
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_submitting_sends_no_mail(clerk, tsukumi, django_capture_on_commit_callbacks):
     application = make_application(company=clerk.membership.company)
 
@@ -187,6 +191,7 @@ def test_submitting_sends_no_mail(clerk, tsukumi, django_capture_on_commit_callb
 # --- Approval checks the rules again --------------------------------------------------------
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_approval_refuses_an_application_that_no_longer_meets_the_rules(
     clerk, staff, tsukumi, django_capture_on_commit_callbacks
 ):

@@ -76,6 +76,7 @@ def the_trail_as_text():
 # --- application moves ------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_every_application_move_is_an_event_with_from_and_to(clerk, staff, tsukumi):
     application = make_application(company=clerk.membership.company, status=S.DRAFT)
     start = last_seq()
@@ -122,6 +123,7 @@ def test_withdrawal_and_decline_are_events(clerk, staff, tsukumi, service, by, a
     assert (row.action, row.actor_id, row.object_id) == (action, actor.pk, str(application.pk))
 
 
+@pytest.mark.usefixtures("during_the_work")
 def test_a_refused_move_writes_no_event(clerk, staff, tsukumi):
     application = make_application(company=clerk.membership.company, status=S.DRAFT)
     start = last_seq()
