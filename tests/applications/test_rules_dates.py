@@ -10,11 +10,9 @@ there the message is at the top), the input stays, and nothing is submitted.
 """
 
 import datetime
-import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import escape
@@ -35,6 +33,16 @@ from applications.rules import (
     date_ja,
 )
 from esure.choices import GuaranteeKind
+from tests.applications.test_change_views import change_post
+from tests.applications.test_menu2_menu3 import (
+    END,
+    advance_guaranteed,
+    at,
+    contract_guaranteed,
+    menu2_post,
+    menu3_post,
+    new_for_work,
+)
 from tests.conftest import (
     MAX_ADVANCE,
     MIN_CONTRACT,
@@ -53,11 +61,6 @@ JST = ZoneInfo("Asia/Tokyo")
 S = Application.Status
 C = Application.ChangeKind
 TODAY = D(2026, 11, 30)
-
-
-def at(day):
-    """Freeze "today" (Asia/Tokyo) at 10:00 on `day`."""
-    return time_machine.travel(datetime.datetime.combine(day, datetime.time(10), JST), tick=False)
 
 
 def not_submitted(application):
@@ -186,37 +189,13 @@ def test_menu1_the_live_check_tells_the_ended_work_next_to_the_end_field(clerk_c
     assert not Application.objects.exists()
 
 
-def contract_guaranteed_work(company):
-    """A work (default 工期) whose 契約保証 is approved: menu 2 offers it for the 前払金保証."""
-    work = make_work(company)
-    make_application(
-        work=work,
-        status=S.APPROVED,
-        items={GuaranteeKind.CONTRACT: MIN_CONTRACT},
-        advance_planned=True,
-    )
-    return work
-
-
 def test_menu2_an_advance_for_an_ended_work_is_refused_at_the_top_of_the_form(
     clerk_client, clerk, tsukumi
 ):
-    work = contract_guaranteed_work(clerk.membership.company)
-    data = {
-        "client_token": str(uuid.uuid4()),
-        "work": str(work.pk),
-        "advance_amount": "4,900,000",
-        "delivery": "electronic",
-        "terms_confirmed": "on",
-        "contact_name": "大分 花子",
-        "contact_phone": "0972-82-1234",
-        "action": "submit",
-    }
+    work = contract_guaranteed(clerk.membership.company)
 
     with at(WORK_END + DAY):
-        response = clerk_client.post(
-            reverse("applications:new_for_work", args=["2", work.pk]), data
-        )
+        response = clerk_client.post(new_for_work("2", work), menu2_post(work))
 
     assert response.status_code == 400
     assert escape(MSG_ADVANCE_WORK_ENDED) in error_summary_html(response)
@@ -224,44 +203,15 @@ def test_menu2_an_advance_for_an_ended_work_is_refused_at_the_top_of_the_form(
     not_submitted(Application.objects.get(menu="2"))
 
 
-# A work of 10,000,000円 for 2025-04-01〜2025-09-30 whose 前払金 is guaranteed (as in
-# test_menu2_menu3.py): half the 工期 has passed from 2025-07-01 on.
-START, END = D(2025, 4, 1), D(2025, 9, 30)
-
-
-def menu3_post(work):
-    return {
-        "client_token": str(uuid.uuid4()),
-        "work": str(work.pk),
-        "intermediate_amount": "2,000,000",
-        "certified_on": "2025-06-25",
-        "certification_number": "津土中第12号",
-        "progress_percent": "55",
-        "delivery": "electronic",
-        "terms_confirmed": "on",
-        "contact_name": "大分 花子",
-        "contact_phone": "0972-82-1234",
-        "action": "submit",
-    }
-
-
 @pytest.mark.parametrize(("today", "refused"), [(END + DAY, True), (END, False)])
 def test_menu3_an_intermediate_advance_for_an_ended_work_is_refused(
     clerk_client, clerk, tsukumi, today, refused
 ):
-    work = make_work(
-        clerk.membership.company,
-        price=10_000_000,
-        contract_date=D(2025, 3, 25),
-        start_date=START,
-        end_date=END,
-    )
-    make_application(work=work, status=S.APPROVED, items={GuaranteeKind.ADVANCE: 4_000_000})
+    # 10,000,000円 for 2025-04-01〜2025-09-30, its 前払金 guaranteed: past half the 工期.
+    work = advance_guaranteed(clerk.membership.company)
 
     with at(today):
-        response = clerk_client.post(
-            reverse("applications:new_for_work", args=["3", work.pk]), menu3_post(work)
-        )
+        response = clerk_client.post(new_for_work("3", work), menu3_post(work))
 
     application = Application.objects.get(menu="3")
     if not refused:
@@ -362,30 +312,18 @@ def advance(clerk, tsukumi):
     return guarantee
 
 
-def change_post(guarantee, **overrides):
-    """A 保証期限変更 as the change form posts it."""
-    return {
-        "client_token": str(uuid.uuid4()),
-        "guarantee": guarantee.number,
-        "change_kind": C.PERIOD,
-        "new_price": "",
-        "change_contract_date": "2026-11-25",
-        "change_amount": "",
-        "new_end_date": "2027-06-30",
-        "cancel_reason": "",
-        "contact_name": "大分 花子",
-        "contact_phone": "0972-82-1234",
-        "message": "",
-        "action": "submit",
-        **overrides,
-    }
-
-
 def post_change(client, guarantee, **overrides):
     with at(TODAY):
         return client.post(
             reverse("applications:new_change", args=[guarantee.number]),
-            change_post(guarantee, **overrides),
+            change_post(
+                guarantee,
+                **{
+                    "change_contract_date": "2026-11-25",
+                    "new_end_date": "2027-06-30",
+                    **overrides,
+                },
+            ),
         )
 
 
