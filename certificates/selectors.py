@@ -43,17 +43,6 @@ def with_current(queryset):
     )
 
 
-def guarantees_of(company):
-    """The company's guarantees, newest first, each with its current values (a queryset,
-    for the list to page through; `add_status` then labels the rows shown)."""
-    return (
-        with_current(Guarantee.objects.filter(company=company))
-        .select_related("work", "orderer")
-        .only(*LIST_FIELDS)
-        .order_by("-concluded_at", "-pk")
-    )
-
-
 # What the list shows: not the work's or orderer's other columns.
 LIST_FIELDS = (
     "number",
@@ -64,6 +53,17 @@ LIST_FIELDS = (
     "work__name",
     "orderer__name",
 )
+
+
+def guarantees_of(company):
+    """The company's guarantees, newest first, each with its current values (a queryset,
+    for the list to page through; `add_status` then labels the rows shown)."""
+    return (
+        with_current(Guarantee.objects.filter(company=company))
+        .select_related("work", "orderer")
+        .only(*LIST_FIELDS)
+        .order_by("-concluded_at", "-pk")
+    )
 
 
 def add_status(guarantees, today=None):

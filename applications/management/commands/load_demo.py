@@ -143,40 +143,12 @@ class Command(BaseCommand):
         existing = Guarantee.objects.filter(company=company).order_by("pk").first()
         if existing is not None:
             return existing
-        today = timezone.localdate()
-        tsukumi = Orderer.objects.get(name="津久見市")
-        work = Work.objects.create(
+        guarantee = conclude_demo_advance(
             company=company,
-            orderer=tsukumi,
-            office=tsukumi.offices.get(name=TSUKUMI_OFFICES[1][0]),
+            clerk=clerk,
+            staff=staff,
             work_number="津土第R8-1号",
             name="市道堅徳線道路改良工事（デモ）",
-            location="津久見市大字堅浦地内",
-            category=WorkCategory.CONSTRUCTION,
-            contract_method=ContractMethod.GENERAL,
-            price=12_345_000,
-            contract_date=today,
-            start_date=today + datetime.timedelta(days=1),
-            end_date=today + datetime.timedelta(days=150),
-        )
-        application = Application.objects.create(
-            company=company,
-            work=work,
-            menu=Application.Menu.ADVANCE_CONTRACT,
-            delivery=Application.Delivery.ELECTRONIC,
-            terms_confirmed=True,
-            contact_name="デモ建設 事務担当",
-            contact_phone="0972-82-0000",
-            created_by=clerk,
-        )
-        ApplicationItem.objects.create(
-            application=application, kind=GuaranteeKind.ADVANCE, amount=4_900_000
-        )
-        app_services.submit_application(application=application, by=clerk)
-        app_services.approve_application(application=application, by=staff)
-        fee = sum(q["fee"] for q in app_services.expected_fees(application, today).values())
-        (guarantee,) = app_services.record_fee_receipt(
-            application=application, received_on=today, amount=fee, method="transfer", by=staff
         )
         self.created += 1
         return guarantee
@@ -189,3 +161,48 @@ class Command(BaseCommand):
             )
             self._count(True)
         return company
+
+
+def conclude_demo_advance(
+    *, company, clerk, staff, work_number, name, delivery=Application.Delivery.ELECTRONIC
+):
+    """A 津久見市 前払金保証 of 4,900,000円 on a 12,345,000円 work (工期 from tomorrow for 150
+    days) through the real workflow: the clerk submits, staff approve and record the fee,
+    which concludes it (numbers, PDFs, mail). Also the restore drill's seed (seed_drill)."""
+    today = timezone.localdate()
+    tsukumi = Orderer.objects.get(name="津久見市")
+    with transaction.atomic():
+        work = Work.objects.create(
+            company=company,
+            orderer=tsukumi,
+            office=tsukumi.offices.get(name=TSUKUMI_OFFICES[1][0]),
+            work_number=work_number,
+            name=name,
+            location="津久見市大字堅浦地内",
+            category=WorkCategory.CONSTRUCTION,
+            contract_method=ContractMethod.GENERAL,
+            price=12_345_000,
+            contract_date=today,
+            start_date=today + datetime.timedelta(days=1),
+            end_date=today + datetime.timedelta(days=150),
+        )
+        application = Application.objects.create(
+            company=company,
+            work=work,
+            menu=Application.Menu.ADVANCE_CONTRACT,
+            delivery=delivery,
+            terms_confirmed=True,
+            contact_name="デモ建設 事務担当",
+            contact_phone="0972-82-0000",
+            created_by=clerk,
+        )
+        ApplicationItem.objects.create(
+            application=application, kind=GuaranteeKind.ADVANCE, amount=4_900_000
+        )
+    app_services.submit_application(application=application, by=clerk)
+    app_services.approve_application(application=application, by=staff)
+    fee = sum(q["fee"] for q in app_services.expected_fees(application, today).values())
+    (guarantee,) = app_services.record_fee_receipt(
+        application=application, received_on=today, amount=fee, method="transfer", by=staff
+    )
+    return guarantee

@@ -13,16 +13,15 @@ import io
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from accounts.models import Company, Orderer, User
+from accounts.models import Company, User
 from applications import services
 from applications.management.commands import load_demo
 from applications.models import Application, ApplicationItem
 from certificates import services as registry
 from certificates.models import Guarantee, Work
-from esure.choices import ContractMethod, GuaranteeKind, WorkCategory
 
 DRILL_DATABASE_PREFIX = "esure_drill"
 
@@ -65,42 +64,14 @@ def seed_drill(guarantees):
 
 
 def _conclude(company, clerk, staff, delivery):
-    today = timezone.localdate()
-    tsukumi = Orderer.objects.get(name="津久見市")
     n = Work.objects.filter(company=company).count() + 1
-    with transaction.atomic():
-        work = Work.objects.create(
-            company=company,
-            orderer=tsukumi,
-            office=tsukumi.offices.get(name=load_demo.TSUKUMI_OFFICES[1][0]),
-            work_number=f"津土第R8-D{n}号",
-            name=f"復元訓練用道路改良工事{n}（デモ）",
-            location="津久見市大字堅浦地内",
-            category=WorkCategory.CONSTRUCTION,
-            contract_method=ContractMethod.GENERAL,
-            price=12_345_000,
-            contract_date=today,
-            start_date=today + datetime.timedelta(days=1),
-            end_date=today + datetime.timedelta(days=150),
-        )
-        application = Application.objects.create(
-            company=company,
-            work=work,
-            menu=Application.Menu.ADVANCE_CONTRACT,
-            delivery=delivery,
-            terms_confirmed=True,
-            contact_name="デモ建設 事務担当",
-            contact_phone="0972-82-0000",
-            created_by=clerk,
-        )
-        ApplicationItem.objects.create(
-            application=application, kind=GuaranteeKind.ADVANCE, amount=4_900_000
-        )
-    services.submit_application(application=application, by=clerk)
-    services.approve_application(application=application, by=staff)
-    fee = sum(q["fee"] for q in services.expected_fees(application, today).values())
-    services.record_fee_receipt(
-        application=application, received_on=today, amount=fee, method="transfer", by=staff
+    load_demo.conclude_demo_advance(
+        company=company,
+        clerk=clerk,
+        staff=staff,
+        work_number=f"津土第R8-D{n}号",
+        name=f"復元訓練用道路改良工事{n}（デモ）",
+        delivery=delivery,
     )
 
 
