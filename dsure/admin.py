@@ -70,18 +70,17 @@ class AccessLogAdmin(ReadOnlyAdmin):
             .filter(n__gte=throttle.DELAY_AFTER)
             .order_by("-n")[:200]
         )
-        rows = []
-        for row in candidates:
-            state = throttle.number_state(row["number"])
-            if state.failures >= throttle.DELAY_AFTER:
-                rows.append(
-                    {
-                        "number": row["number"],
-                        "display": format_number(row["number"]),
-                        "state": state,
-                        "until": state.refused_until(),
-                    }
-                )
+        states = throttle.number_states(row["number"] for row in candidates)
+        rows = [
+            {
+                "number": number,
+                "display": format_number(number),
+                "state": state,
+                "until": state.refused_until(),
+            }
+            for number, state in sorted(states.items(), key=lambda item: -item[1].failures)
+            if state.failures >= throttle.DELAY_AFTER
+        ]
         context = {
             **self.admin_site.each_context(request),
             "title": "入力制限中の保証契約番号",

@@ -18,10 +18,11 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Count, DateTimeField, Max, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from dsure.models import AccessLog, Alert
+from dsure.models import AccessLog, Alert, LockClear
 
 DELAY_AFTER = 10
 LOCK_AT = 100
@@ -31,6 +32,7 @@ IP_SOFT_LIMIT = 50
 IP_ALERT_NUMBERS = 20
 SPIKE_FAILURES = 500
 ALERT_QUIET = datetime.timedelta(hours=1)
+_BEFORE_ANY = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)  # before any log row
 
 Outcome = AccessLog.Outcome
 
@@ -96,6 +98,31 @@ def lookup_state(number):
 def number_state(number):
     """The throttle state of a number (one query)."""
     return lookup_state(number)[0]
+
+
+def _latest(queryset):
+    """The newest `at` of the rows for the outer row's number, or a time before any row."""
+    newest = Subquery(queryset.filter(number=OuterRef("number")).order_by("-at").values("at")[:1])
+    return Coalesce(newest, Value(_BEFORE_ANY, output_field=DateTimeField()))
+
+
+def number_states(numbers):
+    """{number: NumberState} for many numbers in one query (staff's list of throttled
+    numbers): the rule of number_state, grouped by number. Numbers without a failure since
+    their reset are left out."""
+    reset = Greatest(
+        _latest(LockClear.objects.all()),
+        _latest(AccessLog.objects.filter(outcome=Outcome.SUCCESS)),
+    )
+    rows = (
+        AccessLog.objects.filter(number__in=list(numbers), outcome=Outcome.FAILURE)
+        .filter(at__gt=reset)
+        .values("number")
+        .annotate(n=Count("pk"), last=Max("at"))
+    )
+    return {
+        row["number"]: NumberState(failures=row["n"], last_failure_at=row["last"]) for row in rows
+    }
 
 
 def _at_least(queryset, threshold):

@@ -7,7 +7,9 @@ import datetime
 import pytest
 from allauth.mfa.models import Authenticator
 from django.contrib.admin import helpers
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from certificates import services as registry
@@ -219,3 +221,70 @@ def test_staff_without_dsure_permissions_see_and_clear_nothing(db):
     assert {url: status for url, status in answers.items() if status != 403} == {}
     assert not LockClear.objects.exists()
     assert alert.acknowledged_at is None
+
+
+def _failures(number, count, *, last_at):
+    AccessLog.objects.bulk_create(
+        AccessLog(
+            at=last_at - datetime.timedelta(seconds=i),
+            ip=CITY_IP,
+            number=number,
+            outcome=AccessLog.Outcome.FAILURE,
+        )
+        for i in range(count)
+    )
+
+
+def test_many_numbers_are_read_in_one_query_with_number_states_rule(db, staff):
+    """number_states (the throttled list) gives each number what number_state gives it:
+    failures after the later of its last success and its last clearance."""
+    plain, after_success, after_clear, cleared = (
+        "08100000010",
+        "08100000028",
+        "08100000036",
+        "08100000044",
+    )
+    _failures(plain, 12, last_at=NOW)
+    _failures(after_success, 5, last_at=NOW - datetime.timedelta(hours=2))
+    AccessLog.objects.create(
+        at=NOW - datetime.timedelta(hours=1),
+        ip=CITY_IP,
+        number=after_success,
+        outcome=AccessLog.Outcome.SUCCESS,
+    )
+    _failures(after_success, 11, last_at=NOW)
+    _failures(after_clear, 100, last_at=NOW - datetime.timedelta(hours=2))
+    LockClear.objects.create(number=after_clear, at=NOW - datetime.timedelta(hours=1), by=staff)
+    _failures(after_clear, 3, last_at=NOW)
+    _failures(cleared, 50, last_at=NOW - datetime.timedelta(hours=2))
+    LockClear.objects.create(number=cleared, at=NOW - datetime.timedelta(hours=1), by=staff)
+    numbers = [plain, after_success, after_clear, cleared]
+
+    with CaptureQueriesContext(connection) as queries:
+        states = throttle.number_states(numbers)
+
+    assert len(queries) == 1
+    assert {n: s.failures for n, s in states.items()} == {
+        plain: 12,
+        after_success: 11,
+        after_clear: 3,
+    }
+    for number in numbers:
+        alone = throttle.number_state(number)
+        assert states.get(number, throttle.NumberState(0, None)) == alone, number
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_the_throttled_list_costs_the_same_queries_for_2_and_12_numbers(
+    db, staff_client, django_assert_max_num_queries, count
+):
+    for i in range(count):
+        _failures(f"0819{i:06d}0", throttle.DELAY_AFTER + i, last_at=NOW)
+
+    # Measured: 6 — session, user, the MFA check, the candidates, their states (one query,
+    # number_states) and admin's own read; the same for 2 and 12 numbers.
+    with django_assert_max_num_queries(6):
+        response = staff_client.get(reverse("admin:dsure_accesslog_throttled"))
+
+    assert response.status_code == 200
+    assert response.content.decode().count('name="number" value="0819') == count
