@@ -50,6 +50,34 @@ def allow_audit_flush():
 
 
 @pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Every test stores its files (PDFs, probes) in a temporary MEDIA_ROOT, never in the
+    checkout (a run once left ~240 PDFs under var/media). Returns that folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+# The registry's usual day: 2026-11-30 10:00 in Tokyo (令和8年度, so numbers start "08"), and
+# a work concluded on 令和8年11月20日 whose 工期 (令和8年11月24日〜令和9年3月19日) still runs then:
+# its guarantees are 有効 on NOW. Pass WORK_DATES to make_concluded / make_work.
+JST = ZoneInfo("Asia/Tokyo")
+NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=JST)
+WORK_DATES = {
+    "contract_date": datetime.date(2026, 11, 20),
+    "start_date": datetime.date(2026, 11, 24),
+    "end_date": datetime.date(2027, 3, 19),
+}
+
+
+@pytest.fixture
+def frozen():
+    """Freeze "now" at NOW (the traveller can move it: frozen.shift(...)); a module that
+    needs it throughout says `pytestmark = pytest.mark.usefixtures("frozen")`."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     """Tests do not run collectstatic: serve static files without the manifest."""
     settings.STORAGES = {

@@ -222,8 +222,7 @@ def test_the_load_balancers_header_counts_as_https(client, db, https):
     assert response.status_code == 301
 
 
-def test_health_probes_over_plain_http_are_not_redirected(client, db, https, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_health_probes_over_plain_http_are_not_redirected(client, db, https):
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
 

@@ -4,10 +4,8 @@ as the business change, naming who acted — and never a secret: no 認証キー
 import datetime
 import json
 import time
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -26,32 +24,15 @@ from tests.conftest import (
     MAX_ADVANCE,
     MIN_CONTRACT,
     PASSWORD,
+    WORK_DATES,
     make_application,
     make_company,
     make_concluded,
 )
 
-JST = ZoneInfo("Asia/Tokyo")
-NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=JST)
-WORK_DATES = {
-    "contract_date": datetime.date(2026, 11, 20),
-    "start_date": datetime.date(2026, 11, 24),
-    "end_date": datetime.date(2027, 3, 19),
-}
 REASON = "工事場所の記載が契約書と異なります。"
 S = Application.Status
 STAFF_SECRET = "JBSWY3DPEHPK3PXP"  # the TOTP secret make_staff() gives every staff device
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

@@ -21,8 +21,7 @@ LUA = Path(django_settings.BASE_DIR) / "bench" / "lua"
 
 
 @pytest.fixture
-def manifest(db, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def manifest(db):
     return generate(s=0.0001, out=io.StringIO())
 
 
@@ -76,12 +75,11 @@ def test_the_wrk_scripts_are_there():
         assert (LUA / name).is_file()
 
 
-def test_the_issuance_bench_concludes_and_times_bare_weasyprint(db, settings, tmp_path):
+def test_the_issuance_bench_concludes_and_times_bare_weasyprint(db):
     """bench/issuance.py's steps, two conclusions: each a real record_fee_receipt of a
     two-guarantee application (6 stored PDFs), then bare WeasyPrint on the same HTML."""
     from bench import issuance
 
-    settings.MEDIA_ROOT = tmp_path
     issuance.make_world()
     pks = issuance.approved_applications(2, "T")
 

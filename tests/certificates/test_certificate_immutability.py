@@ -26,11 +26,6 @@ STATEMENTS = {
 CHANGED = {"certificate": ("fingerprint", "0" * 64), "document": ("sha256", "0" * 64)}
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def certificate(clerk, tsukumi):
     [guarantee] = make_concluded(

@@ -2,14 +2,11 @@
 every guarantee of an approved application in one transaction — numbers, Certificate v1,
 stored PDFs, status, receipt and the registration mail — or, on any failure, nothing."""
 
-import datetime
 import hashlib
 import json
 import re
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
@@ -25,37 +22,21 @@ from esure.choices import GuaranteeKind
 from tests.conftest import (
     MAX_ADVANCE,
     MIN_CONTRACT,
+    NOW,
+    WORK_DATES,
     make_application,
     make_fee_tables,
     make_member,
     make_work,
 )
 
+pytestmark = pytest.mark.usefixtures("frozen")
 S = Application.Status
-JST = ZoneInfo("Asia/Tokyo")
-NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=JST)  # 令和8年度 → numbers start "08"
 TODAY = NOW.date()
 # A work of 令和8年度 whose guarantees are still running on TODAY.
-WORK_DATES = {
-    "contract_date": datetime.date(2026, 11, 20),
-    "start_date": datetime.date(2026, 11, 24),
-    "end_date": datetime.date(2027, 3, 19),
-}
 TWO_KINDS = {GuaranteeKind.ADVANCE: MAX_ADVANCE, GuaranteeKind.CONTRACT: MIN_CONTRACT}
 SUBJECT = "電子証書・認証キー登録のお知らせ"
 URL_RE = re.compile(r"https?://[^\s（）()「」]+")
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 @pytest.fixture

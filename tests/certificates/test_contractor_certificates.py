@@ -2,14 +2,11 @@
 the certificate as it prints, the 認証キー on demand (logged), the key notice and the stored
 PDFs — and nothing of another company's (a 404, as for a number that does not exist)."""
 
-import datetime
 import hashlib
 import io
 import re
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -20,32 +17,22 @@ from certificates.models import Certificate, Document, Guarantee, KeyDisplay, Wo
 from certificates.numbering import make_number
 from esure.choices import GuaranteeKind
 from esure.pagination import PER_PAGE
-from tests.conftest import MAX_ADVANCE, MIN_CONTRACT, advance_office, make_concluded
+from tests.conftest import (
+    MAX_ADVANCE,
+    MIN_CONTRACT,
+    NOW,
+    WORK_DATES,
+    advance_office,
+    make_concluded,
+)
 
-JST = ZoneInfo("Asia/Tokyo")
-NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=JST)
-WORK_DATES = {
-    "contract_date": datetime.date(2026, 11, 20),  # 令和8年11月20日
-    "start_date": datetime.date(2026, 11, 24),  # 令和8年11月24日
-    "end_date": datetime.date(2027, 3, 19),  # 令和9年3月19日
-}
+pytestmark = pytest.mark.usefixtures("frozen")
 KEY_RE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 # Measured: the session, the user, the membership (member_required), the count of the
 # company's guarantees (for the page links) and one page of guarantees with work and orderer
 # joined and their current version, amount and period end as subqueries. 5 for 5 guarantees
 # and 5 for 50.
 LIST_QUERY_BUDGET = 5
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

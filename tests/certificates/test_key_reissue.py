@@ -4,37 +4,18 @@ staff action on a guarantee: marking a 書面交付 certificate printed."""
 
 import datetime
 import re
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core import mail
 from django.urls import reverse
 
 from certificates import keys
 from certificates import services as registry
 from certificates.models import Guarantee, KeyReissue
-from tests.conftest import make_concluded, make_member
+from tests.conftest import NOW, WORK_DATES, make_concluded, make_member
 
-JST = ZoneInfo("Asia/Tokyo")
-NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=JST)
-WORK_DATES = {
-    "contract_date": datetime.date(2026, 11, 20),
-    "start_date": datetime.date(2026, 11, 24),
-    "end_date": datetime.date(2027, 3, 19),
-}
+pytestmark = pytest.mark.usefixtures("frozen")
 KEY_RE = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

@@ -11,16 +11,13 @@ every URL and header of every response is searched for both keys, in their print
 """
 
 import base64
-import datetime
 import hashlib
 import io
 import logging
 import pickle
 import signal
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.contrib.sessions.backends.db import SessionStore
 from django.core import mail
 from django.core.management import call_command
@@ -33,36 +30,10 @@ from applications import services
 from applications.models import Application
 from certificates import keys
 from certificates.models import Document, Guarantee
-from tests.conftest import make_application, make_fee_tables, make_work
+from tests.conftest import NOW, WORK_DATES, make_application, make_fee_tables, make_work
 
 # Real commits: the database worker sees only committed task rows, as in production.
-pytestmark = pytest.mark.django_db(transaction=True)
-
-JST = ZoneInfo("Asia/Tokyo")
-NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=JST)
-WORK_DATES = {
-    "contract_date": datetime.date(2026, 11, 20),
-    "start_date": datetime.date(2026, 11, 24),
-    "end_date": datetime.date(2027, 3, 19),
-}
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def database_tasks(settings):
-    """The production task backend: mails become rows of django_tasks_db's table."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("frozen")]
 
 
 @pytest.fixture

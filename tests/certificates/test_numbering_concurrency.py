@@ -7,7 +7,6 @@ connections); the others allocate inside the test's transaction.
 """
 
 import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -22,6 +21,7 @@ from certificates.numbering import damm_is_valid, make_number, parse_number
 from certificates.services import allocate_number
 from esure.choices import GuaranteeKind
 from tests.conftest import (
+    NOW,
     at_once,
     make_application,
     make_company,
@@ -36,15 +36,8 @@ pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks and real parallel transactions"
 )
 
-JST = ZoneInfo("Asia/Tokyo")
-NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=JST)  # 令和8年度
 PARALLEL = 20
 S = Application.Status
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 def approved_applications(count):

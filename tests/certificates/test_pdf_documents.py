@@ -476,8 +476,7 @@ def issue_in_db(*, kind=GuaranteeKind.ADVANCE, orderer=None):
 
 
 @pytest.mark.django_db
-def test_issue_guarantee_stores_the_three_rendered_pdfs(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_issue_guarantee_stores_the_three_rendered_pdfs():
     guarantee = issue_in_db()
     certificate = guarantee.certificates.get()
     documents = {d.kind: d for d in certificate.documents.all()}

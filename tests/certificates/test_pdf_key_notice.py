@@ -113,8 +113,7 @@ def test_a_key_without_dashes_is_printed_grouped_and_a_bad_key_refused():
 
 
 @pytest.mark.django_db
-def test_key_notice_of_an_issued_guarantee_with_the_orderers_channels(settings, tmp_path, tsukumi):
-    settings.MEDIA_ROOT = tmp_path
+def test_key_notice_of_an_issued_guarantee_with_the_orderers_channels(tsukumi):
     tsukumi.submission_note = "詳細は、津久見市の各発注機関にご確認ください。"
     tsukumi.save()
     for channel in (SubmissionChannel.FAX, SubmissionChannel.CARRY):

@@ -20,11 +20,6 @@ from tests.conftest import make_concluded
 ADVANCE, CONTRACT = GuaranteeKind.ADVANCE, GuaranteeKind.CONTRACT
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def year():
     return fiscal_year_reiwa(timezone.localdate())

@@ -2,11 +2,9 @@
 before a backup still verify after the restore — the database kept each key_version and
 ESURE_AUTH_KEY_SECRET came back. The check file holds digests, never a key."""
 
-import datetime
 import io
 import os
 import re
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -14,19 +12,7 @@ from django.core.management import call_command
 
 from certificates import services as registry
 from certificates.integrity import KEY_CHECK_HEADER, key_check_lines, verify_key_check
-from tests.conftest import make_concluded, make_staff
-
-NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
-WORK_DATES = {
-    "contract_date": datetime.date(2026, 11, 20),
-    "start_date": datetime.date(2026, 11, 24),
-    "end_date": datetime.date(2027, 3, 19),
-}
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+from tests.conftest import NOW, WORK_DATES, make_concluded, make_staff
 
 
 @pytest.fixture

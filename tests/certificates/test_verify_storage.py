@@ -2,9 +2,7 @@
 in the storage and still hashes to the SHA-256 recorded at issuance — the check a restore
 (docs/operations.md) and the weekly monitoring rely on, so it must also be able to fail."""
 
-import datetime
 import io
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -12,20 +10,7 @@ from django.core.management import call_command
 
 from certificates.integrity import Report, verify_documents
 from certificates.models import Document
-from tests.conftest import make_concluded
-
-NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
-WORK_DATES = {
-    "contract_date": datetime.date(2026, 11, 20),
-    "start_date": datetime.date(2026, 11, 24),
-    "end_date": datetime.date(2027, 3, 19),
-}
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
+from tests.conftest import NOW, WORK_DATES, make_concluded
 
 
 @pytest.fixture

@@ -1,32 +1,16 @@
-"""Shared setup of the D-Sure tests: a frozen clock (Tokyo), PDFs stored in a temporary
-folder, and one concluded 津久見市 前払金保証 that is 有効 on that day."""
-
-import datetime
-from zoneinfo import ZoneInfo
+"""Shared setup of the D-Sure tests: the clock frozen at tests.conftest.NOW (Tokyo) and one
+concluded 津久見市 前払金保証 that is 有効 on that day. PDFs go to the suite's temporary
+MEDIA_ROOT (tests/conftest.py)."""
 
 import pytest
-import time_machine
 
-from tests.conftest import make_concluded
-
-JST = ZoneInfo("Asia/Tokyo")
-NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=JST)
-WORK_DATES = {
-    "contract_date": datetime.date(2026, 11, 20),
-    "start_date": datetime.date(2026, 11, 24),
-    "end_date": datetime.date(2027, 3, 19),
-}
+from tests.conftest import WORK_DATES, make_concluded
 
 
 @pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def _frozen_for_every_test(frozen):
+    """Every D-Sure test runs on NOW; a test moves the clock through `frozen`."""
+    return frozen
 
 
 @pytest.fixture

@@ -17,12 +17,12 @@ from certificates.numbering import format_number
 from dsure import throttle
 from dsure.models import AccessLog, Alert, LockClear
 from tests.conftest import (
+    NOW,
     advance_office,
     dsure_lookup,
     make_office_user,
     make_user,
 )
-from tests.dsure.conftest import NOW
 
 CITY_IP = "203.0.113.5"
 WRONG_KEY = "ABCD-EFGH-JKMN-PQRS"

@@ -15,6 +15,8 @@ from dsure import selectors as dsure_selectors
 from dsure import services, throttle
 from dsure.models import AccessLog, Handover, Receipt
 from tests.conftest import (
+    NOW,
+    WORK_DATES,
     accept_handover,
     advance_office,
     dsure_lookup,
@@ -22,7 +24,6 @@ from tests.conftest import (
     make_office_user,
     make_orderer,
 )
-from tests.dsure.conftest import NOW, WORK_DATES
 
 FORM_BUTTON = "発注者へ電子で提出"
 

@@ -11,8 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from certificates import services as registry
 from dsure import services
 from dsure.models import AccessLog, LockClear
-from tests.conftest import dsure_lookup
-from tests.dsure.conftest import NOW
+from tests.conftest import NOW, dsure_lookup
 
 WRONG_KEY = "ABCD-EFGH-JKMN-PQRS"
 

@@ -13,6 +13,7 @@ from esure.choices import GuaranteeKind
 from tests.conftest import (
     MAX_ADVANCE,
     MIN_CONTRACT,
+    WORK_DATES,
     advance_office,
     dsure_lookup,
     make_concluded,
@@ -20,7 +21,6 @@ from tests.conftest import (
     make_orderer,
     make_user,
 )
-from tests.dsure.conftest import WORK_DATES
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ from certificates.numbering import format_number, make_number
 from dsure import services, throttle
 from dsure.models import AccessLog, Alert, LockClear
 from esure.choices import GuaranteeKind
-from tests.conftest import dsure_lookup
-from tests.dsure.conftest import NOW
+from tests.conftest import NOW, dsure_lookup
 
 WRONG_KEY = "ABCD-EFGH-JKMN-PQRS"
 UNKNOWN = make_number(8, GuaranteeKind.ADVANCE, 9_999_999)  # valid check digit, never issued

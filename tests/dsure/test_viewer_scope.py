@@ -19,8 +19,7 @@ from certificates.models import Certificate, Document
 from certificates.numbering import make_number
 from dsure import selectors
 from esure.choices import GuaranteeKind
-from tests.conftest import MAX_ADVANCE, MIN_CONTRACT, dsure_lookup, make_concluded
-from tests.dsure.conftest import NOW, WORK_DATES
+from tests.conftest import MAX_ADVANCE, MIN_CONTRACT, NOW, WORK_DATES, dsure_lookup, make_concluded
 
 MINUTE = datetime.timedelta(minutes=1)
 UNKNOWN = make_number(8, GuaranteeKind.ADVANCE, 9_999_999)

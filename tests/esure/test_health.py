@@ -14,11 +14,6 @@ from esure import health
 ALL_CHECKS = {"database", "migrations", "cache", "storage", "tasks"}
 
 
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def ready(client):
     response = client.get("/readyz")
     body = response.json()

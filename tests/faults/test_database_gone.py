@@ -7,12 +7,8 @@ PostgreSQL only, with real commits (transaction=True): the test kills its own se
 process from a second connection at a chosen query, as a failover would.
 """
 
-import datetime
-from zoneinfo import ZoneInfo
-
 import psycopg
 import pytest
-import time_machine
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.tasks import TaskResultStatus
 from django.urls import reverse
@@ -28,6 +24,8 @@ from esure.choices import GuaranteeKind
 from tests.conftest import (
     MAX_ADVANCE,
     MIN_CONTRACT,
+    NOW,
+    WORK_DATES,
     dsure_lookup,
     make_application,
     make_company,
@@ -41,29 +39,12 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     # The production Tasks backend: a queued mail is a row written in the transaction.
     pytest.mark.usefixtures("database_tasks"),
+    pytest.mark.usefixtures("frozen"),
 ]
 
-NOW = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))  # 令和8年度
 TODAY = NOW.date()
-WORK_DATES = {
-    "contract_date": datetime.date(2026, 11, 20),
-    "start_date": datetime.date(2026, 11, 24),
-    "end_date": datetime.date(2027, 3, 19),
-}
 TWO_KINDS = {GuaranteeKind.ADVANCE: MAX_ADVANCE, GuaranteeKind.CONTRACT: MIN_CONTRACT}
 DB_GONE = (OperationalError, InterfaceError)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 def backend_pid():
