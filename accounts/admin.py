@@ -15,6 +15,7 @@ from accounts.models import (
     OrdererSubmissionChannel,
     User,
 )
+from esure.admin import ReadOnlyInline
 from esure.choices import ContractMethod, GuaranteeKind
 
 
@@ -42,15 +43,10 @@ class MembershipInline(admin.TabularInline):
     raw_id_fields = ["user"]
 
 
-class CompanyStatusChangeInline(admin.TabularInline):
+class CompanyStatusChangeInline(ReadOnlyInline):
     model = CompanyStatusChange
-    extra = 0
-    can_delete = False
     fields = ["at", "old_status", "new_status", "by", "note"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 def _company_action(service, done):

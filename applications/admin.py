@@ -21,19 +21,10 @@ from applications.models import (
     FeeTable,
     StatusChange,
 )
+from esure.admin import ReadOnlyInline
+from esure.wareki import yen
 
 logger = logging.getLogger(__name__)
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class ItemInline(ReadOnlyInline):
@@ -43,7 +34,7 @@ class ItemInline(ReadOnlyInline):
 
     @admin.display(description="保証金額")
     def amount_yen(self, obj):
-        return f"{obj.amount:,}円" if obj.amount else "—"
+        return yen(obj.amount) if obj.amount else "—"
 
 
 class StatusChangeInline(ReadOnlyInline):
@@ -211,7 +202,7 @@ class ApplicationAdmin(admin.ModelAdmin):
     @admin.display(description="保証金額")
     def amounts(self, obj):
         return " / ".join(
-            f"{item.get_kind_display()} {item.amount:,}円"
+            f"{item.get_kind_display()} {yen(item.amount)}"
             if item.amount
             else item.get_kind_display()
             for item in obj.items.all()
@@ -229,7 +220,7 @@ class ApplicationAdmin(admin.ModelAdmin):
                 f"{w.get_category_display()}・{w.get_contract_method_display()}"
                 + ("（低入札価格調査）" if w.low_bid else ""),
             ),
-            ("請負代金額", f"{w.price:,}円" if w.price else "—"),
+            ("請負代金額", yen(w.price) if w.price else "—"),
             ("契約日", f"{w.contract_date or '—'}{'（予定）' if w.contract_date_planned else ''}"),
             ("工期", f"{w.start_date or '—'} 〜 {w.end_date or '—'}"),
         ]
@@ -251,12 +242,12 @@ class ApplicationAdmin(admin.ModelAdmin):
         if obj.menu == Application.Menu.CHANGE:
             statement = services.change_fee_statement(obj)
             label = {"additional": "追加保証料", "refund": "返還保証料"}.get(statement["kind"])
-            return f"{label}: {statement['fee']:,}円" if label else "保証料の増減なし"
+            return f"{label}: {yen(statement['fee'])}" if label else "保証料の増減なし"
         rows = []
         for item in obj.items.all():
             estimate = selectors.fee_estimate(item.kind, item.amount)
             text = (
-                f"{estimate['fee']:,}円" + ("（デモ料率）" if estimate["is_demo"] else "")
+                yen(estimate["fee"]) + ("（デモ料率）" if estimate["is_demo"] else "")
                 if estimate
                 else "—"
             )

@@ -24,11 +24,9 @@ from esure.pagination import page_of
 
 
 def _no_store(response):
-    """Pages and files that carry the key are never cached anywhere."""
+    """Pages and files that carry the key are never cached anywhere (their Referrer-Policy,
+    same-origin, is the site's: settings.SECURE_REFERRER_POLICY)."""
     response["Cache-Control"] = "no-store"
-    # same-origin rather than no-referrer: under no-referrer browsers send "Origin: null"
-    # with the page's own POSTs (logout), which Django's CSRF check refuses.
-    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.models import Company
 from certificates.models import Work
 from esure.choices import Delivery, GuaranteeKind
+from esure.wareki import yen
 
 
 class Application(models.Model):
@@ -215,7 +216,7 @@ class FeeBracket(models.Model):
         ]
 
     def __str__(self):
-        return f"〜{self.up_to:,}円" if self.up_to else "上限なし"
+        return f"〜{yen(self.up_to)}" if self.up_to else "上限なし"
 
 
 class FeeReceipt(models.Model):
@@ -243,4 +244,4 @@ class FeeReceipt(models.Model):
         verbose_name_plural = "保証料入金"
 
     def __str__(self):
-        return f"申込 #{self.application_id} {self.amount:,}円"
+        return f"申込 #{self.application_id} {yen(self.amount)}"

@@ -23,6 +23,7 @@ Sources of the numbers:
 import datetime
 
 from esure.choices import ContractMethod, GuaranteeKind, WorkCategory
+from esure.wareki import yen  # amounts inside messages: 12,345,000円
 
 # 前払金 and 中間前払金 are rounded down to whole 10万円 (DESIGN.md §5.1–2; the usual wording
 # of municipal 前金払 rules: 10万円未満の端数は切り捨てる).
@@ -117,11 +118,6 @@ REFUSAL_KIND = "{kind}は電子交付の対象外です。書面交付をお選�
 
 
 # --- Formatting helpers for the messages -------------------------------------------------
-
-
-def yen(amount: int) -> str:
-    """12345000 → "12,345,000円" (the form of amounts inside messages)."""
-    return f"{amount:,}円"
 
 
 def date_ja(day: datetime.date) -> str:

@@ -12,7 +12,7 @@ from audit import services as audit
 from certificates import services as registry
 from certificates.models import Work
 from esure.choices import GuaranteeKind
-from esure.wareki import to_wareki
+from esure.wareki import to_wareki, yen
 
 S = Application.Status
 
@@ -317,7 +317,7 @@ def record_fee_receipt(*, application, received_on, amount, method, by, confirm_
                 )
             )
         application = _transition(
-            application=application, to=S.CONCLUDED, by=by, note=f"保証料入金 {amount:,}円"
+            application=application, to=S.CONCLUDED, by=by, note=f"保証料入金 {yen(amount)}"
         )
         notifications.guarantees_concluded(application, guarantees)
     return guarantees
@@ -432,7 +432,7 @@ def _change_values(application, current):
 def _shown(value):
     """A changed value as people read it: 金額 with commas, dates in 和暦."""
     if isinstance(value, int):
-        return f"{value:,}円"
+        return yen(value)
     return to_wareki(datetime.date.fromisoformat(value))
 
 

@@ -7,10 +7,11 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from audit.models import AuditEvent
+from esure.admin import ReadOnlyAdmin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["seq", "at", "actor", "action", "object_display"]
     list_filter = ["action"]
     search_fields = ["=object_id", "^actor"]
@@ -39,12 +40,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     def data_display(self, obj):
         text = json.dumps(obj.data, ensure_ascii=False, indent=2, sort_keys=True)
         return format_html("<pre>{}</pre>", text)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

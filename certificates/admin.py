@@ -19,31 +19,13 @@ from certificates.models import (
     NumberCounter,
     Work,
 )
+from esure.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class CertificateInline(admin.TabularInline):
+class CertificateInline(ReadOnlyInline):
     model = Certificate
-    extra = 0
     fields = ["version", "issued_at", "amount", "starts_on", "ends_on", "fingerprint", "pdfs"]
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="PDF")
     def pdfs(self, obj):

@@ -16,20 +16,10 @@ from django.views.decorators.http import require_POST
 from certificates.numbering import format_number
 from dsure import services, throttle
 from dsure.models import AccessLog, Alert, Handover, LockClear, Receipt
+from esure.admin import ReadOnlyAdmin
 
 # How far back the throttled list looks for candidates (their exact state is recomputed).
 THROTTLED_LOOKBACK = datetime.timedelta(days=30)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AccessLog)

@@ -29,11 +29,9 @@ def viewer_headers(view):
         except (Http404, PermissionDenied) as error:
             # A refusal is a D-Sure page too: same headers.
             response = response_for_exception(request, error)
+        # Referrer-Policy: same-origin comes from settings.SECURE_REFERRER_POLICY (not
+        # no-referrer: decision 0004), as on every page.
         response["Cache-Control"] = "no-store"
-        # same-origin, not no-referrer: under no-referrer a browser sends "Origin: null" with
-        # the page's own POSTs (lookup, 閲覧を終了, 受領), which Django's CSRF check refuses.
-        # Other sites still get no Referer.
-        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 

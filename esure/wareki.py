@@ -1,4 +1,4 @@
-"""和暦 dates, 令和 fiscal years and yen amounts as printed on certificates (DESIGN.md §7)."""
+"""和暦 dates, 令和 fiscal years and yen amounts as esure writes them (DESIGN.md §7)."""
 
 import datetime
 from decimal import Decimal
@@ -58,11 +58,11 @@ def fiscal_year_reiwa(value) -> int:
     return april_year - REIWA_FIRST_FISCAL_YEAR + 1
 
 
-def format_yen(amount) -> str:
-    """Whole yen as printed on certificates: 金12,345,000円 (DESIGN.md §7, STYLE.md).
+def yen(amount) -> str:
+    """Whole yen as pages, messages and admin write it: 12,345,000円 — the one yen formatter.
 
     Yen has no minor unit: accepts an int or a Decimal without fraction (12345.00 is fine);
-    float and other types raise TypeError, fractions and negative amounts raise ValueError.
+    float and other types raise TypeError, a fraction raises ValueError.
     """
     if isinstance(amount, bool) or not isinstance(amount, int | Decimal):
         raise TypeError(f"expected whole yen as int or Decimal, got {type(amount).__name__}")
@@ -70,6 +70,13 @@ def format_yen(amount) -> str:
         not amount.is_finite() or amount != amount.to_integral_value()
     ):
         raise ValueError(f"yen amount must be whole: {amount}")
+    return f"{int(amount):,}円"
+
+
+def format_yen(amount) -> str:
+    """Whole yen as printed on certificates: 金12,345,000円 (DESIGN.md §7, STYLE.md): `yen`
+    with the 金 that guards a printed amount; a negative amount raises ValueError."""
+    text = yen(amount)
     if amount < 0:
         raise ValueError(f"yen amount must not be negative: {amount}")
-    return f"金{int(amount):,}円"
+    return "金" + text
