@@ -67,13 +67,17 @@ def setup_django():
 
 
 def make_world():
-    """Staff, a verified company, 津久見市 with its offices and channels, the fee tables."""
-    from accounts.models import Company, Orderer, OrdererOffice, User
+    """Staff, a company registered by its clerk and verified by staff (through the
+    services), 津久見市 with its offices, the fee tables."""
+    from accounts import services
+    from accounts.models import Orderer, OrdererOffice, User
     from applications.management.commands.load_demo_fees import load_demo_fee_tables
     from esure.choices import GuaranteeKind
 
     staff = User.objects.create_user("staff@bench.example", "x", is_staff=True)
-    company = Company.objects.create(
+    clerk = User.objects.create_user("clerk@bench.example", "x")
+    company = services.register_company(
+        user=clerk,
         corporate_number="9320000999001",
         name="株式会社ベンチ建設",
         name_kana="カブシキガイシャベンチケンセツ",
@@ -83,8 +87,8 @@ def make_world():
         address="大分県津久見市宮本町20番15号",
         phone="0972-82-0000",
         license_number="大分県知事許可(般-6)第12345号",
-        status=Company.Status.VERIFIED,
     )
+    company = services.verify_company(company=company, by=staff)
     orderer = Orderer.objects.create(
         name="津久見市",
         prefecture="大分県",
@@ -103,49 +107,26 @@ def make_world():
 
 def approved_applications(count, tag):
     """`count` approved menu-1 applications (前払金 4,900,000円 + 契約保証 1,234,500円 on a
-    12,345,000円 work), written directly: the bench times the conclusion, not the review."""
-    from accounts.models import Company, Orderer, User
-    from applications.models import Application, ApplicationItem
-    from certificates.models import Work
-    from esure.choices import ContractMethod, Delivery, GuaranteeKind, WorkCategory
+    12,345,000円 work), submitted by the clerk and approved by staff through the services,
+    untimed: the bench times the conclusion, not the review."""
+    from accounts.models import Company, User
+    from applications import services
+    from applications.management.commands.load_demo import submit_demo_application
+    from esure.choices import GuaranteeKind
 
     company = Company.objects.get()
-    orderer = Orderer.objects.get()
+    clerk = User.objects.get(email="clerk@bench.example")
     staff = User.objects.get(email="staff@bench.example")
-    today = datetime.date.today()
     applications = []
     for i in range(count):
-        work = Work.objects.create(
+        application = submit_demo_application(
             company=company,
-            orderer=orderer,
-            office=orderer.offices.get(name="土木課 工事担当"),
+            clerk=clerk,
             work_number=f"津土第R8-{tag}{i}号",
             name=f"市道堅徳線道路改良工事（{tag}{i}）",
-            location="津久見市大字堅浦地内",
-            category=WorkCategory.CONSTRUCTION,
-            contract_method=ContractMethod.GENERAL,
-            price=12_345_000,
-            contract_date=today,
-            start_date=today + datetime.timedelta(days=1),
-            end_date=today + datetime.timedelta(days=150),
+            amounts={GuaranteeKind.ADVANCE: 4_900_000, GuaranteeKind.CONTRACT: 1_234_500},
         )
-        application = Application.objects.create(
-            company=company,
-            work=work,
-            menu=Application.Menu.ADVANCE_CONTRACT,
-            delivery=Delivery.ELECTRONIC,
-            status=Application.Status.APPROVED,
-            terms_confirmed=True,
-            contact_name="ベンチ 担当",
-            contact_phone="0972-82-0000",
-            created_by=staff,
-        )
-        ApplicationItem.objects.create(
-            application=application, kind=GuaranteeKind.ADVANCE, amount=4_900_000
-        )
-        ApplicationItem.objects.create(
-            application=application, kind=GuaranteeKind.CONTRACT, amount=1_234_500
-        )
+        services.approve_application(application=application, by=staff)
         applications.append(application.pk)
     return applications
 

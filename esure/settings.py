@@ -47,11 +47,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "django.contrib.humanize",
     "allauth",
     "allauth.account",
     "allauth.mfa",
     "django_tasks_db",
+    # The project itself, for what belongs to no app: the task queue's recovery command
+    # (esure/queue.py, requeue_stuck_tasks) and the shared admin bases. No models.
+    "esure",
     "accounts",
     "certificates",
     "applications",

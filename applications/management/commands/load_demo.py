@@ -20,8 +20,8 @@ from accounts.models import (
 )
 from applications import services as app_services
 from applications.management.commands.load_demo_fees import load_demo_fee_tables
-from applications.models import Application, ApplicationItem
-from certificates.models import Guarantee, Work
+from applications.models import Application
+from certificates.models import Guarantee
 from certificates.services import current_key
 from esure.choices import ContractMethod, GuaranteeKind, SubmissionChannel, WorkCategory
 
@@ -163,43 +163,58 @@ class Command(BaseCommand):
         return company
 
 
+def submit_demo_application(
+    *,
+    company,
+    clerk,
+    work_number,
+    name,
+    amounts=None,
+    delivery=Application.Delivery.ELECTRONIC,
+):
+    """A 津久見市 menu-1 application on a 12,345,000円 work (工期 from tomorrow for 150 days),
+    entered and submitted by the clerk through the services, as the form does. `amounts`:
+    {GuaranteeKind: amount}, by default a 前払金保証 of 4,900,000円 (the maximum)."""
+    today = timezone.localdate()
+    tsukumi = Orderer.objects.get(name="津久見市")
+    application = app_services.save_draft(
+        company=company,
+        menu=Application.Menu.ADVANCE_CONTRACT,
+        by=clerk,
+        work_values={
+            "orderer": tsukumi,
+            "office": tsukumi.offices.get(name=TSUKUMI_OFFICES[1][0]),
+            "work_number": work_number,
+            "name": name,
+            "location": "津久見市大字堅浦地内",
+            "category": WorkCategory.CONSTRUCTION,
+            "contract_method": ContractMethod.GENERAL,
+            "price": 12_345_000,
+            "contract_date": today,
+            "start_date": today + datetime.timedelta(days=1),
+            "end_date": today + datetime.timedelta(days=150),
+        },
+        application_values={
+            "delivery": delivery,
+            "terms_confirmed": True,
+            "contact_name": "デモ建設 事務担当",
+            "contact_phone": "0972-82-0000",
+        },
+        amounts=amounts or {GuaranteeKind.ADVANCE: 4_900_000},
+    )
+    return app_services.submit_application(application=application, by=clerk)
+
+
 def conclude_demo_advance(
     *, company, clerk, staff, work_number, name, delivery=Application.Delivery.ELECTRONIC
 ):
-    """A 津久見市 前払金保証 of 4,900,000円 on a 12,345,000円 work (工期 from tomorrow for 150
-    days) through the real workflow: the clerk submits, staff approve and record the fee,
-    which concludes it (numbers, PDFs, mail). Also the restore drill's seed (seed_drill)."""
+    """A 津久見市 前払金保証 of 4,900,000円 (submit_demo_application) through the real workflow:
+    staff approve and record the fee, which concludes it (numbers, PDFs, mail). Also the
+    restore drill's seed (seed_drill)."""
     today = timezone.localdate()
-    tsukumi = Orderer.objects.get(name="津久見市")
-    with transaction.atomic():
-        work = Work.objects.create(
-            company=company,
-            orderer=tsukumi,
-            office=tsukumi.offices.get(name=TSUKUMI_OFFICES[1][0]),
-            work_number=work_number,
-            name=name,
-            location="津久見市大字堅浦地内",
-            category=WorkCategory.CONSTRUCTION,
-            contract_method=ContractMethod.GENERAL,
-            price=12_345_000,
-            contract_date=today,
-            start_date=today + datetime.timedelta(days=1),
-            end_date=today + datetime.timedelta(days=150),
-        )
-        application = Application.objects.create(
-            company=company,
-            work=work,
-            menu=Application.Menu.ADVANCE_CONTRACT,
-            delivery=delivery,
-            terms_confirmed=True,
-            contact_name="デモ建設 事務担当",
-            contact_phone="0972-82-0000",
-            created_by=clerk,
-        )
-        ApplicationItem.objects.create(
-            application=application, kind=GuaranteeKind.ADVANCE, amount=4_900_000
-        )
-    app_services.submit_application(application=application, by=clerk)
+    application = submit_demo_application(
+        company=company, clerk=clerk, work_number=work_number, name=name, delivery=delivery
+    )
     app_services.approve_application(application=application, by=staff)
     fee = sum(q["fee"] for q in app_services.expected_fees(application, today).values())
     (guarantee,) = app_services.record_fee_receipt(
