@@ -1,8 +1,9 @@
 """Staff logins (and failed attempts on staff addresses) go to the audit trail.
 
 allauth logs users in through django.contrib.auth.login, which sends user_logged_in after
-the MFA step; a wrong password ends in user_login_failed. Only the IP address is kept:
-never the password (the credentials dict carries it), never the session key.
+the MFA step; a wrong password ends in user_login_failed. Only the client's address is kept
+(esure.clientip, so behind the proxy too): never the password (the credentials dict carries
+it), never the session key.
 """
 
 from django.contrib.auth import get_user_model
@@ -11,12 +12,13 @@ from django.dispatch import receiver
 
 from audit.models import AuditEvent
 from audit.services import record
+from esure.clientip import client_ip
 
 A = AuditEvent.Action
 
 
 def _ip(request):
-    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    return client_ip(request) if request is not None else ""
 
 
 @receiver(user_logged_in, dispatch_uid="audit_staff_login")

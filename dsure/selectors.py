@@ -18,10 +18,6 @@ REFRESH_SECONDS = 60
 SESSION_KEY = "dsure_grants"
 
 
-def client_ip(request):
-    return request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104 — a value, not a bind
-
-
 def grant(request, number):
     grants = dict(request.session.get(SESSION_KEY, {}))
     grants[number] = int(time.time())

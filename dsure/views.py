@@ -17,6 +17,7 @@ from certificates import selectors as registry
 from certificates.models import Document
 from dsure import selectors, services
 from dsure.forms import LookupForm, ReceiptForm
+from esure.clientip import client_key
 
 
 def viewer_headers(view):
@@ -47,7 +48,7 @@ def lookup(request):
             found = services.find_guarantee(
                 typed_number=form.cleaned_data["number"],
                 typed_key=form.cleaned_data["key"],
-                ip=selectors.client_ip(request),
+                ip=client_key(request),
                 office_user=request.user,
             )
             if found.result is services.Result.OK:
@@ -90,7 +91,7 @@ def viewer(request, number):
     guarantee = selectors.viewable_guarantee(request, number)
     if not selectors.has_grant(request, number):  # opened through a hand-over
         services.record_handover_view(
-            guarantee=guarantee, user=request.user, ip=selectors.client_ip(request)
+            guarantee=guarantee, user=request.user, ip=client_key(request)
         )
     return render(request, "dsure/viewer.html", _viewer_context(request, guarantee))
 

@@ -1,12 +1,15 @@
 """One JSON object per log line (LOG_FORMAT=json, the default when DEBUG is off), the shape
 of gunicorn's access log (ops/gunicorn.conf.py), so the log pipeline parses web and worker
 processes alike. Only the record's message and exception: never its `args` or extras
-beyond a status code, which may hold request objects or task payloads.
+beyond a status code and the client's address (esure.clientip), which may hold request
+objects or task payloads.
 """
 
 import datetime
 import json
 import logging
+
+from esure.clientip import client_ip
 
 
 class JsonFormatter(logging.Formatter):
@@ -19,9 +22,13 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        # django.request and django.server add the response's status code.
+        # django.request and django.server add the response's status code, and
+        # django.request the request: its client's address (never the request itself).
         if isinstance(getattr(record, "status_code", None), int):
             line["status"] = record.status_code
+        request = getattr(record, "request", None)
+        if isinstance(getattr(request, "META", None), dict):
+            line["client"] = client_ip(request)
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         elif record.exc_text:

@@ -141,6 +141,9 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[esure] "
 ACCOUNT_PREVENT_ENUMERATION = True
+# allauth reads the client's address (its rate limits: login failures per address) through
+# esure.clientip, like everything else (accounts.adapter).
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "esure"
 # Every staff user must have TOTP before reaching any page (accounts.middleware). The local
@@ -260,6 +263,15 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # Behind a TLS-terminating load balancer: "HTTP_X_FORWARDED_PROTO,https". Only set it when
 # every request passes that proxy and the proxy overwrites the header: a client that can
 # reach gunicorn directly could otherwise claim https.
+# How many proxies that append to X-Forwarded-For stand in front of gunicorn (nginx on the
+# host: 1). The client is that many entries from the right; the rest of the header is the
+# client's own and never read (esure/clientip.py). 0: nothing in front, REMOTE_ADDR.
+ESURE_TRUSTED_PROXY_COUNT = env.int("ESURE_TRUSTED_PROXY_COUNT", default=0)
+if ESURE_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("ESURE_TRUSTED_PROXY_COUNT must be 0 or more")
+# The same count for allauth's own reading of the address, should anything of it bypass
+# the adapter.
+ALLAUTH_TRUSTED_PROXY_COUNT = ESURE_TRUSTED_PROXY_COUNT
 _proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
 if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
     raise ImproperlyConfigured(

@@ -67,6 +67,11 @@ class JsonAccessLogger(glogging.Logger):
     def access(self, resp, req, environ, request_time):
         if not self.access_log_enabled:
             return
+        # The app is loaded (preload_app), so its settings are: the one proxy count.
+        from django.conf import settings
+
+        from esure.clientip import client_address
+
         status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
         line = {
             "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
@@ -76,8 +81,11 @@ class JsonAccessLogger(glogging.Logger):
             "status": int(status),
             "bytes": getattr(resp, "sent", None),
             "duration_ms": round(request_time.total_seconds() * 1000, 1),
+            # The client as every limit and the audit trail see it: X-Forwarded-For counted
+            # from the right by ESURE_TRUSTED_PROXY_COUNT (esure/clientip.py). remote_addr is
+            # the last hop (behind a proxy: the proxy), forwarded_for the header as received.
+            "client": client_address(environ, settings.ESURE_TRUSTED_PROXY_COUNT),
             "remote_addr": environ.get("REMOTE_ADDR"),
-            # Set by the load balancer: the client's address, and its request id if it has one.
             "forwarded_for": environ.get("HTTP_X_FORWARDED_FOR"),
             "request_id": environ.get("HTTP_X_REQUEST_ID"),
             "user_agent": environ.get("HTTP_USER_AGENT"),

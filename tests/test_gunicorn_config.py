@@ -1,5 +1,6 @@
 """ops/gunicorn.conf.py: workers from WEB_CONCURRENCY, one JSON access-log line per request
-without the query string. Runs the real gunicorn (as the Dockerfile's CMD does) on a free port.
+without the query string, naming the client behind the proxy. Runs the real gunicorn (as the
+Dockerfile's CMD does) on a free port.
 """
 
 import json
@@ -54,6 +55,7 @@ def gunicorn():
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1",
         "WEB_CONCURRENCY": "2",
+        "ESURE_TRUSTED_PROXY_COUNT": "1",  # as behind the documented nginx
     }
     command = [str(GUNICORN), "--config", str(CONFIG), "--no-control-socket"]
     command += ["--bind", f"127.0.0.1:{port}", "esure.wsgi:application"]
@@ -83,7 +85,13 @@ def gunicorn():
 def test_access_log_is_json_without_query_strings(gunicorn):
     url, process = gunicorn
     status, body = _get(
-        url + "/healthz?token=not-in-the-log", **{"User-Agent": 'probe "7"', "X-Request-ID": "r-1"}
+        url + "/healthz?token=not-in-the-log",
+        **{
+            "User-Agent": 'probe "7"',
+            "X-Request-ID": "r-1",
+            # A spoofed entry the client wrote, then the one the proxy appended.
+            "X-Forwarded-For": "10.9.9.9, 203.0.113.77",
+        },
     )
     assert (status, body) == (200, b"ok")
     process.terminate()
@@ -98,6 +106,10 @@ def test_access_log_is_json_without_query_strings(gunicorn):
     assert line["path"] == "/healthz"
     assert line["status"] == 200
     assert line["user_agent"] == 'probe "7"'
+    # The client as the limits see it (esure/clientip.py), the hop, and the header as sent.
+    assert line["client"] == "203.0.113.77"
+    assert line["remote_addr"] == "127.0.0.1"
+    assert line["forwarded_for"] == "10.9.9.9, 203.0.113.77"
     assert isinstance(line["duration_ms"], float)
     assert "not-in-the-log" not in stdout + stderr
     # gunicorn's own messages are JSON lines too; two workers, as WEB_CONCURRENCY says.
