@@ -3,6 +3,8 @@ SHELL := /bin/sh
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Browser-test tools from npm (package.json: axe-core), for `make test` only.
+NODE_STAMP := node_modules/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/esure
 # Test settings: hermetic (no var/.env), fixed non-production secrets.
 TEST_ENV := ESURE_ENV_FILE= DEBUG=false DATABASE_URL=$(PG_URL) \
@@ -24,10 +26,12 @@ run: install
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: install
+# Two pytest workers (pytest-xdist) on the two cores; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
+test: install $(NODE_STAMP)
 	@sh ops/ensure-postgres.sh $(notdir $(PG_URL))
 	$(VENV)/bin/ruff check .
-	$(TEST_ENV) $(VENV)/bin/pytest $(ARGS)
+	$(TEST_ENV) $(VENV)/bin/pytest -n $(TEST_WORKERS) $(ARGS)
 
 # The restore drill (docs/operations.md): seed, back up, wipe, restore, verify storage, keys and
 # audit chain, with negative controls. Drill databases are named esure_drill*; a short run
@@ -57,5 +61,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q ".[test]"
 	@touch $(STAMP)
 
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || sh ops/ensure-debs.sh nodejs npm
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) node_modules build *.egg-info
