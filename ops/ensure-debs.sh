@@ -5,8 +5,11 @@
 #   poppler-utils        pdffonts/pdftotext for checking PDFs by hand
 #   chromium             the real browser the e2e tests drive (never a downloaded one)
 #   chromium-l10n        its Japanese locale: date inputs read 2024/10/01 as a clerk sees them
+# With arguments, installs those packages instead (the Makefile asks for nodejs and npm when
+# npm is missing: `make test` installs axe-core for the browser tests with it).
 set -e
 PKGS="fonts-ipaexfont libharfbuzz-subset0 poppler-utils chromium chromium-l10n"
+[ $# -gt 0 ] && PKGS="$*"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -7,6 +7,11 @@
   and a staff member keep separate cookies. `page` is the first person's page.
 - `shot(page, name)`: a full-page screenshot under var/e2e/<name>.png (kept as CI artefact).
   A failing test also leaves var/e2e/<test>-failure-<n>.png of every page it opened.
+- Accessibility: axe-core (npm, node_modules/axe-core, installed by `make test`) checks every
+  page a test's browser loads against WCAG 2.1 A and AA, on its `load` event and once more at
+  the end of the test; any violation fails the test with the page, the rule and the elements.
+  The script is added by Playwright (an init script, outside the page's CSP), so the policy the
+  page runs under stays the real one.
 
 Mail sent by the live server lands in `django.core.mail.outbox`: the server thread runs in
 this process with the test runner's locmem backend.
@@ -44,6 +49,17 @@ CHROMIUM_ARGS = [
 # from the context's locale; it needs Debian's chromium-l10n, else it stays en-US.
 BROWSER_ENV = {**os.environ, "LANG": "ja_JP.UTF-8", "LC_ALL": "ja_JP.UTF-8"}
 SHOT_DIR = Path(settings.BASE_DIR) / "var" / "e2e"
+AXE_SOURCE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+# The rules of WCAG 2.0 and 2.1 at levels A and AA (axe-core's tags).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_RUN = """async (tags) => {
+    if (document.contentType !== "text/html" || typeof axe === "undefined") return null;
+    const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+    return result.violations.map(v => ({
+        id: v.id, impact: v.impact, help: v.help,
+        targets: v.nodes.slice(0, 5).map(n => n.target.join(" ")),
+    }));
+}"""
 # Fail fast: a page of this site answers in milliseconds; waiting 30 s only hides the error.
 TIMEOUT_MS = 10_000
 
@@ -74,9 +90,47 @@ def e2e_db(live_server):
     return live_server
 
 
+class AxeAudit:
+    """The axe-core results of every page a test's browser loaded: {url: [violation, …]}."""
+
+    def __init__(self):
+        self.checked = []  # URLs, in the order checked
+        self.violations = {}
+
+    def check(self, page):
+        """Run axe on the page as it is now. A page that navigates away while axe runs is left
+        to the next page's check (its load event runs this again)."""
+        try:
+            found = page.evaluate(AXE_RUN, AXE_TAGS)
+        except Exception as error:  # the page moved on, or the context closed
+            if "destroyed" in str(error) or "closed" in str(error):
+                return
+            raise
+        if found is None:  # a PDF or other non-HTML document
+            return
+        self.checked.append(page.url)
+        if found:
+            self.violations.setdefault(page.url, found)
+
+    def report(self):
+        lines = []
+        for url, found in self.violations.items():
+            for v in found:
+                lines.append(f"{url}: {v['id']} ({v['impact']}) {v['help']} — {v['targets']}")
+        return "\n".join(lines)
+
+
 @pytest.fixture
-def new_page(request, browser, e2e_db):
-    """new_page() → a Page in its own browser context (own cookies), at the live server."""
+def axe_audit():
+    if not AXE_SOURCE.exists():
+        pytest.fail(f"{AXE_SOURCE} is missing: `make test` installs it (npm ci)")
+    return AxeAudit()
+
+
+@pytest.fixture
+def new_page(request, browser, e2e_db, axe_audit):
+    """new_page() → a Page in its own browser context (own cookies), at the live server.
+    Every page it loads is checked by axe-core (see the module docstring)."""
     contexts = []
 
     def make():
@@ -87,16 +141,25 @@ def new_page(request, browser, e2e_db):
             viewport={"width": 1280, "height": 900},
         )
         context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(path=AXE_SOURCE)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("load", axe_audit.check)
+        return page
 
     yield make
     report = getattr(request.node, "rep_call", None)
     for n, context in enumerate(contexts, 1):
-        if report is not None and report.failed:
-            for p in context.pages:
+        for p in context.pages:
+            if report is not None and report.failed:
                 shot(p, f"{request.node.name}-failure-{n}")
+            else:
+                axe_audit.check(p)  # the last page, whatever its load event raced with
         context.close()
+    if report is not None and report.passed:
+        assert not axe_audit.violations, "WCAG 2.1 A/AA violations (axe-core):\n" + (
+            axe_audit.report()
+        )
 
 
 @pytest.fixture
