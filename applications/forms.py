@@ -4,7 +4,6 @@ It checks formats only (a number is a number); completeness and the rules are ch
 applications.validation, so that a draft (保存中) can be saved at any point.
 """
 
-import re
 import unicodedata
 import uuid
 
@@ -14,43 +13,12 @@ from accounts.models import Orderer, OrdererOffice
 from applications.models import Application
 from certificates.models import Work
 from esure.choices import ContractMethod, GuaranteeKind, WorkCategory
+from esure.forms import DateInput, YenField
 
-MSG_AMOUNT_FORMAT = "金額は数字で入力してください（例: 12,345,000）。"
-MSG_AMOUNT_RANGE = "金額は1円以上、1兆円未満で入力してください。"
 MSG_PERIOD_ORDER = "工期の終了日は開始日以降の日付を入力してください。"
-# An upper bound well above any public work (and within PostgreSQL's bigint).
-MAX_AMOUNT = 999_999_999_999
 MSG_PERCENT_FORMAT = "0から100までの数字で入力してください。"
 
 Menu = Application.Menu
-
-
-class YenField(forms.CharField):
-    """An amount in whole yen, typed as 12,345,000, １２，３４５，０００ or 12345000."""
-
-    widget = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
-
-    def to_python(self, value):
-        text = unicodedata.normalize("NFKC", super().to_python(value) or "")
-        text = re.sub(r"[\s,、円]", "", text)
-        if not text:
-            return None
-        if not text.isdigit() or not text.isascii():
-            raise forms.ValidationError(MSG_AMOUNT_FORMAT, code="format")
-        amount = int(text)
-        if amount == 0 or amount > MAX_AMOUNT:
-            raise forms.ValidationError(MSG_AMOUNT_RANGE, code="range")
-        return amount
-
-    def prepare_value(self, value):
-        return f"{value:,}" if isinstance(value, int) else value
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def format_value(self, value):
-        return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 class OfficeSelect(forms.Select):

@@ -4,9 +4,9 @@ import pytest
 from django.urls import reverse
 
 from applications import fees, rules
-from applications.forms import MSG_AMOUNT_FORMAT
 from applications.models import Application
 from esure.choices import GuaranteeKind
+from esure.forms import MSG_AMOUNT_FORMAT
 from tests.conftest import (
     MAX_ADVANCE,
     MIN_CONTRACT,

@@ -9,10 +9,10 @@ from django.utils.html import escape
 
 from accounts.decorators import MSG_NOT_VERIFIED
 from applications import rules, validation, views
-from applications.forms import MSG_AMOUNT_FORMAT, MSG_AMOUNT_RANGE
 from applications.models import Application, StatusChange
 from certificates.models import Work
 from esure.choices import GuaranteeKind
+from esure.forms import MSG_AMOUNT_FORMAT, MSG_AMOUNT_RANGE
 from tests.conftest import (
     MAX_ADVANCE,
     MIN_CONTRACT,
