@@ -5,6 +5,10 @@ from django.core.exceptions import ValidationError
 
 from accounts import services
 from accounts.models import (
+    Bank,
+    BankBranch,
+    BankInvitation,
+    BankMembership,
     Company,
     CompanyStatusChange,
     Invitation,
@@ -167,6 +171,8 @@ class OrdererAdmin(admin.ModelAdmin):
                     "advance_ratio_consulting",
                     "intermediate_allowed",
                     "intermediate_excludes_partial_payment",
+                    "advance_overhead_since",
+                    "advance_overhead_from_intermediate",
                 ]
             },
         ),
@@ -202,3 +208,97 @@ class OfficeMembershipAdmin(admin.ModelAdmin):
     list_select_related = ["user", "office", "office__orderer"]
     raw_id_fields = ["user"]
     search_fields = ["user__email", "office__name", "office__orderer__name"]
+
+
+# --- Banks (預託金融機関), their branches and bank users ---------------------------------------
+
+
+class BankBranchInline(admin.TabularInline):
+    model = BankBranch
+    extra = 0
+
+
+@admin.register(Bank)
+class BankAdmin(admin.ModelAdmin):
+    """The surety's list of banks; those with a 委託契約 may keep designated accounts."""
+
+    list_display = ["code", "name", "entrusted"]
+    list_filter = ["entrusted"]
+    search_fields = ["code", "name"]
+    inlines = [BankBranchInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BankBranch)
+class BankBranchAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "code", "bank"]
+    list_filter = ["bank"]
+    list_select_related = ["bank"]
+    search_fields = ["name", "code", "bank__name"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BankMembership)
+class BankMembershipAdmin(admin.ModelAdmin):
+    """Bank users, made only by accepting an invitation (which also marks their session
+    for the TOTP requirement); staff may end one (delete) when the person leaves."""
+
+    list_display = ["user", "branch", "joined_at"]
+    list_select_related = ["user", "branch", "branch__bank"]
+    search_fields = ["user__email", "branch__name", "branch__bank__name"]
+    readonly_fields = ["user", "branch", "joined_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+class BankInvitationForm(forms.ModelForm):
+    class Meta:
+        model = BankInvitation
+        fields = ["branch", "email"]
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        try:
+            services.check_bank_invitation(email)
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["email"]) from error
+        return email
+
+
+@admin.register(BankInvitation)
+class BankInvitationAdmin(admin.ModelAdmin):
+    """Invite a bank branch's staff member: the mail names the address to sign up with;
+    nothing secret travels in it (decision 0001)."""
+
+    form = BankInvitationForm
+    list_display = ["email", "branch", "invited_by", "created_at", "accepted_at", "revoked_at"]
+    list_select_related = ["branch", "branch__bank", "invited_by"]
+    search_fields = ["email", "branch__name", "branch__bank__name"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["branch", "email", "invited_by", "created_at", "accepted_at", "revoked_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        invitation = services.invite_bank_user(
+            branch=form.cleaned_data["branch"], email=form.cleaned_data["email"], by=request.user
+        )
+        obj.pk = invitation.pk
+
+    @admin.action(description="選択した招待を取り消す")
+    def revoke(self, request, queryset):
+        for invitation in queryset:
+            services.revoke_bank_invitation(invitation=invitation, by=request.user)
+        self.message_user(request, "招待を取り消しました。", messages.SUCCESS)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

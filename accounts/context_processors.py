@@ -1,10 +1,10 @@
 from accounts.models import OfficeMembership
-from accounts.selectors import membership_of
+from accounts.selectors import bank_membership_of, membership_of
 
 
 def membership(request):
-    """The logged-in user's company membership (or orderer-office account) for the header,
-    looked up once per request."""
+    """The logged-in user's company membership (or orderer-office or bank account) for the
+    header, looked up once per request."""
     user = getattr(request, "user", None)
     if not hasattr(request, "membership"):
         request.membership = membership_of(user) if user is not None else None
@@ -17,4 +17,15 @@ def membership(request):
         and not user.is_staff
     ):
         office = OfficeMembership.objects.select_related("office").filter(user=user).first()
-    return {"membership": request.membership, "office_membership": office}
+    bank = None
+    if office is None and request.membership is None and user is not None:
+        if not hasattr(request, "bank_membership"):
+            request.bank_membership = (
+                bank_membership_of(user) if user.is_authenticated and not user.is_staff else None
+            )
+        bank = request.bank_membership
+    return {
+        "membership": request.membership,
+        "office_membership": office,
+        "bank_membership": bank,
+    }

@@ -4,32 +4,52 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from accounts.signals import BANK_SESSION_KEY
+
 MSG_SET_UP_MFA = (
     "保証会社職員は二段階認証（TOTP）の設定が必要です。設定するまで他の画面は利用できません。"
+)
+MSG_BANK_SET_UP_MFA = (
+    "金融機関のご担当者は二段階認証（TOTP）の設定が必要です。設定するまで他の画面は利用できません。"
 )
 
 
 class StaffMfaMiddleware:
-    """With ESURE_STAFF_MFA_REQUIRED on, a staff user without TOTP reaches only its setup.
+    """A user who must use TOTP and has none reaches only its setup: surety staff while
+    ESURE_STAFF_MFA_REQUIRED is on, bank users (BankMembership) while
+    ESURE_BANK_MFA_REQUIRED is on — both see other companies' data, bank users confirm
+    withdrawals of money. A bank membership is only made by accepting an invitation, which
+    marks the session, as every later login does.
 
-    allauth then asks for the code at every login, so admin is never reachable on a password
-    alone. Non-staff users are not affected.
+    allauth then asks for the code at every login, so admin and the bank pages are never
+    reachable on a password alone. Contractors and office users are not affected.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if self._must_set_up(request):
-            messages.warning(request, MSG_SET_UP_MFA)
+        message = self._must_set_up(request)
+        if message:
+            messages.warning(request, message)
             return redirect("mfa_activate_totp")
         return self.get_response(request)
 
     @staticmethod
     def _must_set_up(request):
+        """The message to show when the user must set up TOTP first, else None."""
         user = request.user
-        if not (settings.ESURE_STAFF_MFA_REQUIRED and user.is_authenticated and user.is_staff):
-            return False
+        if not user.is_authenticated:
+            return None
+        if user.is_staff:
+            required, message = settings.ESURE_STAFF_MFA_REQUIRED, MSG_SET_UP_MFA
+        else:
+            # Marked at login and when the invitation is accepted (accounts.signals): no
+            # query for contractors and office users, whose sessions never carry the mark.
+            required = settings.ESURE_BANK_MFA_REQUIRED and request.session.get(BANK_SESSION_KEY)
+            message = MSG_BANK_SET_UP_MFA
+        if not required:
+            return None
         # allauth asks for the password again before the TOTP setup: let that through too.
         allowed = (
             reverse("mfa_activate_totp"),
@@ -38,5 +58,6 @@ class StaffMfaMiddleware:
             "/" + settings.STATIC_URL,
         )
         if request.path.startswith(allowed):
-            return False
-        return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+            return None
+        has_totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        return None if has_totp else message

@@ -237,6 +237,19 @@ class Orderer(models.Model):
         default=125,
         help_text="例: 125 = 当初の1.25倍以上で契約保証金額の増額が必要。空欄は規定なし。",
     )
+    # 前払金の使途 (advances.rules, decision 0014): since 2025-04-02 national works may spend
+    # up to 25% of the 前払金 on 現場管理費・一般管理費等; each local government adopts it on
+    # its own date, for contracts concluded from then on.
+    advance_overhead_since = models.DateField(
+        "現場管理費等を前払金の使途に含める特約（この契約日以降）",
+        null=True,
+        blank=True,
+        help_text="この日以降に契約した工事は、前払金の25%まで現場管理費・一般管理費等に充当できる"
+        "特約があるものとして扱います（工事ごとに変更可）。空欄は特約なし。",
+    )
+    advance_overhead_from_intermediate = models.BooleanField(
+        "中間前払金を現場管理費等に充当することを認める", default=False
+    )
 
     class Meta:
         verbose_name = "発注者"
@@ -334,3 +347,116 @@ class OfficeMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.office}"
+
+
+class Bank(models.Model):
+    """A bank (金融機関). Those holding a 委託契約 with the surety (預託金融機関) may keep the
+    前払金専用口座 of a guarantee; the list is data, kept by surety staff."""
+
+    code = models.CharField(
+        "金融機関コード", max_length=4, help_text="4桁（全銀協の統一金融機関コード）"
+    )
+    name = models.CharField("金融機関名", max_length=100)
+    entrusted = models.BooleanField(
+        "委託契約あり（預託金融機関）",
+        default=True,
+        help_text="保証会社と前払金の預託に関する委託契約がある金融機関のみ、前払金専用口座に指定できます。",
+    )
+
+    class Meta:
+        verbose_name = "金融機関"
+        verbose_name_plural = "金融機関"
+        constraints = [
+            models.UniqueConstraint(fields=["code"], name="bank_code_unique"),
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[0-9]{4}$"), name="bank_code_4_digits"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class BankBranch(models.Model):
+    """A branch (支店) of a bank: where designated accounts are kept and whose staff confirm
+    the withdrawals from them (branch-scoped bank users)."""
+
+    bank = models.ForeignKey(
+        Bank, on_delete=models.PROTECT, related_name="branches", verbose_name="金融機関"
+    )
+    code = models.CharField("店番", max_length=3, help_text="3桁")
+    name = models.CharField("支店名", max_length=100)
+
+    class Meta:
+        verbose_name = "金融機関の支店"
+        verbose_name_plural = "金融機関の支店"
+        constraints = [
+            models.UniqueConstraint(fields=["bank", "code"], name="bank_branch_code_unique"),
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[0-9]{3}$"), name="bank_branch_code_3_digits"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.bank.name} {self.name}"
+
+
+class BankMembership(models.Model):
+    """A bank branch's staff member (預託金融機関の担当者): sees the designated accounts kept
+    at the branch and confirms withdrawals from them. Joins by an invitation from surety
+    staff; TOTP required (accounts.middleware)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="bank_membership",
+        verbose_name="利用者",
+    )
+    branch = models.ForeignKey(
+        BankBranch, on_delete=models.PROTECT, related_name="members", verbose_name="支店"
+    )
+    joined_at = models.DateTimeField("参加日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = "金融機関の利用者"
+        verbose_name_plural = "金融機関の利用者"
+
+    def __str__(self):
+        return f"{self.user} @ {self.branch}"
+
+
+class BankInvitation(models.Model):
+    """Surety staff invite a bank branch's staff member, bound to an e-mail address.
+
+    As for companies (Invitation), there is no token: the invitee signs up or logs in with
+    that address, which allauth has verified, and accepts on the home page.
+    """
+
+    branch = models.ForeignKey(
+        BankBranch, on_delete=models.PROTECT, related_name="invitations", verbose_name="支店"
+    )
+    email = models.EmailField("招待先メールアドレス")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="招待者"
+    )
+    created_at = models.DateTimeField("招待日時", default=timezone.now)
+    accepted_at = models.DateTimeField("参加日時", null=True, blank=True)
+    revoked_at = models.DateTimeField("取消日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "金融機関の利用者の招待"
+        verbose_name_plural = "金融機関の利用者の招待"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="bank_invitation_one_open_per_email",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.email} → {self.branch}"
+
+    @property
+    def is_open(self):
+        return self.accepted_at is None and self.revoked_at is None

@@ -1,5 +1,6 @@
 """Mails about accounts. All mail goes through esure.mail.send_templated_mail."""
 
+from django.conf import settings
 from django.urls import reverse
 
 from esure.mail import send_templated_mail
@@ -16,5 +17,18 @@ def member_invited(invitation):
     send_templated_mail(
         "emails/member_invited",
         {"invitation": invitation, "signup_path": reverse("account_signup")},
+        [invitation.email],
+    )
+
+
+def bank_user_invited(invitation):
+    """The invitation of a bank branch's staff member: sign up or log in with this address."""
+    send_templated_mail(
+        "emails/bank_user_invited",
+        {
+            "invitation": invitation,
+            "signup_path": reverse("account_signup"),
+            "surety_name": settings.ESURE_SURETY_NAME,
+        },
         [invitation.email],
     )

@@ -5,7 +5,7 @@ from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Invitation, Membership
+from accounts.models import BankInvitation, BankMembership, Invitation, Membership
 
 
 def membership_of(user):
@@ -40,6 +40,33 @@ def invitations_for(user):
 
 def get_invitation_for_invitee(user, pk):
     invitation = invitations_for(user).filter(pk=pk).first()
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+def bank_membership_of(user):
+    """The user's bank-branch membership (with branch and bank), or None."""
+    if not user.is_authenticated:
+        return None
+    return BankMembership.objects.select_related("branch__bank").filter(user=user).first()
+
+
+def bank_invitations_for(user):
+    """Open bank invitations addressed to one of the user's verified e-mail addresses."""
+    verified = EmailAddress.objects.filter(user=user, verified=True).values_list(
+        Lower("email"), flat=True
+    )
+    return (
+        BankInvitation.objects.select_related("branch__bank")
+        .annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=verified, accepted_at=None, revoked_at=None)
+        .order_by("-created_at")
+    )
+
+
+def get_bank_invitation_for_invitee(user, pk):
+    invitation = bank_invitations_for(user).filter(pk=pk).first()
     if invitation is None:
         raise Http404
     return invitation

@@ -5,7 +5,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import notifications
-from accounts.models import Company, CompanyStatusChange, Invitation, Membership
+from accounts.models import (
+    BankInvitation,
+    BankMembership,
+    Company,
+    CompanyStatusChange,
+    Invitation,
+    Membership,
+    OfficeMembership,
+)
 from audit import services as audit
 
 MSG_ALREADY_MEMBER = "すでに会社に所属しています。"
@@ -15,6 +23,14 @@ MSG_CORPORATE_NUMBER_TAKEN = (
 MSG_ALREADY_INVITED = "このメールアドレスはすでに招待済みです。"
 MSG_ALREADY_IN_COMPANY = "このメールアドレスの利用者はすでに貴社に所属しています。"
 MSG_NOT_ALLOWED = "この操作を行う権限がありません。"
+MSG_BANK_USER = "金融機関の利用者は、会社の登録・参加はできません。"
+MSG_HAS_OTHER_ROLE = (
+    "この利用者はすでに保証会社職員、受注者、発注機関または金融機関の利用者です。"
+    "金融機関の利用者には別のメールアドレスで登録してください。"
+)
+MSG_BANK_ALREADY_INVITED = "このメールアドレスはすでに金融機関の利用者として招待済みです。"
+MSG_BANK_ALREADY_MEMBER = "このメールアドレスの利用者はすでに金融機関の利用者です。"
+MSG_INVITATION_CLOSED = "この招待はすでに使用済みか、取り消されています。"
 
 # Which company moves staff may make (STYLE.md: an explicit table, one helper).
 COMPANY_ALLOWED = {
@@ -33,6 +49,8 @@ def register_company(*, user, **fields):
     with transaction.atomic():
         if Membership.objects.filter(user=user).exists():
             raise ValidationError(MSG_ALREADY_MEMBER)
+        if BankMembership.objects.filter(user=user).exists():
+            raise ValidationError(MSG_BANK_USER)
         if Company.objects.filter(corporate_number=fields["corporate_number"]).exists():
             raise ValidationError({"corporate_number": MSG_CORPORATE_NUMBER_TAKEN})
         try:
@@ -118,12 +136,84 @@ def accept_invitation(*, invitation, user):
     with transaction.atomic():
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if not invitation.is_open:
-            raise ValidationError("この招待はすでに使用済みか、取り消されています。")
+            raise ValidationError(MSG_INVITATION_CLOSED)
         if Membership.objects.filter(user=user).exists():
             raise ValidationError(MSG_ALREADY_MEMBER)
+        if BankMembership.objects.filter(user=user).exists():
+            raise ValidationError(MSG_BANK_USER)
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at"])
         membership = Membership.objects.create(
             user=user, company=invitation.company, role=Membership.Role.MEMBER
+        )
+    return membership
+
+
+# --- Bank users (預託金融機関の担当者) ------------------------------------------------------
+
+
+def check_bank_invitation(email):
+    """Refuse an address that already belongs to a bank user or has an open invitation
+    (also the admin form's check, so staff see the message beside the field)."""
+    if BankMembership.objects.filter(user__email__iexact=email).exists():
+        raise ValidationError({"email": MSG_BANK_ALREADY_MEMBER})
+    invitations = BankInvitation.objects.filter(email__iexact=email)
+    if invitations.filter(accepted_at=None, revoked_at=None).exists():
+        raise ValidationError({"email": MSG_BANK_ALREADY_INVITED})
+
+
+def invite_bank_user(*, branch, email, by):
+    """Surety staff invite a bank branch's staff member by e-mail address (no token: the
+    invitee signs up or logs in with that address and accepts on HOME)."""
+    email = email.strip().lower()
+    if not by.is_staff:
+        raise PermissionDenied(MSG_NOT_ALLOWED)
+    with transaction.atomic():
+        check_bank_invitation(email)
+        invitation = BankInvitation.objects.create(branch=branch, email=email, invited_by=by)
+        audit.record(
+            actor=by,
+            action="bank_user.invited",
+            obj=invitation,
+            data={"branch": str(branch), "email": email},
+        )
+        notifications.bank_user_invited(invitation)
+    return invitation
+
+
+def revoke_bank_invitation(*, invitation, by):
+    with transaction.atomic():
+        invitation = BankInvitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.is_open:
+            invitation.revoked_at = timezone.now()
+            invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+def accept_bank_invitation(*, invitation, user):
+    """The invitee (logged in with the invited, verified address) joins the bank branch.
+
+    One person, one role: surety staff, a contractor's clerk or an orderer's office user
+    cannot also be a bank user (each access helper answers "who is this" without a choice).
+    """
+    with transaction.atomic():
+        invitation = BankInvitation.objects.select_for_update().get(pk=invitation.pk)
+        if not invitation.is_open:
+            raise ValidationError(MSG_INVITATION_CLOSED)
+        if (
+            user.is_staff
+            or Membership.objects.filter(user=user).exists()
+            or OfficeMembership.objects.filter(user=user).exists()
+            or BankMembership.objects.filter(user=user).exists()
+        ):
+            raise ValidationError(MSG_HAS_OTHER_ROLE)
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_at"])
+        membership = BankMembership.objects.create(user=user, branch=invitation.branch)
+        audit.record(
+            actor=user,
+            action="bank_user.joined",
+            obj=membership,
+            data={"branch": str(invitation.branch), "invitation": invitation.pk},
         )
     return membership

@@ -9,4 +9,9 @@ urlpatterns = [
     path("invitations/", views.invite, name="invite"),
     path("invitations/<int:pk>/revoke/", views.revoke_invitation, name="revoke_invitation"),
     path("invitations/<int:pk>/accept/", views.accept_invitation, name="accept_invitation"),
+    path(
+        "bank-invitations/<int:pk>/accept/",
+        views.accept_bank_invitation,
+        name="accept_bank_invitation",
+    ),
 ]

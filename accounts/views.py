@@ -8,6 +8,7 @@ from accounts import selectors, services
 from accounts.decorators import member_required
 from accounts.forms import CompanyRegistrationForm, InvitationForm, add_service_errors
 from accounts.models import Membership
+from accounts.signals import mark_bank_session
 
 
 def home(request):
@@ -15,8 +16,18 @@ def home(request):
     if not request.user.is_authenticated:
         return render(request, "home_public.html")
     membership = selectors.membership_of(request.user)
-    invitations = selectors.invitations_for(request.user) if membership is None else []
-    return render(request, "home.html", {"membership": membership, "invitations": invitations})
+    bank_membership = None if membership else selectors.bank_membership_of(request.user)
+    invitations = bank_invitations = []
+    if membership is None and bank_membership is None:
+        invitations = selectors.invitations_for(request.user)
+        bank_invitations = selectors.bank_invitations_for(request.user)
+    context = {
+        "membership": membership,
+        "bank_membership": bank_membership,
+        "invitations": invitations,
+        "bank_invitations": bank_invitations,
+    }
+    return render(request, "home.html", context)
 
 
 @login_required
@@ -97,4 +108,19 @@ def accept_invitation(request, pk):
         messages.error(request, " ".join(error.messages))
         return redirect("home")
     messages.success(request, f"{invitation.company.name} に参加しました。")
+    return redirect("home")
+
+
+@require_POST
+@login_required
+def accept_bank_invitation(request, pk):
+    """The invited bank staff member joins the branch; TOTP must be set up next."""
+    invitation = selectors.get_bank_invitation_for_invitee(request.user, pk)
+    try:
+        services.accept_bank_invitation(invitation=invitation, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("home")
+    mark_bank_session(request)
+    messages.success(request, f"{invitation.branch} のご担当者として参加しました。")
     return redirect("home")

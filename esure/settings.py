@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "applications",
     "dsure",
     "audit",
+    "advances",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +150,9 @@ MFA_TOTP_ISSUER = "esure"
 # Every staff user must have TOTP before reaching any page (accounts.middleware). The local
 # demo .env written by `make run` turns this off, and says so.
 ESURE_STAFF_MFA_REQUIRED = env.bool("ESURE_STAFF_MFA_REQUIRED", default=True)
+# The same for bank users (預託金融機関の担当者, who confirm withdrawals): on unless set, and
+# by default as the staff setting, so the demo's .env that turns staff MFA off covers both.
+ESURE_BANK_MFA_REQUIRED = env.bool("ESURE_BANK_MFA_REQUIRED", default=ESURE_STAFF_MFA_REQUIRED)
 
 # The admin path comes from the environment, so it is not the well-known /admin/.
 ESURE_ADMIN_PATH = env.str("ESURE_ADMIN_PATH", default="admin/").strip("/") + "/"
@@ -214,6 +218,17 @@ TASKS = {
 
 # The surety company that issues the guarantees (保証人), shown on every document.
 ESURE_SURETY_NAME = env.str("ESURE_SURETY_NAME", default="西日本建設業保証株式会社")
+
+# 前払金の使途管理 (advances; decision 0014 gives the source of each number).
+# Rule 8: cash withdrawals (現金払出) up to this many yen per withdrawal, each approved by
+# staff; 0 (the default) allows none.
+ESURE_ADVANCE_CASH_LIMIT = env.int("ESURE_ADVANCE_CASH_LIMIT", default=0)
+# Rule 9: flag an account that still holds more than this percentage of the 前払金 this many
+# days after it was paid in (a surety survey found ~20% unspent after 3 months).
+ESURE_ADVANCE_MONITOR_DAYS = env.int("ESURE_ADVANCE_MONITOR_DAYS", default=90)
+ESURE_ADVANCE_MONITOR_PERCENT = env.int("ESURE_ADVANCE_MONITOR_PERCENT", default=20)
+# Evidence files of withdrawals (PDF, JPEG, PNG): at most this many bytes each.
+ESURE_EVIDENCE_MAX_BYTES = env.int("ESURE_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 
 # json: one JSON object per line (esure/logging.py), for the log pipeline; plain: readable
 # lines for `make run`. The web and the worker (`manage.py db_worker`) both log through this.

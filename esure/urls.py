@@ -22,5 +22,7 @@ urlpatterns = [
     path("applications/", include("applications.urls")),
     path("certificates/", include("applications.certificate_urls")),
     path("dsure/", include("dsure.urls")),
+    path("advances/", include("advances.urls")),
+    path("bank/", include("advances.bank_urls")),
     path(settings.ESURE_ADMIN_PATH, admin.site.urls),
 ]

@@ -543,3 +543,261 @@ def run_db_worker():
         worker_id="test-worker",
         excluded_queue_names=[],
     ).run()
+
+
+# --- 前払金の使途管理 (advances) --------------------------------------------------------------
+# The advances models are imported inside the builders, as the applications block does.
+
+ADVANCE_AMOUNT = MAX_ADVANCE  # 4,900,000: the 前払金 of make_work's price
+
+
+def seed_advance_lists():
+    """The seeded categories and evidence kinds (migration advances/0002). Transactional
+    tests flush them away: builders call this again (it is idempotent)."""
+    from advances.models import EvidenceKind, UseCategory
+    from advances.seed import seed
+
+    seed(UseCategory, EvidenceKind)
+
+
+def use_category(code):
+    from advances.models import UseCategory
+
+    seed_advance_lists()
+    return UseCategory.objects.get(code=code)
+
+
+def make_registered_guarantee(
+    company=None, *, work=None, kind=GuaranteeKind.ADVANCE, amount=ADVANCE_AMOUNT, **work_fields
+):
+    """A concluded guarantee as the registry holds it — number, Certificate v1 with its
+    amount — without rendering its PDFs (the money flow reads the number, kind and current
+    amount only). Use make_concluded where the documents matter."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from certificates.models import Certificate, Guarantee
+    from certificates.services import allocate_number
+
+    if company is None:
+        company = work.company if work is not None else make_company()
+    work = work or make_work(company, **work_fields)
+    now = timezone.now()
+    with transaction.atomic():
+        guarantee = Guarantee.objects.create(
+            number=allocate_number(kind=kind, day=timezone.localdate()),
+            kind=kind,
+            company=company,
+            work=work,
+            orderer=work.orderer,
+            office=work.office,
+            delivery=Guarantee.Delivery.ELECTRONIC,
+            key_version=1,
+            concluded_at=now,
+        )
+        Certificate.objects.create(
+            guarantee=guarantee,
+            version=1,
+            content={},
+            fingerprint="0" * 64,
+            amount=amount,
+            starts_on=work.start_date,
+            ends_on=work.end_date,
+            issued_at=now,
+        )
+    return guarantee
+
+
+def make_bank_branch(
+    *, bank_code="0999", bank_name="豊後テスト銀行", entrusted=True, code="101", name="津久見支店"
+):
+    """A branch of a bank with a 委託契約 (預託金融機関), unless entrusted=False."""
+    from accounts.models import Bank, BankBranch
+
+    bank, _ = Bank.objects.get_or_create(
+        code=bank_code, defaults={"name": bank_name, "entrusted": entrusted}
+    )
+    branch, _ = BankBranch.objects.get_or_create(bank=bank, code=code, defaults={"name": name})
+    return branch
+
+
+def make_bank_user(branch=None, *, with_totp=True, **user_fields):
+    """A bank branch's staff member (預託金融機関の担当者) with a TOTP device (the secret
+    make_staff's devices share), so the MFA requirement lets them in."""
+    from accounts.models import BankMembership
+
+    branch = branch or make_bank_branch()
+    user = make_user(**user_fields)
+    BankMembership.objects.create(user=user, branch=branch)
+    if with_totp:
+        Authenticator.objects.create(
+            user=user, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"}
+        )
+    return user
+
+
+def make_advance_account(
+    guarantee=None,
+    *,
+    branch=None,
+    by=None,
+    account_number="1234567",
+    overhead_clause=False,
+    work_kind=None,
+    **guarantee_fields,
+):
+    """A designated account (前払金専用口座) registered through the service, for `guarantee`
+    (default: a new registered 前払金保証 of 4,900,000円)."""
+    from advances import services
+
+    seed_advance_lists()
+    guarantee = guarantee or make_registered_guarantee(**guarantee_fields)
+    company = guarantee.company
+    if by is None:
+        membership = company.memberships.select_related("user").first()
+        by = membership.user if membership else make_member(company)
+    return services.register_account(
+        guarantee=guarantee,
+        by=by,
+        branch=branch or make_bank_branch(),
+        account_number=account_number,
+        holder="ｶ)ﾃｽﾄｹﾝｾﾂ ｾﾞﾝﾊﾞﾗｲｷﾝｸﾞﾁ",
+        work_kind=work_kind or "construction",
+        overhead_clause=overhead_clause,
+        own_bank="豊後テスト銀行",
+        own_branch="本店",
+        own_account_type="ordinary",
+        own_account_number="7654321",
+        own_holder="ｶ)ﾃｽﾄｹﾝｾﾂ",
+    )
+
+
+def plan_row(code, amount, *, funding="advance", undecided=False, key=None, **fields):
+    """One typed plan line (a row for advances.services.save_plan_draft): a subcontractor
+    with its account unless `undecided` or the category pays the contractor itself."""
+    values = {
+        "category": use_category(code),
+        "funding": funding,
+        "description": fields.pop("description", "工事用資材"),
+        "undecided": undecided,
+        "payee_name": "" if undecided else "津久見資材株式会社",
+        "payee_bank": "" if undecided else "豊後テスト銀行",
+        "payee_branch": "" if undecided else "堅徳支店",
+        "payee_account_type": "" if undecided else "ordinary",
+        "payee_account_number": "" if undecided else "1111111",
+        "payee_holder": "" if undecided else "ﾂｸﾐｼｻﾞｲ(ｶ",
+        "amount": amount,
+        **fields,
+    }
+    if key is not None:
+        values["key"] = key
+    return values
+
+
+# A plan that uses the whole 4,900,000円: materials, a subcontractor, own labour.
+DEFAULT_PLAN = (("material", 2_000_000), ("subcontract", 2_400_000), ("labor", 500_000))
+
+
+def make_plan(account, rows=None, *, status="accepted", staff=None):
+    """A plan version of `account` through the services: drafted with `rows` (default
+    DEFAULT_PLAN), then submitted and accepted (status="accepted"), only submitted
+    ("submitted") or left a draft ("draft"). Submission renders the 明細書 PDF."""
+    from advances import services
+
+    rows = rows if rows is not None else [plan_row(code, amount) for code, amount in DEFAULT_PLAN]
+    clerk = account.registered_by
+    plan = services.start_plan(account=account, by=clerk, reason="支払先の決定")
+    services.save_plan_draft(plan=plan, by=clerk, rows=rows)
+    if status in ("submitted", "accepted"):
+        plan = services.submit_plan(plan=plan, by=clerk)
+    if status == "accepted":
+        plan = services.accept_plan(plan=plan, by=staff or make_staff())
+    return plan
+
+
+def make_deposit(account, amount=ADVANCE_AMOUNT, *, kind="advance", received_on=None, by=None):
+    """Money paid into the account, as the bank records it (default: the whole 前払金, today)."""
+    from django.utils import timezone
+
+    from advances import services
+
+    return services.record_deposit(
+        account=account,
+        by=by or make_bank_user(account.branch),
+        kind=kind,
+        received_on=received_on or timezone.localdate(),
+        amount=amount,
+    )
+
+
+def line_of(plan, code):
+    """The plan's (first) line of a category."""
+    return plan.lines.select_related("category").filter(category__code=code).first()
+
+
+def evidence_file(kind="pdf", name=None, size=None):
+    """An uploaded file whose bytes are a real PDF, JPEG or PNG header (or `kind="text"`)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    heads = {
+        "pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "application/pdf", "keiyaku.pdf"),
+        "jpeg": (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "image/jpeg", "nohin.jpg"),
+        "png": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png", "daicho.png"),
+        "text": (b"just some text, not a document", "application/pdf", "fake.pdf"),
+    }
+    head, content_type, default_name = heads[kind]
+    data = head + b"\x00" * max(0, (size or 200) - len(head))
+    return SimpleUploadedFile(name or default_name, data, content_type=content_type)
+
+
+def attach_required_evidence(withdrawal, by=None):
+    """Attach one file of every evidence kind each line's category needs (rule 7)."""
+    from advances import services
+
+    by = by or withdrawal.created_by
+    for line in withdrawal.lines.select_related("plan_line__category"):
+        if line.plan_line is None:
+            continue
+        for kind in line.plan_line.category.evidence_kinds.all():
+            services.add_evidence(line=line, kind=kind, upload=evidence_file(), by=by)
+
+
+def make_withdrawal(account, rows, *, status="submitted", bank_user=None, cash=False):
+    """A withdrawal through the services: `rows` = [(PlanLine or None, amount)], its
+    required evidence attached, then submitted (default), left a draft, or confirmed /
+    executed by `bank_user`."""
+    from django.utils import timezone
+
+    from advances import services
+
+    clerk = account.registered_by
+    withdrawal = services.save_withdrawal_draft(
+        account=account,
+        by=clerk,
+        rows=[{"plan_line": line, "amount": amount} for line, amount in rows],
+        cash=cash,
+    )
+    attach_required_evidence(withdrawal, clerk)
+    if status == "draft":
+        return withdrawal
+    withdrawal = services.submit_withdrawal(withdrawal=withdrawal, by=clerk)
+    if status in ("confirmed", "executed"):
+        bank_user = bank_user or make_bank_user(account.branch)
+        withdrawal = services.confirm_withdrawal(withdrawal=withdrawal, by=bank_user)
+    if status == "executed":
+        withdrawal = services.record_execution(
+            withdrawal=withdrawal,
+            by=bank_user,
+            executed_on=timezone.localdate(),
+            amount=sum(amount for _, amount in rows),
+            reference=f"T{withdrawal.pk:06d}",
+        )
+    return withdrawal
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Files stored during the test (PDFs, evidence, imported CSVs) go to a temporary
+    MEDIA_ROOT, never into the checkout (DESIGN.md §10)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT

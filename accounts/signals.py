@@ -1,0 +1,21 @@
+"""A bank user's session is marked at login, so the MFA middleware knows it without a
+query on every request of every other user (a contractor's page costs no extra query)."""
+
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+
+from accounts.models import BankMembership
+
+BANK_SESSION_KEY = "esure_bank_user"
+
+
+def mark_bank_session(request):
+    """Remember in the session that this user is a bank user (TOTP required)."""
+    if request is not None and hasattr(request, "session"):
+        request.session[BANK_SESSION_KEY] = True
+
+
+@receiver(user_logged_in, dispatch_uid="accounts_mark_bank_session")
+def bank_user_logged_in(sender, request, user, **kwargs):
+    if not user.is_staff and BankMembership.objects.filter(user=user).exists():
+        mark_bank_session(request)
