@@ -20,6 +20,7 @@ run: install
 	@$(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py createcachetable
 	@$(PY) manage.py load_demo
+	@$(PY) manage.py load_demo_advances
 	@echo "Serving on http://127.0.0.1:8000/  (admin: /admin/, D-Sure for orderers: /dsure/)  — Ctrl-C stops"
 	@echo "The mail worker runs alongside; mails are printed here."
 	@$(PY) manage.py db_worker --no-reload -v 0 & worker=$$!; \

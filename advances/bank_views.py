@@ -196,7 +196,10 @@ def withdrawal_pdf(request, pk):
 def bulk_import(request):
     """払出済みの一括取込: the branch's CSV of executed transfers."""
     branch = _branch(request)
-    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    form = forms.ImportForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:

@@ -12,7 +12,7 @@ from advances.models import AccountType, Deposit, EvidenceKind, Funding, WorkKin
 from esure.forms import DateInput, YenField
 
 MSG_ACCOUNT_NUMBER = "口座番号は7桁の数字で入力してください。"
-MSG_REASON = "理由を入力してください。"
+MSG_CATEGORY_REQUIRED = "区分を選んでください。"
 
 
 class AccountNumberField(forms.CharField):
@@ -109,9 +109,11 @@ class PlanLineForm(forms.Form):
             self.fields["funding"].choices = [(Funding.ADVANCE, Funding.ADVANCE.label)]
 
     def clean(self):
+        # A row without a category and an amount is left out (that is how a line is
+        # removed); an amount without a category is a mistake to point at.
         data = super().clean()
-        if self.has_changed() and not data.get("category"):
-            self.add_error("category", "区分を選んでください。")
+        if not data.get("category") and data.get("amount") and "category" not in self.errors:
+            self.add_error("category", MSG_CATEGORY_REQUIRED)
         return data
 
     def row(self):

@@ -42,7 +42,9 @@ def register(request, number):
         return redirect("advances:account", existing.pk)
     initial = {"overhead_clause": selectors.overhead_clause_default(work)}
     form = forms.AccountForm(
-        request.POST or None, initial=initial, work_kinds=selectors.work_kinds_for(work)
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        work_kinds=selectors.work_kinds_for(work),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -109,7 +111,11 @@ def plan_edit(request, pk):
     plan = account.plans.filter(status=P.DRAFT).first()
     if plan is None:
         raise Http404
-    formset = _plan_formset(account, request.POST or None, plan.lines.select_related("category"))
+    formset = _plan_formset(
+        account,
+        request.POST if request.method == "POST" else None,
+        plan.lines.select_related("category"),
+    )
     problems = []
     if request.method == "POST" and formset.is_valid():
         action = request.POST.get("action", "save")
@@ -240,7 +246,7 @@ def withdrawal_edit(request, pk, number=None):
         for line in withdrawal.lines.all():
             name = f"line_{line.plan_line_id}" if line.plan_line_id else "interest"
             initial[name] = line.amount
-    form = _withdrawal_form(account, request.POST or None, initial)
+    form = _withdrawal_form(account, request.POST if request.method == "POST" else None, initial)
     if request.method == "POST" and form.is_valid():
         try:
             withdrawal = services.save_withdrawal_draft(

@@ -6,9 +6,12 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from accounts.models import OfficeMembership, Orderer, User
+from accounts.models import BankInvitation, OfficeMembership, Orderer, User
 from esure.choices import ContractMethod, GuaranteeKind
-from tests.conftest import make_invitation, make_orderer, make_user
+from tests.conftest import make_bank_user, make_invitation, make_orderer, make_user
+
+# Made only by accepting an invitation, never added by staff.
+NO_ADD = {"invitation", "bankmembership"}
 
 ACCOUNTS_MODELS = [m for m in admin.site._registry if m._meta.app_label == "accounts"]
 
@@ -20,10 +23,14 @@ def staff_client(client, staff):
 
 
 @pytest.mark.parametrize("model", ACCOUNTS_MODELS, ids=lambda m: m._meta.model_name)
-def test_every_accounts_admin_page_opens(staff_client, clerk, model):
+def test_every_accounts_admin_page_opens(staff_client, staff, clerk, model):
     make_invitation(company=clerk.membership.company, by=clerk)
     orderer = make_orderer()
     OfficeMembership.objects.create(user=make_user(), office=orderer.offices.first())
+    banker = make_bank_user()
+    BankInvitation.objects.create(
+        branch=banker.bank_membership.branch, email="new@bank.example.jp", invited_by=staff
+    )
     info = (model._meta.app_label, model._meta.model_name)
     obj = model._default_manager.first()
 
@@ -33,8 +40,9 @@ def test_every_accounts_admin_page_opens(staff_client, clerk, model):
         == 200
     )
     add = staff_client.get(reverse("admin:{}_{}_add".format(*info)))
-    # Invitations are sent by the company's administrator, never created by staff.
-    assert add.status_code == (403 if model._meta.model_name == "invitation" else 200)
+    # Company invitations are sent by the company's administrator; bank memberships come
+    # from accepted invitations: neither is created by staff.
+    assert add.status_code == (403 if model._meta.model_name in NO_ADD else 200)
 
 
 def _inline_management(prefix, total=0):
