@@ -29,31 +29,11 @@ from advances.models import (
     WorkKind,
 )
 from advances.views import pdf_response, serve_evidence
+from esure.admin import ReadOnlyAdmin, ReadOnlyInline
+from esure.wareki import yen
 
 P = UsePlan.Status
 W = Withdrawal.Status
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- The data staff keep (rules 1 and 7) -----------------------------------------------
@@ -187,15 +167,15 @@ class AdvanceAccountAdmin(ReadOnlyAdmin):
 
     @admin.display(description="入金")
     def received(self, obj):
-        return f"{obj.received_total:,}円"
+        return yen(obj.received_total)
 
     @admin.display(description="払出済")
     def paid_out(self, obj):
-        return f"{obj.paid_total:,}円"
+        return yen(obj.paid_total)
 
     @admin.display(description="残高")
     def balance(self, obj):
-        return f"{obj.received_total - obj.paid_total:,}円"
+        return yen(obj.received_total - obj.paid_total)
 
     @admin.display(description="明細ごとの払出状況")
     def position_table(self, obj):

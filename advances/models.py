@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import BankBranch, Company
 from certificates.models import Guarantee, Work
+from esure.wareki import yen
 
 
 class WorkKind(models.TextChoices):
@@ -435,7 +436,7 @@ class WithdrawalLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.plan_line or '利息'} {self.amount:,}円"
+        return f"{self.plan_line or '利息'} {yen(self.amount)}"
 
     @property
     def is_interest(self):
@@ -504,7 +505,7 @@ class Deposit(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.amount:,}円（{self.received_on}）"
+        return f"{self.get_kind_display()} {yen(self.amount)}（{self.received_on}）"
 
 
 class BankImport(models.Model):

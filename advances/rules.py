@@ -24,6 +24,7 @@ The sources:
 from collections import defaultdict
 
 from advances.models import Funding
+from esure.wareki import yen  # amounts inside messages: 12,345,000円
 
 OVERHEAD_PERCENT = 25
 OVERHEAD_DESCRIPTION = "一式"
@@ -37,12 +38,12 @@ MSG_OVERHEAD_NO_CLAUSE = (
 MSG_OVERHEAD_FROM_INTERMEDIATE = "現場管理費・一般管理費等に中間前払金は充当できません。"
 MSG_OVERHEAD_ONE_LINE = "現場管理費・一般管理費等は{funding}から1行（一式）で計上してください。"
 MSG_OVERHEAD_LIMIT = (
-    "現場管理費・一般管理費等は{funding}額の25%（{limit:,}円）までです（{total:,}円を計上）。"
+    "現場管理費・一般管理費等は{funding}額の25%（{limit}）までです（{total}を計上）。"
 )
 MSG_NO_INTERMEDIATE = "中間前払金の保証がないため、中間前払金の明細は計上できません。"
-MSG_TOTAL_OVER = "{funding}の明細の合計 {total:,}円 が{funding}額 {amount:,}円 を超えています。"
+MSG_TOTAL_OVER = "{funding}の明細の合計 {total} が{funding}額 {amount} を超えています。"
 MSG_TOTAL_SHORT = (
-    "{funding}の明細の合計 {total:,}円 が{funding}額 {amount:,}円 に {short:,}円 足りません。"
+    "{funding}の明細の合計 {total} が{funding}額 {amount} に {short} 足りません。"
     "全額の使途を計上してください。"
 )
 MSG_NO_LINES = "明細を1行以上入力してください。"
@@ -52,7 +53,7 @@ MSG_PAYEE_REQUIRED = (
     "「支払先未定」にしてください。"
 )
 MSG_BELOW_COMMITTED = (
-    "この明細からはすでに {committed:,}円 を払出済・依頼中です。それ未満にはできません。"
+    "この明細からはすでに {committed} を払出済・依頼中です。それ未満にはできません。"
 )
 MSG_REMOVED_COMMITTED = "明細{key}からはすでに払出済・依頼中の金額があるため、削除できません。"
 
@@ -60,12 +61,12 @@ MSG_NO_PLAN = "保証会社が前払金使途内訳明細書を承認するま�
 MSG_NO_WITHDRAWAL_LINES = "払い出す明細を1行以上入力してください。"
 MSG_LINE_NOT_IN_PLAN = "適用中の明細書にない明細です。明細を選び直してください。"
 MSG_UNDECIDED = "支払先が「未定」の明細は、支払先を定めた使途変更が承認されるまで払い出せません。"
-MSG_LINE_EXCEEDED = "明細{key}の残額 {remaining:,}円 を超えています（{amount:,}円を依頼）。"
-MSG_INTEREST_EXCEEDED = "払い出せる利息 {available:,}円 を超えています（{amount:,}円を依頼）。"
-MSG_BALANCE = "口座の払出可能残高 {available:,}円 を超えています（{amount:,}円を依頼）。"
+MSG_LINE_EXCEEDED = "明細{key}の残額 {remaining} を超えています（{amount}を依頼）。"
+MSG_INTEREST_EXCEEDED = "払い出せる利息 {available} を超えています（{amount}を依頼）。"
+MSG_BALANCE = "口座の払出可能残高 {available} を超えています（{amount}を依頼）。"
 MSG_EVIDENCE_MISSING = "明細{key}（{category}）には証憑「{kinds}」の添付が必要です。"
 MSG_CASH_NOT_ALLOWED = "現金での払出は認められていません。振込でご依頼ください。"
-MSG_CASH_LIMIT = "現金での払出は1回 {limit:,}円 までです（{amount:,}円を依頼）。"
+MSG_CASH_LIMIT = "現金での払出は1回 {limit} までです（{amount}を依頼）。"
 
 ALL = "__all__"
 
@@ -168,7 +169,7 @@ def plan_problems(
             problems.add(MSG_PAYEE_REQUIRED, index, "payee_name")
         already = committed.get(line.key, 0)
         if line.amount is not None and line.amount < already:
-            problems.add(MSG_BELOW_COMMITTED.format(committed=already), index, "amount")
+            problems.add(MSG_BELOW_COMMITTED.format(committed=yen(already)), index, "amount")
     for funding, entries in overhead.items():
         label = Funding(funding).label
         if len(entries) > 1:
@@ -176,16 +177,21 @@ def plan_problems(
         total = sum(amount for _, amount in entries)
         limit = overhead_limit(amounts.get(funding, 0))
         if total > limit:
-            message = MSG_OVERHEAD_LIMIT.format(funding=label, limit=limit, total=total)
+            message = MSG_OVERHEAD_LIMIT.format(funding=label, limit=yen(limit), total=yen(total))
             problems.add(message, entries[0][0], "amount")
     for funding in Funding:
         total, amount = totals[funding], amounts.get(funding, 0)
         if total > amount:
-            problems.add(MSG_TOTAL_OVER.format(funding=funding.label, total=total, amount=amount))
+            problems.add(
+                MSG_TOTAL_OVER.format(funding=funding.label, total=yen(total), amount=yen(amount))
+            )
         elif complete and total < amount:
             problems.add(
                 MSG_TOTAL_SHORT.format(
-                    funding=funding.label, total=total, amount=amount, short=amount - total
+                    funding=funding.label,
+                    total=yen(total),
+                    amount=yen(amount),
+                    short=yen(amount - total),
                 )
             )
     kept = {line.key for line in lines}
@@ -241,7 +247,7 @@ def withdrawal_problems(
         remaining = plan_line.amount - committed.get(plan_line.key, 0)
         if asked[plan_line.key] > remaining:
             message = MSG_LINE_EXCEEDED.format(
-                key=plan_line.key, remaining=remaining, amount=asked[plan_line.key]
+                key=plan_line.key, remaining=yen(remaining), amount=yen(asked[plan_line.key])
             )
             problems.add(message, index, "amount")
         required = {kind.pk: kind.name for kind in plan_line.category.evidence_kinds.all()}
@@ -252,14 +258,16 @@ def withdrawal_problems(
             )
             problems.add(message, index, "evidence")
     if interest > interest_available:
-        problems.add(MSG_INTEREST_EXCEEDED.format(available=interest_available, amount=interest))
+        problems.add(
+            MSG_INTEREST_EXCEEDED.format(available=yen(interest_available), amount=yen(interest))
+        )
     if total > available_balance:
-        problems.add(MSG_BALANCE.format(available=available_balance, amount=total))
+        problems.add(MSG_BALANCE.format(available=yen(available_balance), amount=yen(total)))
     if cash:
         if cash_limit <= 0:
             problems.add(MSG_CASH_NOT_ALLOWED)
         elif total > cash_limit:
-            problems.add(MSG_CASH_LIMIT.format(limit=cash_limit, amount=total))
+            problems.add(MSG_CASH_LIMIT.format(limit=yen(cash_limit), amount=yen(total)))
     return problems
 
 

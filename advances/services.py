@@ -31,6 +31,7 @@ from advances.models import (
 )
 from audit import services as audit
 from esure.choices import GuaranteeKind
+from esure.wareki import yen
 
 P = UsePlan.Status
 W = Withdrawal.Status
@@ -60,7 +61,7 @@ MSG_PLAN_OPEN = "作成中または確認待ちの明細書があります。"
 MSG_NOT_DRAFT = "提出済みの明細書・払出依頼は変更できません（新しい版を作成してください）。"
 MSG_LINE_KEY = "明細番号が正しくありません。"
 MSG_PLAN_LINE_CHOICE = "適用中の明細書の明細から選んでください。"
-MSG_EXECUTED_AMOUNT = "払出額 {amount:,}円 が依頼額 {total:,}円 と一致しません。"
+MSG_EXECUTED_AMOUNT = "払出額 {amount} が依頼額 {total} と一致しません。"
 MSG_FUTURE_DATE = "未来の日付は入力できません。"
 MSG_REFERENCE_TAKEN = "この取引番号はすでにこの口座で記録されています。"
 MSG_EVIDENCE_TOO_LARGE = "ファイルが大きすぎます（{limit_mb}MBまで）。"
@@ -717,7 +718,9 @@ def _execute(*, withdrawal, by, executed_on, amount, reference, note):
     withdrawal = Withdrawal.objects.get(pk=withdrawal.pk)
     total = withdrawal_total(withdrawal)
     if amount != total:
-        raise ValidationError({"amount": MSG_EXECUTED_AMOUNT.format(amount=amount, total=total)})
+        raise ValidationError(
+            {"amount": MSG_EXECUTED_AMOUNT.format(amount=yen(amount), total=yen(total))}
+        )
     reference = reference.strip()
     if reference and withdrawal.account.withdrawals.filter(bank_reference=reference).exists():
         raise ValidationError({"reference": MSG_REFERENCE_TAKEN})

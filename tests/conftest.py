@@ -793,11 +793,3 @@ def make_withdrawal(account, rows, *, status="submitted", bank_user=None, cash=F
             reference=f"T{withdrawal.pk:06d}",
         )
     return withdrawal
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    """Files stored during the test (PDFs, evidence, imported CSVs) go to a temporary
-    MEDIA_ROOT, never into the checkout (DESIGN.md §10)."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT

@@ -16,7 +16,7 @@ from tests.conftest import (
     use_category,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from tests.conftest import (
 )
 
 W = Withdrawal.Status
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = pytest.mark.django_db
 HEADER = "口座番号,払出依頼番号,払出日,金額,取引番号\r\n"
 
 

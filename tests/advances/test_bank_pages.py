@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from advances import rules
 from advances.models import Deposit, Withdrawal
+from esure.wareki import yen
 from tests.conftest import (
     line_of,
     make_advance_account,
@@ -19,7 +20,7 @@ from tests.conftest import (
 )
 
 W = Withdrawal.Status
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -215,4 +216,4 @@ def test_the_rule_messages_are_the_rules(bank_client, account, plan):
     withdrawal = make_withdrawal(account, [(line_of(plan, "material"), 100)])
     Deposit.objects.filter(account=account).delete()
     html = bank_client.get(reverse("bank:withdrawal", args=[withdrawal.pk])).content.decode()
-    assert rules.MSG_BALANCE.format(available=0, amount=100) in html
+    assert rules.MSG_BALANCE.format(available=yen(0), amount=yen(100)) in html

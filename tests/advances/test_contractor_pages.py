@@ -10,6 +10,7 @@ from django.utils.html import escape
 
 from advances import forms, rules, services
 from advances.models import AdvanceAccount, UsePlan, Withdrawal
+from esure.wareki import yen
 from tests.conftest import (
     ADVANCE_AMOUNT,
     evidence_file,
@@ -22,7 +23,7 @@ from tests.conftest import (
     use_category,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -187,7 +188,7 @@ def test_the_clerk_drafts_saves_and_submits_the_plan(clerk_client, account, staf
     response = clerk_client.post(reverse("advances:plan_edit", args=[account.pk]), short)
     assert response.status_code == 400
     message = rules.MSG_TOTAL_SHORT.format(
-        funding="前払金", total=2_000_000, amount=ADVANCE_AMOUNT, short=2_900_000
+        funding="前払金", total=yen(2_000_000), amount=yen(ADVANCE_AMOUNT), short=yen(2_900_000)
     )
     assert escape(message) in response.content.decode()
     assert UsePlan.objects.get().status == UsePlan.Status.DRAFT
@@ -209,11 +210,15 @@ def test_the_plan_is_checked_as_typed(clerk_client, account):
     url = reverse("advances:plan_check", args=[account.pk])
     data = json.loads(clerk_client.post(url, formset_post(rows)).content)
 
-    limit = rules.MSG_OVERHEAD_LIMIT.format(funding="前払金", limit=1_225_000, total=1_225_001)
+    limit = rules.MSG_OVERHEAD_LIMIT.format(
+        funding="前払金", limit=yen(1_225_000), total=yen(1_225_001)
+    )
     assert data["lines"] == {"1": {"category": [rules.MSG_OVERHEAD_NO_CLAUSE], "amount": [limit]}}
     assert data["totals"] == {"advance": 5_225_001}
     assert data["general"] == [
-        rules.MSG_TOTAL_OVER.format(funding="前払金", total=5_225_001, amount=ADVANCE_AMOUNT)
+        rules.MSG_TOTAL_OVER.format(
+            funding="前払金", total=yen(5_225_001), amount=yen(ADVANCE_AMOUNT)
+        )
     ]
     assert not UsePlan.objects.get().lines.exists()  # nothing saved
 

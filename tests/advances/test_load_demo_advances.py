@@ -22,7 +22,7 @@ def load():
 
 
 @pytest.fixture
-def demo(settings, db, media_root):
+def demo(settings, db):
     settings.ESURE_DEMO_ALLOWED = True
     return load()
 

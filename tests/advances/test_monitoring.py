@@ -22,7 +22,7 @@ from tests.conftest import (
     plan_row,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = pytest.mark.django_db
 ADVANCE = 1_000_000
 PAID_IN = timezone.localdate() - datetime.timedelta(days=200)
 

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from advances import rules, services
 from advances.models import PlanStatusChange, UsePlan
 from audit.models import AuditEvent
+from esure.wareki import yen
 from tests.conftest import (
     ADVANCE_AMOUNT,
     make_advance_account,
@@ -20,7 +21,7 @@ from tests.conftest import (
 )
 
 P = UsePlan.Status
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -87,7 +88,10 @@ def test_a_plan_that_breaks_a_rule_is_not_submitted_and_stays_a_draft(account):
         services.submit_plan(plan=plan, by=account.registered_by)
     assert error.value.messages == [
         rules.MSG_TOTAL_SHORT.format(
-            funding="前払金", total=ADVANCE_AMOUNT - 1, amount=ADVANCE_AMOUNT, short=1
+            funding="前払金",
+            total=yen(ADVANCE_AMOUNT - 1),
+            amount=yen(ADVANCE_AMOUNT),
+            short=yen(1),
         )
     ]
     plan.refresh_from_db()

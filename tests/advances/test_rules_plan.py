@@ -6,6 +6,7 @@ import pytest
 
 from advances import rules
 from advances.models import Funding, PlanLine, WorkKind
+from esure.wareki import yen
 from tests.conftest import ADVANCE_AMOUNT, plan_row
 
 LIMIT = 1_225_000  # 25% of 4,900,000
@@ -99,7 +100,7 @@ def test_the_limit_is_a_quarter_of_the_advance_rounded_down():
 )
 def test_the_overhead_line_may_take_25_percent_and_not_one_yen_more(amount, refused):
     found = problems(full_plan(plan_row("overhead", amount)), complete=True)
-    message = rules.MSG_OVERHEAD_LIMIT.format(funding="前払金", limit=LIMIT, total=amount)
+    message = rules.MSG_OVERHEAD_LIMIT.format(funding="前払金", limit=yen(LIMIT), total=yen(amount))
     assert (message in found.messages()) is refused
     assert bool(found) is refused
 
@@ -142,14 +143,17 @@ def test_overhead_is_never_paid_from_the_intermediate_advance_unless_the_orderer
         (
             ADVANCE_AMOUNT - 1,
             rules.MSG_TOTAL_SHORT.format(
-                funding="前払金", total=ADVANCE_AMOUNT - 1, amount=ADVANCE_AMOUNT, short=1
+                funding="前払金",
+                total=yen(ADVANCE_AMOUNT - 1),
+                amount=yen(ADVANCE_AMOUNT),
+                short=yen(1),
             ),
         ),
         (ADVANCE_AMOUNT, None),
         (
             ADVANCE_AMOUNT + 1,
             rules.MSG_TOTAL_OVER.format(
-                funding="前払金", total=ADVANCE_AMOUNT + 1, amount=ADVANCE_AMOUNT
+                funding="前払金", total=yen(ADVANCE_AMOUNT + 1), amount=yen(ADVANCE_AMOUNT)
             ),
         ),
     ],
@@ -164,7 +168,7 @@ def test_while_typing_less_is_fine_but_more_is_not():
     assert not problems([plan_row("material", 1)])
     assert problems([plan_row("material", ADVANCE_AMOUNT + 1)]).general == [
         rules.MSG_TOTAL_OVER.format(
-            funding="前払金", total=ADVANCE_AMOUNT + 1, amount=ADVANCE_AMOUNT
+            funding="前払金", total=yen(ADVANCE_AMOUNT + 1), amount=yen(ADVANCE_AMOUNT)
         )
     ]
 
@@ -227,7 +231,7 @@ def test_uses_paid_to_the_contractor_need_no_payee(code):
 @pytest.mark.parametrize(("amount", "refused"), [(299_999, True), (300_000, False)])
 def test_a_change_cannot_lower_a_line_below_what_it_paid(amount, refused):
     found = problems([plan_row("material", amount)], committed={1: 300_000})
-    assert (rules.MSG_BELOW_COMMITTED.format(committed=300_000) in found.messages()) is refused
+    assert (rules.MSG_BELOW_COMMITTED.format(committed=yen(300_000)) in found.messages()) is refused
 
 
 @pytest.mark.django_db

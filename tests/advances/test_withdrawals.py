@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from advances import rules, selectors, services
 from advances.models import Withdrawal, WithdrawalStatusChange
+from esure.wareki import yen
 from tests.conftest import (
     attach_required_evidence,
     evidence_file,
@@ -24,7 +25,7 @@ from tests.conftest import (
 )
 
 W = Withdrawal.Status
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -79,7 +80,9 @@ def test_a_line_pays_out_at_most_its_amount_in_total(account, plan, bank_user, a
     make_withdrawal(account, [(material, 1_500_000)], status="executed", bank_user=bank_user)
     withdrawal = draft(account, [(material, amount)])
     attach_required_evidence(withdrawal)
-    message = rules.MSG_LINE_EXCEEDED.format(key=material.key, remaining=500_000, amount=amount)
+    message = rules.MSG_LINE_EXCEEDED.format(
+        key=material.key, remaining=yen(500_000), amount=yen(amount)
+    )
     assert (message in problems_of(withdrawal)) is refused
 
 
@@ -88,7 +91,9 @@ def test_requests_not_yet_executed_count_against_the_line_too(account, plan):
     make_withdrawal(account, [(material, 1_999_999)])  # submitted, not executed
     withdrawal = draft(account, [(material, 2)])
     attach_required_evidence(withdrawal)
-    assert rules.MSG_LINE_EXCEEDED.format(key=1, remaining=1, amount=2) in problems_of(withdrawal)
+    assert rules.MSG_LINE_EXCEEDED.format(key=1, remaining=yen(1), amount=yen(2)) in problems_of(
+        withdrawal
+    )
 
 
 def test_a_refused_or_withdrawn_request_frees_its_amount(account, plan, bank_user):
@@ -122,7 +127,7 @@ def test_interest_is_withdrawn_without_a_line_up_to_what_was_credited(
 ):
     make_deposit(account, 1_000, kind="interest")
     withdrawal = draft(account, [(None, amount)])
-    message = rules.MSG_INTEREST_EXCEEDED.format(available=1_000, amount=amount)
+    message = rules.MSG_INTEREST_EXCEEDED.format(available=yen(1_000), amount=yen(amount))
     assert (message in problems_of(withdrawal)) is refused
     assert not any("明細" in m for m in problems_of(withdrawal))
 
@@ -252,7 +257,7 @@ def test_cash_up_to_the_set_amount_goes_to_staff_first(
     settings.ESURE_ADVANCE_CASH_LIMIT = 100_000
     staff = make_staff(email="genkin@surety.example.jp")
     withdrawal = draft(account, [(line_of(plan, "labor"), amount)], cash=True)
-    message = rules.MSG_CASH_LIMIT.format(limit=100_000, amount=amount)
+    message = rules.MSG_CASH_LIMIT.format(limit=yen(100_000), amount=yen(amount))
     assert (message in problems_of(withdrawal)) is refused
     if refused:
         return
@@ -295,7 +300,7 @@ def test_confirm_execute_and_the_new_balance(
             reference="A-1",
         )
     assert error.value.message_dict["amount"] == [
-        services.MSG_EXECUTED_AMOUNT.format(amount=1_199_999, total=1_200_000)
+        services.MSG_EXECUTED_AMOUNT.format(amount=yen(1_199_999), total=yen(1_200_000))
     ]
     with pytest.raises(services.ValidationError) as error:
         services.record_execution(
