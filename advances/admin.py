@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from accounts.admin import ChoiceListField
 from advances import selectors, services
 from advances.models import (
     AdvanceAccount,
@@ -39,15 +40,8 @@ W = Withdrawal.Status
 # --- The data staff keep (rules 1 and 7) -----------------------------------------------
 
 
-class WorkKindsField(forms.MultipleChoiceField):
-    widget = forms.CheckboxSelectMultiple
-
-    def prepare_value(self, value):
-        return value or []
-
-
 class UseCategoryForm(forms.ModelForm):
-    work_kinds = WorkKindsField(
+    work_kinds = ChoiceListField(
         label="対象となる業務の種類", choices=WorkKind.choices, required=False
     )
 

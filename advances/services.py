@@ -11,6 +11,7 @@ import hashlib
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -155,9 +156,15 @@ def store_file(fieldfile, name, data, stored):
     return hashlib.sha256(data).hexdigest()
 
 
-def discard_files(stored):
-    from django.core.files.storage import default_storage
+def _store_pdf(document, data, name, stored):
+    """Keep a submitted plan's or withdrawal's printed form: the bytes, SHA-256 and size."""
+    document.pdf_sha256 = store_file(document.pdf, f"{name}.pdf", data, stored)
+    document.pdf_size = len(data)
+    document.save(update_fields=["pdf", "pdf_sha256", "pdf_size"])
 
+
+def discard_files(stored):
+    """After a failed transaction: delete the files it stored (nothing refers to them)."""
     for name in stored:
         default_storage.delete(name)
 
@@ -395,12 +402,7 @@ def submit_plan(*, plan, by):
             if problems:
                 raise ValidationError(problems.messages())
             plan = _move(plan, to=P.SUBMITTED, by=by, stamp=("submitted_at",))
-            data = pdf.render_plan(plan)
-            plan.pdf_sha256 = store_file(
-                plan.pdf, f"plan-{account.pk}-v{plan.version}.pdf", data, stored
-            )
-            plan.pdf_size = len(data)
-            plan.save(update_fields=["pdf", "pdf_sha256", "pdf_size"])
+            _store_pdf(plan, pdf.render_plan(plan), f"plan-{account.pk}-v{plan.version}", stored)
             notifications.plan_submitted(plan)
     except BaseException:
         discard_files(stored)
@@ -630,12 +632,8 @@ def submit_withdrawal(*, withdrawal, by):
                 raise ValidationError(problems.messages())
             to = W.CASH_REVIEW if withdrawal.cash else W.SUBMITTED
             withdrawal = _move(withdrawal, to=to, by=by, stamp=("submitted_at",))
-            data = pdf.render_withdrawal(withdrawal)
-            withdrawal.pdf_sha256 = store_file(
-                withdrawal.pdf, f"withdrawal-{account.pk}-{withdrawal.number}.pdf", data, stored
-            )
-            withdrawal.pdf_size = len(data)
-            withdrawal.save(update_fields=["pdf", "pdf_sha256", "pdf_size"])
+            name = f"withdrawal-{account.pk}-{withdrawal.number}"
+            _store_pdf(withdrawal, pdf.render_withdrawal(withdrawal), name, stored)
             if to == W.CASH_REVIEW:
                 notifications.cash_review_requested(withdrawal)
             else:
