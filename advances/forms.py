@@ -41,7 +41,15 @@ def branch_choices():
     return [("", "選択してください"), *groups.items()]
 
 
-class AccountForm(forms.Form):
+class Form(forms.Form):
+    """Japanese labels take no colon (as the other faces' forms)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class AccountForm(Form):
     """前払金専用口座の登録: the designated account and the contractor's own account."""
 
     branch = forms.TypedChoiceField(label="預託金融機関・支店", coerce=int)
@@ -81,7 +89,7 @@ class AccountForm(forms.Form):
         return branch
 
 
-class PlanLineForm(forms.Form):
+class PlanLineForm(Form):
     """One typed line of the 明細書 (a row of the formset)."""
 
     key = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -167,13 +175,13 @@ def plan_formset(data=None, *, categories, intermediate, lines=()):
     )
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     reason = forms.CharField(
         label="理由", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )
 
 
-class WithdrawalForm(forms.Form):
+class WithdrawalForm(Form):
     """A withdrawal: an amount per line of the plan in force (blank = not this time), and
     interest; cash only where the surety allows it (rule 8)."""
 
@@ -210,7 +218,7 @@ class WithdrawalForm(forms.Form):
         return data
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(Form):
     line = forms.TypedChoiceField(label="明細", coerce=int)
     kind = forms.TypedChoiceField(label="証憑の種類", coerce=int)
     file = forms.FileField(label="ファイル（PDF・JPEG・PNG）")
@@ -240,18 +248,18 @@ class EvidenceForm(forms.Form):
         return self.kinds[self.cleaned_data["kind"]]
 
 
-class DepositForm(forms.Form):
+class DepositForm(Form):
     kind = forms.ChoiceField(label="種類", choices=Deposit.Kind.choices)
     received_on = forms.DateField(label="入金日", widget=DateInput)
     amount = YenField(label="金額（円）")
     reference = forms.CharField(label="取引番号", max_length=50, required=False)
 
 
-class ExecutionForm(forms.Form):
+class ExecutionForm(Form):
     executed_on = forms.DateField(label="払出日", widget=DateInput)
     amount = YenField(label="払出額（円）")
     reference = forms.CharField(label="取引番号", max_length=50, required=False)
 
 
-class ImportForm(forms.Form):
+class ImportForm(Form):
     file = forms.FileField(label="払出済みの一覧（CSV）")
