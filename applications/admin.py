@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from applications import selectors, services, validation
 from applications.models import (
+    IN_REVIEW,
     Application,
     ApplicationItem,
     FeeBracket,
@@ -228,7 +229,7 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     @admin.display(description="規則の確認")
     def rule_check(self, obj):
-        if obj.status not in (Application.Status.SUBMITTED, Application.Status.RETURNED):
+        if obj.status not in IN_REVIEW:
             return "（審査中の申込についてのみ確認します）"
         errors = validation.application_errors(obj)
         if not errors:
@@ -329,8 +330,11 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         context["review_form"] = ReviewForm()
-        context["can_review"] = obj is not None and obj.status == Application.Status.SUBMITTED
-        context["can_record_fee"] = obj is not None and obj.status == Application.Status.APPROVED
+        # The review buttons and the fee box appear where the status table allows their move.
+        context["can_review"] = obj is not None and obj.can_move_to(Application.Status.APPROVED)
+        context["can_record_fee"] = obj is not None and obj.can_move_to(
+            Application.Status.CONCLUDED
+        )
         if context["can_record_fee"]:
             try:
                 if obj.menu == Application.Menu.CHANGE:

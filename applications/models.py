@@ -1,4 +1,5 @@
-"""e-Net保証: guarantee applications (menus 1, 2, 3), their status history and fee tables."""
+"""e-Net保証: guarantee applications (menus 1, 2, 3, 5), their status table and history, and
+fee tables."""
 
 from django.conf import settings
 from django.db import models
@@ -8,6 +9,48 @@ from accounts.models import Company
 from certificates.models import Work
 from esure.choices import Delivery, GuaranteeKind
 from esure.wareki import yen
+
+
+class ApplicationStatus(models.TextChoices):
+    DRAFT = "draft", "保存中"
+    SUBMITTED = "submitted", "手続き中"
+    RETURNED = "returned", "差戻し"
+    APPROVED = "approved", "承認済（保証料入金待ち）"
+    CONCLUDED = "concluded", "締結済"
+    WITHDRAWN = "withdrawn", "取下げ"
+    DECLINED = "declined", "謝絶"
+
+
+S = ApplicationStatus
+
+# The one status table of the application workflow, menus 1–5 alike (STYLE.md "Status
+# changes"; DESIGN.md §4): from each status, the statuses it may move to. A status without a
+# row is final. applications.services._transition is the one writer of a status and checks
+# this table; every list and predicate below is derived from it, never restated.
+ALLOWED = {
+    S.DRAFT: {S.SUBMITTED, S.WITHDRAWN},
+    S.SUBMITTED: {S.RETURNED, S.APPROVED, S.DECLINED, S.WITHDRAWN},
+    S.RETURNED: {S.SUBMITTED, S.WITHDRAWN},
+    S.APPROVED: {S.CONCLUDED},
+}
+
+
+def statuses_leading_to(status):
+    """The statuses from which the table allows a move to `status`, in the order of Status."""
+    return tuple(s for s in S if status in ALLOWED.get(s, ()))
+
+
+# Still in progress (not final): one per work and menu, one change per guarantee.
+OPEN = tuple(ALLOWED)
+# The clerk may still edit it and (re)submit it: 保存中, 差戻し.
+EDITABLE = statuses_leading_to(S.SUBMITTED)
+# Under review: waiting for staff, or sent back by them to be corrected (手続き中, 差戻し).
+IN_REVIEW = (*statuses_leading_to(S.RETURNED), S.RETURNED)
+# Concluded, or to be concluded without another decision (approved, waiting for the fee):
+# menus 2 and 3 count it as guaranteed (decision 0002).
+GUARANTEED = (*statuses_leading_to(S.CONCLUDED), S.CONCLUDED)
+# Claims its kind for the work: every status but those that ended without a guarantee.
+TAKEN = (*OPEN, S.CONCLUDED)
 
 
 class Application(models.Model):
@@ -28,15 +71,7 @@ class Application(models.Model):
         PERIOD = "period", "保証期限変更（工期の延長・短縮）"
         CANCEL = "cancel", "解約"
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", "保存中"
-        SUBMITTED = "submitted", "手続き中"
-        RETURNED = "returned", "差戻し"
-        APPROVED = "approved", "承認済（保証料入金待ち）"
-        CONCLUDED = "concluded", "締結済"
-        WITHDRAWN = "withdrawn", "取下げ"
-        DECLINED = "declined", "謝絶"
-
+    Status = ApplicationStatus
     Delivery = Delivery  # one vocabulary for the application and the guarantee
 
     company = models.ForeignKey(
@@ -86,8 +121,6 @@ class Application(models.Model):
     # Set by the new-application form: a second POST of the same form finds the first.
     client_token = models.UUIDField(null=True, blank=True, editable=False)
 
-    OPEN = (Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.APPROVED)
-
     class Meta:
         verbose_name = "保証申込"
         verbose_name_plural = "保証申込"
@@ -95,15 +128,13 @@ class Application(models.Model):
             models.UniqueConstraint(fields=["client_token"], name="application_client_token"),
             models.UniqueConstraint(
                 fields=["work", "menu"],
-                condition=models.Q(status__in=["draft", "submitted", "returned", "approved"])
-                & ~models.Q(menu="5"),
+                condition=models.Q(status__in=list(OPEN)) & ~models.Q(menu="5"),
                 name="application_one_open_per_work_menu",
             ),
             # A change (menu 5) is per guarantee: one in progress at a time.
             models.UniqueConstraint(
                 fields=["guarantee"],
-                condition=models.Q(status__in=["draft", "submitted", "returned", "approved"])
-                & models.Q(menu="5"),
+                condition=models.Q(status__in=list(OPEN)) & models.Q(menu="5"),
                 name="application_one_open_change_per_guarantee",
             ),
             models.CheckConstraint(
@@ -120,13 +151,17 @@ class Application(models.Model):
     def __str__(self):
         return f"申込 #{self.pk} {self.work}"
 
+    def can_move_to(self, status):
+        """Whether the status table allows the move from the current status to `status`."""
+        return status in ALLOWED.get(self.status, ())
+
     @property
     def is_editable(self):
-        return self.status in (self.Status.DRAFT, self.Status.RETURNED)
+        return self.status in EDITABLE
 
     @property
     def can_withdraw(self):
-        return self.status in (self.Status.DRAFT, self.Status.SUBMITTED, self.Status.RETURNED)
+        return self.can_move_to(S.WITHDRAWN)
 
 
 class ApplicationItem(models.Model):

@@ -7,14 +7,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from applications import fees
-from applications.models import Application, ApplicationItem, FeeTable
+from applications.models import GUARANTEED, OPEN, TAKEN, Application, ApplicationItem, FeeTable
 from certificates.models import Work
 from esure.choices import GuaranteeKind
-
-S = Application.Status
-# An approved application counts as guaranteed until issuance exists (then: concluded).
-GUARANTEED = (S.APPROVED, S.CONCLUDED)
-TAKEN = (S.DRAFT, S.SUBMITTED, S.RETURNED, S.APPROVED, S.CONCLUDED)
 
 
 def get_application_for(company, pk):
@@ -143,7 +138,7 @@ def changeable_guarantees(company):
 
     open_change = Exists(
         Application.objects.filter(
-            guarantee=OuterRef("pk"), menu=Application.Menu.CHANGE, status__in=Application.OPEN
+            guarantee=OuterRef("pk"), menu=Application.Menu.CHANGE, status__in=OPEN
         )
     )
     return (

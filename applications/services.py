@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from applications import fees, notifications, rules, selectors, validation
+from applications.models import ALLOWED as ALLOWED  # the status table, checked by _lock
 from applications.models import Application, ApplicationItem, FeeReceipt, StatusChange
 from audit import services as audit
 from certificates import services as registry
@@ -15,14 +16,6 @@ from esure.choices import GuaranteeKind
 from esure.wareki import to_wareki, yen
 
 S = Application.Status
-
-# The one status table (STYLE.md). Menu 5 changes will reuse it.
-ALLOWED = {
-    S.DRAFT: {S.SUBMITTED, S.WITHDRAWN},
-    S.SUBMITTED: {S.RETURNED, S.APPROVED, S.DECLINED, S.WITHDRAWN},
-    S.RETURNED: {S.SUBMITTED, S.WITHDRAWN},
-    S.APPROVED: {S.CONCLUDED},
-}
 
 MSG_NOT_EDITABLE = "この申込は現在編集できません（状態: {status}）。"
 MSG_TRANSITION = "「{old}」の申込を「{new}」にすることはできません。"
@@ -39,14 +32,27 @@ class TransitionError(ValidationError):
     """A move the status table does not allow (e.g. a second approval)."""
 
 
-def _transition(*, application, to, by, note=""):
-    """Lock the row, check the table, stamp the time, write the history row."""
-    locked = Application.objects.select_for_update().get(pk=application.pk)
-    if to not in ALLOWED.get(locked.status, set()):
+def _lock(application, to):
+    """Lock the application's row and check the status table (models.ALLOWED): the move to
+    `to` must be allowed from the status it has now, else TransitionError. In a transaction.
+    A service that works before it moves (validation, conclusion) calls this first."""
+    locked = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("company", "work", "work__orderer", "work__office")
+        .get(pk=application.pk)
+    )
+    if not locked.can_move_to(to):
         raise TransitionError(
             MSG_TRANSITION.format(old=locked.get_status_display(), new=S(to).label),
             code="transition",
         )
+    return locked
+
+
+def _transition(*, application, to, by, note=""):
+    """The one writer of a status: lock the row, check the table, stamp the time, write the
+    history row and the audit event."""
+    locked = _lock(application, to)
     now = timezone.now()
     old = locked.status
     locked.status = to
@@ -162,12 +168,7 @@ def submit_application(*, application, by):
     Raises ValidationError with per-field messages otherwise; the draft stays saved.
     """
     with transaction.atomic():
-        application = Application.objects.select_for_update().get(pk=application.pk)
-        if application.status not in (S.DRAFT, S.RETURNED):
-            raise TransitionError(
-                MSG_TRANSITION.format(old=application.get_status_display(), new=S.SUBMITTED.label),
-                code="transition",
-            )
+        application = _lock(application, S.SUBMITTED)
         errors = validation.application_errors(application)
         if errors:
             raise ValidationError(errors)
@@ -215,9 +216,7 @@ def approve_application(*, application, by, note=""):
     """Staff approve (承認): the guarantee is concluded once the fee is received."""
     # deferred(): a change issued on approval renders PDFs after the approval's audit event.
     with transaction.atomic(), audit.deferred():
-        errors = validation.application_errors(
-            Application.objects.select_related("work", "work__orderer").get(pk=application.pk)
-        )
+        errors = validation.application_errors(_lock(application, S.APPROVED))
         if errors:
             raise ValidationError(errors)
         application = _transition(application=application, to=S.APPROVED, by=by, note=note)
@@ -258,16 +257,7 @@ def record_fee_receipt(*, application, received_on, amount, method, by, confirm_
     """
     # deferred(): the audit head is locked last, after every number counter and PDF.
     with registry.discard_files_on_failure(), transaction.atomic(), audit.deferred():
-        application = (
-            Application.objects.select_for_update(of=("self",))
-            .select_related("company", "work", "work__orderer", "work__office")
-            .get(pk=application.pk)
-        )
-        if application.status != S.APPROVED:
-            raise TransitionError(
-                MSG_TRANSITION.format(old=application.get_status_display(), new=S.CONCLUDED.label),
-                code="transition",
-            )
+        application = _lock(application, S.CONCLUDED)
         if application.menu == Application.Menu.CHANGE:
             statement = change_fee_statement(application, received_on)
             expected = statement["fee"]

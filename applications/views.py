@@ -93,9 +93,6 @@ def _save(request, form, *, menu, work=None, application=None):
     if request.POST.get("action") != "submit":
         messages.success(request, MSG_SAVED)
         return redirect("applications:edit", application.pk)
-    if application.status not in (Application.Status.DRAFT, Application.Status.RETURNED):
-        messages.info(request, MSG_ALREADY_SUBMITTED)
-        return redirect("applications:detail", application.pk)
     try:
         services.submit_application(application=application, by=request.user)
     except services.TransitionError:
@@ -270,11 +267,11 @@ def detail(request, pk):
 @verified_member_required
 def submit(request, pk):
     application = selectors.get_application_for(request.membership.company, pk)
-    if not application.is_editable:
-        messages.info(request, MSG_ALREADY_SUBMITTED)
-        return redirect("applications:detail", pk)
     try:
         services.submit_application(application=application, by=request.user)
+    except services.TransitionError:
+        messages.info(request, MSG_ALREADY_SUBMITTED)
+        return redirect("applications:detail", pk)
     except ValidationError:
         messages.warning(request, MSG_SAVED_NOT_SUBMITTED)
         return redirect("applications:edit", pk)
