@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
-from applications import selectors, services, validation
+from applications import fees, services, validation
 from applications.models import (
     IN_REVIEW,
     Application,
@@ -22,7 +22,9 @@ from applications.models import (
     FeeTable,
     StatusChange,
 )
+from certificates import selectors as registry
 from esure.admin import ReadOnlyInline
+from esure.choices import GuaranteeKind
 from esure.wareki import yen
 
 logger = logging.getLogger(__name__)
@@ -64,6 +66,16 @@ AFTER_APPROVAL = {
     Application.Status.APPROVED: "（保証料の入金待ち）",
     Application.Status.CONCLUDED: "（変更を締結し、新しい版の電子証書を発行しました）",
 }
+
+# How the admin names a change's fee (fees.ChangeFee.kind).
+CHANGE_FEE_LABELS = {"additional": "追加保証料", "refund": "返還保証料"}
+
+
+def _concluded(guarantee):
+    """A guarantee as the success message names it: its number, and its version once changed."""
+    version = registry.current_terms(guarantee).version
+    return guarantee.number_display + (f" 第{version}版" if version > 1 else "")
+
 
 DECISIONS = {
     "return": (services.return_application, "差し戻しました"),
@@ -240,19 +252,17 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     @admin.display(description="保証料の目安")
     def fee_estimates(self, obj):
-        if obj.menu == Application.Menu.CHANGE:
-            statement = services.change_fee_statement(obj)
-            label = {"additional": "追加保証料", "refund": "返還保証料"}.get(statement["kind"])
-            return f"{label}: {yen(statement['fee'])}" if label else "保証料の増減なし"
-        rows = []
-        for item in obj.items.all():
-            estimate = selectors.fee_estimate(item.kind, item.amount)
-            text = (
-                yen(estimate["fee"]) + ("（デモ料率）" if estimate["is_demo"] else "")
-                if estimate
-                else "—"
+        expected = fees.expected_fee(obj)
+        if expected.change is not None:
+            label = CHANGE_FEE_LABELS.get(expected.change.kind)
+            return f"{label}: {yen(expected.change.fee)}" if label else "保証料の増減なし"
+        rows = [
+            (
+                GuaranteeKind(kind).label,
+                yen(q.fee) + ("（デモ料率）" if q.is_demo else "") if q else "—",
             )
-            rows.append((item.get_kind_display(), text))
+            for kind, q in expected.quotes.items()
+        ]
         return format_html_join("", "<div>{}: {}</div>", rows)
 
     def get_urls(self):
@@ -290,13 +300,7 @@ class ApplicationAdmin(admin.ModelAdmin):
                 f"締結できませんでした（すべて取り消しました）: {type(error).__name__}: {error}",
             )
             return redirect(change_url)
-        # A first conclusion returns guarantees; a change returns its new certificate version.
-        numbers = "、".join(
-            f"{g.guarantee.number_display} 第{g.version}版"
-            if hasattr(g, "guarantee")
-            else g.number_display
-            for g in guarantees
-        )
+        numbers = "、".join(_concluded(g) for g in guarantees)
         messages.success(request, f"保証契約を締結しました: {numbers}")
         return redirect(change_url)
 
@@ -336,15 +340,9 @@ class ApplicationAdmin(admin.ModelAdmin):
             Application.Status.CONCLUDED
         )
         if context["can_record_fee"]:
-            try:
-                if obj.menu == Application.Menu.CHANGE:
-                    expected = services.change_fee_statement(obj)["fee"]
-                else:
-                    expected = sum(
-                        q["fee"] for q in services.expected_fees(obj, timezone.localdate()).values()
-                    )
-            except ValidationError as error:
-                expected, context["fee_problem"] = None, " ".join(error.messages)
+            fee = fees.expected_fee(obj, timezone.localdate())
+            expected = None if fee.problem else fee.due
+            context["fee_problem"] = fee.problem
             context["fee_form"] = FeeReceiptForm(
                 initial={"received_on": timezone.localdate(), "amount": expected}
             )

@@ -11,6 +11,7 @@ from django import forms
 
 from accounts.models import Orderer, OrdererOffice
 from applications.models import Application
+from certificates import selectors as registry
 from certificates.models import Work
 from esure.choices import ContractMethod, GuaranteeKind, WorkCategory
 from esure.forms import DateInput, YenField
@@ -236,7 +237,7 @@ class ApplicationForm(forms.Form):
                 Application.ChangeKind.INCREASE,
                 Application.ChangeKind.DECREASE,
             )
-            current = self.guarantee.certificates.order_by("-version").first().amount
+            current = registry.current_terms(self.guarantee).amount
             return {kind: data.get("change_amount") if changes_amount else current}
         return {GuaranteeKind.INTERMEDIATE: data.get("intermediate_amount")}
 

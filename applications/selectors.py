@@ -4,10 +4,8 @@ import uuid
 
 from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
-from applications import fees
-from applications.models import GUARANTEED, OPEN, TAKEN, Application, ApplicationItem, FeeTable
+from applications.models import GUARANTEED, OPEN, TAKEN, Application, ApplicationItem
 from certificates.models import Work
 from esure.choices import GuaranteeKind
 
@@ -105,32 +103,6 @@ def other_requests_of_kind(application, kind):
     )
 
 
-def _fee_table(kind, day):
-    return (
-        FeeTable.objects.filter(kind=kind, valid_from__lte=day)
-        .order_by("-valid_from")
-        .prefetch_related("brackets")
-        .first()
-    )
-
-
-def fee_brackets(kind, day=None):
-    """The brackets of the fee table in force for `kind` on `day`, and that table (or None)."""
-    table = _fee_table(kind, day or timezone.localdate())
-    if table is None:
-        return [], None
-    brackets = [
-        fees.Bracket(up_to=b.up_to, rate_ppm=b.rate_ppm, minimum_fee=b.minimum_fee)
-        for b in table.brackets.all()
-    ]
-    return brackets, table
-
-
-def current_certificate(guarantee):
-    """The latest version of a concluded guarantee: its current values."""
-    return guarantee.certificates.order_by("-version").first()
-
-
 def changeable_guarantees(company):
     """Menu 5: the company's concluded guarantees that are not cancelled and have no
     change in progress."""
@@ -147,31 +119,3 @@ def changeable_guarantees(company):
         .select_related("work", "orderer")
         .order_by("-concluded_at")
     )
-
-
-def fee_quote(kind, amount, day=None):
-    """The fee of one guarantee from the table in force on `day`, with how it was found:
-    {"fee", "rate_ppm", "minimum_fee", "table_name", "is_demo"}; None when it cannot be
-    computed (no amount yet, no table, no bracket)."""
-    if not amount or amount <= 0:
-        return None
-    brackets, table = fee_brackets(kind, day)
-    if table is None:
-        return None
-    try:
-        bracket = fees.find_bracket(amount, brackets)
-    except ValueError:
-        return None
-    return {
-        "fee": fees.compute_fee(amount, brackets),
-        "rate_ppm": bracket.rate_ppm,
-        "minimum_fee": bracket.minimum_fee,
-        "table_name": table.name,
-        "is_demo": table.is_demo,
-    }
-
-
-def fee_estimate(kind, amount, day=None):
-    """保証料の目安 shown to the clerk: {"fee", "is_demo"} or None."""
-    quote = fee_quote(kind, amount, day)
-    return {"fee": quote["fee"], "is_demo": quote["is_demo"]} if quote else None

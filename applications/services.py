@@ -1,19 +1,17 @@
 """Every write of the application workflow. Views and admin actions call these."""
 
-import datetime
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from applications import fees, notifications, rules, selectors, validation
+from applications import fees, notifications, rules, validation
 from applications.models import ALLOWED as ALLOWED  # the status table, checked by _lock
 from applications.models import Application, ApplicationItem, FeeReceipt, StatusChange
 from audit import services as audit
 from certificates import services as registry
 from certificates.models import Work
 from esure.choices import GuaranteeKind
-from esure.wareki import to_wareki, yen
+from esure.wareki import yen
 
 S = Application.Status
 
@@ -24,7 +22,6 @@ MSG_FEE_MISMATCH = (
     "入金額 {received:,}円 が計算上の保証料 {expected:,}円 と一致しません。"
     "このまま締結する場合は「金額の相違を確認した」にチェックしてください。"
 )
-MSG_NO_FEE_TABLE = "{kind}の保証料率表がありません。管理画面で料率表を登録してください。"
 MSG_ALREADY_OPEN = "この工事には手続き中の同じ申込があります。申込一覧からご確認ください。"
 
 
@@ -220,24 +217,13 @@ def approve_application(*, application, by, note=""):
         if errors:
             raise ValidationError(errors)
         application = _transition(application=application, to=S.APPROVED, by=by, note=note)
-        if application.menu == Application.Menu.CHANGE and not change_needs_fee(application):
+        if application.menu == Application.Menu.CHANGE and not fees.expected_fee(application).due:
             # A 減額, 保証期限変更 or 解約 takes effect on approval; an 増額 waits for its fee.
             with registry.discard_files_on_failure():
                 conclude_change(application=application, by=by)
         else:
             notifications.application_approved(application)
     return application
-
-
-def expected_fees(application, day):
-    """Per item, the fee quote from the tables in force on `day` (保証料の計算)."""
-    quotes = {}
-    for item in application.items.all():
-        quote = selectors.fee_quote(item.kind, item.amount, day)
-        if quote is None:
-            raise ValidationError(MSG_NO_FEE_TABLE.format(kind=item.get_kind_display()))
-        quotes[item.kind] = quote
-    return quotes
 
 
 def _period(kind, work, day):
@@ -250,48 +236,40 @@ def record_fee_receipt(*, application, received_on, amount, method, by, confirm_
     """保証料入金 → 締結, in one transaction (DESIGN.md §4 "Conclusion").
 
     Records the receipt and concludes every guarantee of the application: each gets its
-    保証契約番号, Certificate v1 and PDFs from the registry; the application becomes
-    締結済 and the registration mail is queued. A received amount that differs from the
-    computed fee needs `confirm_mismatch`. Any failure (a PDF that does not render, a lost
-    database) rolls everything back: no number is used, no mail leaves.
+    保証契約番号, Certificate v1 and PDFs from the registry (a change, menu 5: the guarantee
+    gets its next version); the application becomes 締結済 and the mail is queued. A
+    received amount that differs from fees.expected_fee needs `confirm_mismatch`. Any
+    failure (a PDF that does not render, a lost database) rolls everything back: no number
+    is used, no mail leaves. Returns the guarantees concluded (or changed), by kind.
     """
     # deferred(): the audit head is locked last, after every number counter and PDF.
     with registry.discard_files_on_failure(), transaction.atomic(), audit.deferred():
         application = _lock(application, S.CONCLUDED)
-        if application.menu == Application.Menu.CHANGE:
-            statement = change_fee_statement(application, received_on)
-            expected = statement["fee"]
-            _check_fee(amount, expected, confirm_mismatch)
-            FeeReceipt.objects.create(
-                application=application,
-                received_on=received_on,
-                amount=amount,
-                expected_amount=expected,
-                method=method,
-                recorded_by=by,
+        expected = fees.expected_fee(application, received_on)
+        if expected.problem:
+            raise ValidationError(expected.problem, code="no_fee_table")
+        if amount != expected.due and not confirm_mismatch:
+            raise ValidationError(
+                MSG_FEE_MISMATCH.format(received=amount, expected=expected.due),
+                code="fee_mismatch",
             )
-            statement.update(received_on=received_on.isoformat(), method=method)
-            return [conclude_change(application=application, by=by, statement=statement)]
-        quotes = expected_fees(application, received_on)
-        expected = sum(q["fee"] for q in quotes.values())
-        _check_fee(amount, expected, confirm_mismatch)
         FeeReceipt.objects.create(
             application=application,
             received_on=received_on,
             amount=amount,
-            expected_amount=expected,
+            expected_amount=expected.due,
             method=method,
             recorded_by=by,
         )
+        if application.menu == Application.Menu.CHANGE:
+            statement = expected.change.for_certificate(received_on=received_on, method=method)
+            conclude_change(application=application, by=by, statement=statement)
+            return [application.guarantee]
         now = timezone.now()
         guarantees = []
         for item in application.items.order_by("kind"):
             starts_on, ends_on = _period(item.kind, application.work, timezone.localdate(now))
-            fee = {
-                **quotes[item.kind],
-                "received_on": received_on.isoformat(),
-                "method": method,
-            }
+            fee = expected.quotes[item.kind].for_certificate(received_on=received_on, method=method)
             guarantees.append(
                 registry.issue_guarantee(
                     company=application.company,
@@ -313,127 +291,20 @@ def record_fee_receipt(*, application, received_on, amount, method, by, confirm_
     return guarantees
 
 
-def _check_fee(amount, expected, confirm_mismatch):
-    if amount != expected and not confirm_mismatch:
-        raise ValidationError(
-            MSG_FEE_MISMATCH.format(received=amount, expected=expected), code="fee_mismatch"
-        )
-
-
 # --- 保証契約締結後の変更 (menu 5) ----------------------------------------------------------
 
 C = Application.ChangeKind
 
 
-def change_needs_fee(application):
-    """An 増額 that raises the guaranteed amount is issued only once its fee is received."""
-    return application.change_kind == C.INCREASE and change_fee_statement(application)["fee"] > 0
-
-
-def _days(current, today):
-    total = (current.ends_on - current.starts_on).days + 1
-    remaining = min(total, max(0, (current.ends_on - today).days + 1))
-    return total, remaining
-
-
-def change_fee_statement(application, day=None):
-    """What the change costs or returns (追加保証料 / 保証料返還), as plain values for the
-    registry's 保証料計算書 / 保証料返還計算書 (DESIGN.md §5.6; demo refund rule)."""
-    day = day or timezone.localdate()
-    guarantee = application.guarantee
-    current = selectors.current_certificate(guarantee)
-    old_amount = current.amount
-    item = application.items.first()
-    new_amount = item.amount if item else old_amount
-    brackets, table = selectors.fee_brackets(guarantee.kind, day)
-    total, remaining = _days(current, day)
-    paid = sum(
-        (c.content.get("fee") or {}).get("fee", 0)
-        for c in guarantee.certificates.all()
-        if (c.content.get("fee") or {}).get("kind", "initial") in ("initial", "additional")
-    )
-    statement = {
-        "kind": "none",
-        "fee": 0,
-        "old_amount": old_amount,
-        "new_amount": new_amount,
-        "paid_fee": paid,
-        "days_total": total,
-        "days_remaining": remaining,
-        "table_name": table.name if table else "",
-        "is_demo": bool(table and table.is_demo),
-        "reason_label": C(application.change_kind).label if application.change_kind else "",
-    }
-    if application.change_kind == C.CANCEL:
-        minimum = fees.find_bracket(old_amount, brackets).minimum_fee if brackets else paid
-        statement.update(
-            kind="refund",
-            new_amount=None,
-            fee=fees.compute_refund(
-                paid_fee=paid,
-                old_amount=old_amount,
-                new_amount=None,
-                brackets=brackets,
-                days_total=total,
-                days_remaining=remaining,
-                minimum_retained=minimum,
-            ),
-        )
-    elif new_amount > old_amount and brackets:
-        statement.update(
-            kind="additional",
-            fee=fees.compute_additional_fee(
-                old_amount=old_amount,
-                new_amount=new_amount,
-                brackets=brackets,
-                days_total=total,
-                days_remaining=remaining,
-            ),
-        )
-    elif new_amount < old_amount and brackets:
-        minimum = fees.find_bracket(old_amount, brackets).minimum_fee
-        statement.update(
-            kind="refund",
-            fee=fees.compute_refund(
-                paid_fee=paid,
-                old_amount=old_amount,
-                new_amount=new_amount,
-                brackets=brackets,
-                days_total=total,
-                days_remaining=remaining,
-                minimum_retained=minimum,
-            ),
-        )
-    return statement
-
-
-def _change_values(application, current):
+def _new_terms(application):
+    """The terms the change gives the guarantee, as issue_change takes them."""
     kind = application.change_kind
-    item = application.items.first()
     if kind in (C.INCREASE, C.DECREASE):
-        return {"work.price": application.new_price, "guarantee.amount": item.amount}
+        return {"price": application.new_price, "amount": application.items.first().amount}
     if kind == C.PERIOD:
         end = application.new_end_date
-        ends_on = rules.guarantee_end(application.guarantee.kind, end)
-        return {"work.end_date": end.isoformat(), "guarantee.ends_on": ends_on.isoformat()}
+        return {"work_end": end, "ends_on": rules.guarantee_end(application.guarantee.kind, end)}
     return {}
-
-
-def _shown(value):
-    """A changed value as people read it: 金額 with commas, dates in 和暦."""
-    if isinstance(value, int):
-        return yen(value)
-    return to_wareki(datetime.date.fromisoformat(value))
-
-
-def _summary(application, current, values):
-    label = C(application.change_kind).label.split("（")[0]
-    parts = [label]
-    for path, new in values.items():
-        old = current.content[path.split(".")[0]][path.split(".")[1]]
-        if old != new:
-            parts.append(f"{registry.CHANGE_LABELS[path]} {_shown(old)}→{_shown(new)}")
-    return "、".join(parts)
 
 
 def conclude_change(*, application, by, statement=None):
@@ -443,15 +314,13 @@ def conclude_change(*, application, by, statement=None):
     締結済 and the mail to the company happen together or not at all.
     """
     guarantee = application.guarantee
-    current = selectors.current_certificate(guarantee)
-    statement = statement or change_fee_statement(application)
-    values = _change_values(application, current)
     today = timezone.localdate()
+    statement = statement or fees.change_fee(application, today).for_certificate()
     certificate = registry.issue_change(
         guarantee=guarantee,
-        values=values,
+        label=C(application.change_kind).label.split("（")[0],
         fee=statement,
-        summary=_summary(application, current, values),
+        **_new_terms(application),
         cancelled_on=today if application.change_kind == C.CANCEL else None,
         reason=application.cancel_reason,
         by=by,

@@ -4,12 +4,11 @@ clerk types), by submission and by approval, so the three can never disagree.
 Returns {field name: [Japanese messages]}; the field names are the form's.
 """
 
-import datetime
-
 from django.utils import timezone
 
 from applications import rules, selectors
 from applications.models import Application
+from certificates import selectors as registry
 from esure.choices import GuaranteeKind
 
 MSG_REQUIRED = "入力してください。"
@@ -250,9 +249,8 @@ def change_errors(application, *, amounts=None, today=None):
         return {"__all__": [MSG_REQUIRED]}
     if guarantee.cancelled_at is not None:
         return {"__all__": [MSG_CHANGE_CANCELLED]}
-    current = selectors.current_certificate(guarantee)
-    content = current.content
-    if current.ends_on < today:
+    terms = registry.current_terms(guarantee)
+    if terms.ends_on < today:
         return {"__all__": [MSG_CHANGE_EXPIRED]}
     kind = application.change_kind
     for field in ("change_kind", "contact_name", "contact_phone"):
@@ -261,8 +259,7 @@ def change_errors(application, *, amounts=None, today=None):
     if amounts is None:
         amounts = {item.kind: item.amount for item in application.items.all()}
     new_amount = amounts.get(guarantee.kind)
-    price = content["work"]["price"]
-    amount = content["guarantee"]["amount"]
+    price, amount = terms.price, terms.amount
     C = Application.ChangeKind
     # The dates are checked as soon as they are typed: they need no other value.
     if kind in DATED_CHANGES and application.change_contract_date:
@@ -275,15 +272,13 @@ def change_errors(application, *, amounts=None, today=None):
             ),
         )
     if kind == C.PERIOD and application.new_end_date:
-        end = datetime.date.fromisoformat(content["work"]["end_date"])
-        start = datetime.date.fromisoformat(content["work"]["start_date"])
-        if application.new_end_date == end:
-            add("new_end_date", MSG_PERIOD_SAME.format(date=rules.date_ja(end)))
+        if application.new_end_date == terms.work_end:
+            add("new_end_date", MSG_PERIOD_SAME.format(date=rules.date_ja(terms.work_end)))
         else:
             add(
                 "new_end_date",
                 rules.check_new_work_end(
-                    new_end=application.new_end_date, start=start, today=today
+                    new_end=application.new_end_date, start=terms.work_start, today=today
                 ),
             )
     if kind in (C.INCREASE, C.DECREASE):

@@ -8,9 +8,10 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import verified_member_required
 from accounts.forms import add_service_errors
 from accounts.models import Orderer
-from applications import selectors, services, validation
+from applications import fees, selectors, services, validation
 from applications.forms import ApplicationForm, new_client_token
 from applications.models import Application
+from certificates import selectors as registry
 from certificates.models import Guarantee, Work
 from esure.pagination import page_of
 
@@ -57,13 +58,12 @@ def _form_page(request, form, *, menu, work=None, application=None, status=200):
 
 def _change_page(request, form, *, application=None, status=200):
     guarantee = form.guarantee
-    current = selectors.current_certificate(guarantee)
     context = {
         "form": form,
         "menu": Menu.CHANGE,
         "application": application,
         "guarantee": guarantee,
-        "current": current,
+        "terms": registry.current_terms(guarantee),
         "limits": validation.limits(guarantee.work),
     }
     return render(request, "applications/change_form.html", context, status=status)
@@ -184,14 +184,12 @@ def check(request, menu):
     application = form.unsaved(company, work)
     amounts = form.amounts()
     errors = validation.application_errors(application, amounts=amounts)
-    fees = {
-        kind: selectors.fee_estimate(kind, amount) for kind, amount in amounts.items() if amount
-    }
+    quotes = [fees.quote(kind, amount) for kind, amount in amounts.items()]
     return JsonResponse(
         {
             "errors": errors,
             "limits": validation.limits(application.work),
-            "fees": {kind: fee for kind, fee in fees.items() if fee},
+            "fees": {q.kind: {"fee": q.fee, "is_demo": q.is_demo} for q in quotes if q},
             "delivery_refusal": validation.delivery_refusal(application.work, list(amounts)),
         }
     )
@@ -242,22 +240,16 @@ def index(request):
 @verified_member_required
 def detail(request, pk):
     application = selectors.get_application_for(request.membership.company, pk)
+    expected = fees.expected_fee(application)
     items = list(application.items.all())
-    change_fee = None
-    if application.menu == Menu.CHANGE:
-        change_fee = services.change_fee_statement(application)
     for item in items:
-        item.estimate = None if change_fee else selectors.fee_estimate(item.kind, item.amount)
+        item.estimate = expected.quotes.get(item.kind)  # 保証料の目安 (None: not computable)
     context = {
         "application": application,
         "work": application.work,
         "items": items,
-        "fee_total": (
-            change_fee["fee"]
-            if change_fee and change_fee["kind"] == "additional"
-            else sum(item.estimate["fee"] for item in items if item.estimate)
-        ),
-        "change_fee": change_fee,
+        "fee_total": expected.due,
+        "change_fee": expected.change,
         "history": application.status_changes.select_related("by"),
     }
     return render(request, "applications/detail.html", context)

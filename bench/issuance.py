@@ -134,13 +134,13 @@ def approved_applications(count, tag):
 def conclude(pk):
     """One conclusion exactly as the admin's 保証料入金 box makes it; its duration in s."""
     from accounts.models import User
-    from applications import services
+    from applications import fees, services
     from applications.models import Application
 
     application = Application.objects.get(pk=pk)
     staff = User.objects.get(email="staff@bench.example")
     today = datetime.date.today()
-    fee = sum(q["fee"] for q in services.expected_fees(application, today).values())
+    fee = fees.expected_fee(application, today).due
     started = time.perf_counter()
     guarantees = services.record_fee_receipt(
         application=application, received_on=today, amount=fee, method="transfer", by=staff

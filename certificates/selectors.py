@@ -1,4 +1,7 @@
-"""Reads of the registry: current versions, statuses, access helpers."""
+"""Reads of the registry: current versions and terms, statuses, access helpers."""
+
+import datetime
+from dataclasses import dataclass
 
 from django.db.models import OuterRef, Subquery
 from django.http import Http404
@@ -102,6 +105,60 @@ def status_of_guarantee(guarantee, current, today=None):
         current_version=current.version,
         ends_on=current.ends_on,
         today=today,
+    )
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A guarantee's current terms: the values of its latest certificate version, typed.
+
+    What the other apps read (the workflow's changes and fees, advances, the API) instead of
+    the certificate content's JSON layout, which is the registry's own.
+    """
+
+    number: str
+    kind: str
+    version: int  # the current version (1 = 当初)
+    amount: int  # 保証金額
+    starts_on: datetime.date  # 保証期間の始期
+    ends_on: datetime.date  # 保証期限
+    price: int  # 請負代金額, as changed
+    work_start: datetime.date  # 工期（自）
+    work_end: datetime.date  # 工期（至）, as changed
+    paid_fee: int  # 保証料 paid in: the first fee and every 追加保証料 (not refunds)
+    cancelled: bool  # 解約済
+
+
+# The fee statements of versions whose fee was paid in (a 返還 or no change pays nothing);
+# a version 1 fee carries no kind.
+_PAID_IN = ("initial", "additional")
+
+
+def current_terms(guarantee):
+    """The current Terms of a concluded guarantee (one query over its versions)."""
+    versions = list(
+        guarantee.certificates.order_by("version").only(
+            "version", "amount", "starts_on", "ends_on", "content"
+        )
+    )
+    current = versions[-1]
+    work = current.content["work"]
+    return Terms(
+        number=guarantee.number,
+        kind=guarantee.kind,
+        version=current.version,
+        amount=current.amount,
+        starts_on=current.starts_on,
+        ends_on=current.ends_on,
+        price=work["price"],
+        work_start=datetime.date.fromisoformat(work["start_date"]),
+        work_end=datetime.date.fromisoformat(work["end_date"]),
+        paid_fee=sum(
+            (v.content.get("fee") or {}).get("fee", 0)
+            for v in versions
+            if (v.content.get("fee") or {}).get("kind", "initial") in _PAID_IN
+        ),
+        cancelled=guarantee.cancelled_at is not None,
     )
 
 

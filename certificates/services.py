@@ -26,7 +26,7 @@ from certificates.models import (
     NumberCounter,
 )
 from certificates.numbering import KIND_DIGITS, make_number
-from esure.wareki import fiscal_year_reiwa
+from esure.wareki import fiscal_year_reiwa, to_wareki, yen
 
 
 class KeyNotAvailable(Exception):
@@ -244,32 +244,54 @@ def mark_printed(*, guarantee):
     ).update(printed_at=timezone.now())
 
 
-# What a change may touch: content path → label printed in the 変更内容 table.
-CHANGE_LABELS = {
-    "work.price": "請負代金額",
-    "work.end_date": "工期（至）",
-    "guarantee.amount": "保証金額",
-    "guarantee.ends_on": "保証期限",
+# What a change may touch: the issue_change argument → its content path and the label
+# printed in the 変更内容 table, in the order the table lists them.
+CHANGEABLE = {
+    "price": ("work.price", "請負代金額"),
+    "work_end": ("work.end_date", "工期（至）"),
+    "amount": ("guarantee.amount", "保証金額"),
+    "ends_on": ("guarantee.ends_on", "保証期限"),
 }
 
 
-def _set(content, path, value):
-    section, field = path.split(".")
-    content[section][field] = value
+def _plain(value):
+    """A content value: yen stay ints, dates become ISO text (as in build_content)."""
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+def _shown(value):
+    """A changed value as people read it: 金額 with commas, dates in 和暦."""
+    if isinstance(value, int):
+        return yen(value)
+    return to_wareki(datetime.date.fromisoformat(value))
 
 
 def issue_change(
-    *, guarantee, values, fee, summary, cancelled_on=None, reason="", issued_at=None, by=None
+    *,
+    guarantee,
+    label,
+    fee,
+    price=None,
+    work_end=None,
+    amount=None,
+    ends_on=None,
+    cancelled_on=None,
+    reason="",
+    issued_at=None,
+    by=None,
 ):
     """Certificate v(n+1) of a guarantee (変更保証証書), append-only: v(n) stays as it was.
 
-    `values` maps content paths of CHANGE_LABELS to new plain values (ints, ISO dates);
-    the changed ones are listed with their previous values. `fee` is the statement of the
-    change (additional fee or refund). `cancelled_on` (a date) marks the final version of a
-    解約 and the guarantee as cancelled. Runs in the caller's transaction; PDFs as at issuance.
-    `by` (the staff member) is named in the audit trail.
+    The new terms are the keyword values given (price, work_end, amount, ends_on: ints and
+    dates; None keeps the current one); the changed ones are listed with their previous
+    values, and the version's change summary is `label` (e.g. 増額) followed by each of them
+    (請負代金額 12,345,000円→14,000,000円). `fee` is the statement of the change (additional
+    fee or refund). `cancelled_on` (a date) marks the final version of a 解約 and the
+    guarantee as cancelled. Runs in the caller's transaction; PDFs as at issuance. `by`
+    (the staff member) is named in the audit trail.
     """
     issued_at = issued_at or timezone.now()
+    new_terms = {"price": price, "work_end": work_end, "amount": amount, "ends_on": ends_on}
     with transaction.atomic():
         guarantee = Guarantee.objects.select_for_update().get(pk=guarantee.pk)
         if guarantee.cancelled_at is not None:
@@ -277,14 +299,17 @@ def issue_change(
         previous = guarantee.certificates.order_by("-version").first()
         content = json.loads(json.dumps(previous.content))  # a deep copy of plain JSON
         changes = []
-        for path, new in values.items():
+        for name, (path, field_label) in CHANGEABLE.items():
+            if new_terms[name] is None:
+                continue
             section, field = path.split(".")
-            old = content[section][field]
+            old, new = content[section][field], _plain(new_terms[name])
             if old != new:
-                changes.append(
-                    {"field": path, "label": CHANGE_LABELS[path], "old": old, "new": new}
-                )
-                _set(content, path, new)
+                changes.append({"field": path, "label": field_label, "old": old, "new": new})
+                content[section][field] = new
+        summary = "、".join(
+            [label, *(f"{c['label']} {_shown(c['old'])}→{_shown(c['new'])}" for c in changes)]
+        )
         version = previous.version + 1
         kind = guarantee.kind
         title = certificate_content.TITLES[kind]

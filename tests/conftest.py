@@ -438,6 +438,7 @@ def make_concluded(
     from django.utils import timezone
 
     from applications import services
+    from applications.fees import expected_fee
 
     make_fee_tables()
     if company is None:
@@ -447,11 +448,10 @@ def make_concluded(
         company=company, work=work, items=items, status="approved", delivery=delivery
     )
     received_on = received_on or timezone.localdate()
-    expected = sum(q["fee"] for q in services.expected_fees(application, received_on).values())
     return services.record_fee_receipt(
         application=application,
         received_on=received_on,
-        amount=expected,
+        amount=expected_fee(application, received_on).due,
         method="transfer",
         by=by or make_staff(),
     )

@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
-from applications import rules, services, validation
+from applications import fees, rules, services, validation
 from applications.models import Application, ApplicationItem
 from certificates.models import Certificate, Document
 from esure.choices import GuaranteeKind
@@ -444,23 +444,23 @@ def test_an_increase_waits_for_its_additional_fee_shown_in_admin(
     assert application.status == S.APPROVED
     assert not Certificate.objects.filter(guarantee=advance, version=2).exists()
 
-    statement = services.change_fee_statement(application)
-    assert statement["kind"] == "additional" and statement["fee"] > 0
+    statement = fees.expected_fee(application).change
+    assert statement.kind == "additional" and statement.fee > 0
     page = staff_client.get(admin_change_url(application))
     html = page.content.decode()
     assert "保証料入金" in html and 'id="fee-form"' in html
-    assert f"計算上の保証料: 金{statement['fee']:,}円（非課税）" in html
-    assert f'name="amount" value="{statement["fee"]}"' in html
+    assert f"計算上の保証料: 金{statement.fee:,}円（非課税）" in html
+    assert f'name="amount" value="{statement.fee}"' in html
     # the clerk is asked for the additional fee
     detail = text_of(clerk_client.get(reverse("applications:detail", args=[application.pk])))
-    assert f"追加保証料：{statement['fee']:,}円" in detail
-    assert f"保証料{statement['fee']:,}円（非課税）をお支払いください" in detail
+    assert f"追加保証料：{statement.fee:,}円" in detail
+    assert f"保証料{statement.fee:,}円（非課税）をお支払いください" in detail
 
     # recording it concludes (the service the admin's 保証料入金 box calls)
     services.record_fee_receipt(
         application=application,
         received_on=TODAY.date(),
-        amount=statement["fee"],
+        amount=statement.fee,
         method="transfer",
         by=staff,
     )
@@ -476,7 +476,7 @@ def test_recording_the_additional_fee_in_admin_concludes_the_increase(
 ):
     application = submitted_change(clerk_client, advance, increase(advance, 14_000_000, 5_600_000))
     approve(staff_client, application)
-    fee = services.change_fee_statement(application)["fee"]
+    fee = fees.expected_fee(application).due
     response = staff_client.post(
         reverse("admin:applications_application_fee", args=[application.pk]),
         {"received_on": TODAY.date().isoformat(), "amount": fee, "method": "transfer"},

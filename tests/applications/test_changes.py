@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core import mail
 
-from applications import rules, services, validation
+from applications import fees, rules, services, validation
 from applications.models import Application, ApplicationItem
 from certificates import keys
 from certificates import selectors as registry
@@ -125,12 +125,12 @@ def test_an_increase_waits_for_its_additional_fee(advance, clerk, staff, tsukumi
     assert application.status == S.APPROVED  # not concluded before the fee
     assert not Certificate.objects.filter(guarantee=advance, version=2).exists()
 
-    statement = services.change_fee_statement(application)
-    assert statement["kind"] == "additional" and statement["fee"] > 0
+    statement = fees.expected_fee(application).change
+    assert statement.kind == "additional" and statement.fee > 0
     services.record_fee_receipt(
         application=application,
         received_on=TODAY.date(),
-        amount=statement["fee"],
+        amount=statement.fee,
         method="transfer",
         by=staff,
     )

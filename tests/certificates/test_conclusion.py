@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from applications import services
+from applications.fees import expected_fee
 from applications.models import Application, FeeReceipt, StatusChange
 from certificates import pdf
 from certificates import services as registry
@@ -58,7 +59,7 @@ def approved(company, *, items=None, delivery="electronic"):
 
 
 def computed_fee(application):
-    return sum(q["fee"] for q in services.expected_fees(application, TODAY).values())
+    return expected_fee(application, TODAY).due
 
 
 def conclude(application, staff, **overrides):
@@ -97,7 +98,7 @@ def test_fee_receipt_concludes_both_guarantees_at_once(
     clerk, colleague, staff, tsukumi, fee_tables, django_capture_on_commit_callbacks
 ):
     application = approved(clerk.membership.company, items=TWO_KINDS)
-    quotes = services.expected_fees(application, TODAY)
+    quotes = expected_fee(application, TODAY).quotes
     fee = computed_fee(application)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -140,7 +141,7 @@ def test_fee_receipt_concludes_both_guarantees_at_once(
         assert certificate.content["number"] == guarantee.number
         assert certificate.content["guarantee"]["amount"] == amount
         assert certificate.content["work"]["name"] == work.name
-        assert certificate.content["fee"]["fee"] == quotes[kind]["fee"]
+        assert certificate.content["fee"]["fee"] == quotes[kind].fee
         assert certificate.content["fee"]["received_on"] == TODAY.isoformat()
 
         documents = {d.kind: d for d in certificate.documents.all()}

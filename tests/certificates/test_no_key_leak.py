@@ -26,7 +26,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 from pypdf import PdfReader
 
-from applications import services
+from applications.fees import expected_fee
 from applications.models import Application
 from certificates import keys
 from certificates.models import Document, Guarantee
@@ -144,7 +144,7 @@ def test_the_key_is_nowhere_but_on_its_page_and_in_its_notice(
     application = make_application(
         company=clerk.membership.company, work=work, status=Application.Status.APPROVED
     )
-    fee = sum(q["fee"] for q in services.expected_fees(application, NOW.date()).values())
+    fee = expected_fee(application, NOW.date()).due
     record = Recorder()
     staff_browser, clerk_browser = client_for(staff), client_for(clerk)
 

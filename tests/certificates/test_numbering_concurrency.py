@@ -14,6 +14,7 @@ from django.core import mail
 from django.db import connection, transaction
 
 from applications import services
+from applications.fees import expected_fee
 from applications.models import Application
 from certificates import pdf
 from certificates.models import Document, Guarantee, NumberCounter
@@ -64,7 +65,7 @@ def approved_applications(count):
 
 
 def concluder(application, staff):
-    fee = sum(q["fee"] for q in services.expected_fees(application, NOW.date()).values())
+    fee = expected_fee(application, NOW.date()).due
 
     def conclude():
         [guarantee] = services.record_fee_receipt(

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
-from applications import rules, selectors
+from applications import fees, rules
 from applications.management.commands.load_demo_fees import load_demo_fee_tables
 from esure.choices import GuaranteeKind
 from tests.conftest import PASSWORD, make_company, make_member, make_orderer, make_staff
@@ -51,8 +51,8 @@ def test_clerk_applies_staff_return_clerk_corrects_staff_approve(new_page):
     tsukumi = make_orderer()
     make_member(make_company(name="津久見建設株式会社"), email=CLERK_EMAIL)
     make_staff(email=STAFF_EMAIL)
-    advance_fee = selectors.fee_estimate(GuaranteeKind.ADVANCE, MAX_ADVANCE)["fee"]
-    contract_fee = selectors.fee_estimate(GuaranteeKind.CONTRACT, 1_234_500)["fee"]
+    advance_fee = fees.quote(GuaranteeKind.ADVANCE, MAX_ADVANCE).fee
+    contract_fee = fees.quote(GuaranteeKind.CONTRACT, 1_234_500).fee
 
     # 1. The clerk logs in and opens menu 1 from HOME.
     clerk = new_page()

@@ -22,7 +22,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from applications import selectors, services
+from applications import fees
 from applications.models import Application
 from certificates.keys import CROCKFORD_ALPHABET
 from certificates.models import Document
@@ -83,7 +83,7 @@ def apply_in_menu1(clerk, tsukumi, dates):
     control(clerk, "契約保証の保証金額（円）").fill("1,234,500")
     control(clerk, "前払金保証を申し込む").check()
     control(clerk, "前払金保証の保証金額（円）").fill("4,900,000")
-    advance_fee = selectors.fee_estimate(GuaranteeKind.ADVANCE, 4_900_000)["fee"]
+    advance_fee = fees.quote(GuaranteeKind.ADVANCE, 4_900_000).fee
     expect(
         main.get_by_text(f"保証料の目安：{advance_fee:,}円（デモ用の料率による）", exact=True)
     ).to_be_visible()
@@ -128,9 +128,7 @@ def test_flyer_chain_apply_conclude_print_submit_and_city_views_in_dsure(new_pag
     expect(staff.get_by_text(f"申込番号 {pk} を承認しました（保証料の入金待ち）。")).to_be_visible()
     shot(staff, "chain-03-admin-approved")
     application = Application.objects.get(pk=pk)
-    expected_fee = sum(
-        q["fee"] for q in services.expected_fees(application, timezone.localdate()).values()
-    )
+    expected_fee = fees.expected_fee(application, timezone.localdate()).due
     advance_number, contract_number = record_fee(staff, expected_fee)
     shot(staff, "chain-04-admin-concluded")
 

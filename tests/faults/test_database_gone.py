@@ -15,6 +15,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from applications import services
+from applications.fees import expected_fee
 from applications.models import Application, FeeReceipt
 from certificates import services as registry
 from certificates.models import Certificate, Document, Guarantee, NumberCounter
@@ -91,7 +92,7 @@ def approved(company):
 
 
 def computed_fee(application):
-    return sum(q["fee"] for q in services.expected_fees(application, TODAY).values())
+    return expected_fee(application, TODAY).due
 
 
 def conclude(application, by):

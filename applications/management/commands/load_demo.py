@@ -19,6 +19,7 @@ from accounts.models import (
     User,
 )
 from applications import services as app_services
+from applications.fees import expected_fee
 from applications.management.commands.load_demo_fees import load_demo_fee_tables
 from applications.models import Application
 from certificates.models import Guarantee
@@ -216,7 +217,7 @@ def conclude_demo_advance(
         company=company, clerk=clerk, work_number=work_number, name=name, delivery=delivery
     )
     app_services.approve_application(application=application, by=staff)
-    fee = sum(q["fee"] for q in app_services.expected_fees(application, today).values())
+    fee = expected_fee(application, today).due
     (guarantee,) = app_services.record_fee_receipt(
         application=application, received_on=today, amount=fee, method="transfer", by=staff
     )
