@@ -6,9 +6,10 @@ touches the database. `orderer` is any object with the policy attributes of
 `accounts.models.Orderer` (the model itself, saved or not, or a `SimpleNamespace` in tests);
 the numbers marked (local) below come from there, so they are data, not code.
 
-Each `check_*` function returns a list of Japanese messages for the form to show next to the
-field; an empty list means the input is acceptable. The messages are module-level constants
-so that tests import them instead of copying the text.
+Each `check_*` function returns a list of `Problem`: a Japanese message that names the fact
+it is about (the check's argument, e.g. "progress_percent"), so the caller shows it next to
+the right field without reading its text; an empty list means the input is acceptable. The
+messages are module-level constants so that tests import them instead of copying the text.
 
 Sources of the numbers:
 - 地方自治法施行令附則第7条 / 地方自治法施行規則附則第3条: 前金払 up to 4割 of the price for
@@ -117,7 +118,24 @@ REFUSAL_METHOD_EXCLUDED = (
 REFUSAL_KIND = "{kind}は電子交付の対象外です。書面交付をお選びください。"
 
 
-# --- Formatting helpers for the messages -------------------------------------------------
+# --- Problems and the formatting helpers of their messages --------------------------------
+
+
+class Problem(str):
+    """One message of a rule, with the fact it is about.
+
+    `field` is the name of the check's argument whose value is wrong (e.g. "amount",
+    "progress_percent"), or None when the problem is the situation as a whole (no advance
+    guaranteed yet, half the 工期 not yet elapsed). A Problem is its message — a str equal
+    to the text — so whoever only reads messages (pages, JSON, tests) needs nothing else.
+    """
+
+    field: str | None
+
+    def __new__(cls, message: str, field: str | None = None):
+        problem = super().__new__(cls, message)
+        problem.field = field
+        return problem
 
 
 def date_ja(day: datetime.date) -> str:
@@ -186,7 +204,7 @@ def max_advance(price: int, category: str, orderer) -> int:
 
 def check_advance(
     *, amount: int, price: int, category: str, period_days: int, orderer
-) -> list[str]:
+) -> list[Problem]:
     """The 前払金保証 amount and the contract's eligibility for a 前払金 (DESIGN.md §5.1).
 
     - amount > 0 and amount ≤ max_advance(price) (4割/3割, 10万円切捨て; see `max_advance`);
@@ -195,28 +213,26 @@ def check_advance(
       `work_period_days` (both ends counted).
     """
     if price <= 0:
-        return [MSG_PRICE_NOT_POSITIVE]
+        return [Problem(MSG_PRICE_NOT_POSITIVE, "price")]
     errors = []
     if amount <= 0:
-        errors.append(MSG_AMOUNT_NOT_POSITIVE)
+        errors.append(Problem(MSG_AMOUNT_NOT_POSITIVE, "amount"))
     limit = max_advance(price, category, orderer)
     if amount > limit:
         ratio = advance_ratio(category, orderer)
-        errors.append(MSG_ADVANCE_OVER_MAX.format(ratio=ratio, max=yen(limit)))
+        errors.append(Problem(MSG_ADVANCE_OVER_MAX.format(ratio=ratio, max=yen(limit)), "amount"))
     if price < orderer.min_advance_contract_amount:
-        errors.append(
-            MSG_ADVANCE_PRICE_TOO_LOW.format(min=yen(orderer.min_advance_contract_amount))
-        )
+        minimum = yen(orderer.min_advance_contract_amount)
+        errors.append(Problem(MSG_ADVANCE_PRICE_TOO_LOW.format(min=minimum), "price"))
     if period_days < orderer.min_advance_period_days:
-        errors.append(
-            MSG_ADVANCE_PERIOD_TOO_SHORT.format(
-                min_days=orderer.min_advance_period_days, days=period_days
-            )
+        message = MSG_ADVANCE_PERIOD_TOO_SHORT.format(
+            min_days=orderer.min_advance_period_days, days=period_days
         )
+        errors.append(Problem(message, "period_days"))
     return errors
 
 
-def check_work_not_ended(*, kind: str, end: datetime.date, today: datetime.date) -> list[str]:
+def check_work_not_ended(*, kind: str, end: datetime.date, today: datetime.date) -> list[Problem]:
     """A 前払金保証 or 中間前払金保証 only while the 工期 runs: end ≥ today.
 
     Source: the purpose of the two advances (前金払 to start the work, 中間前金払 to carry it
@@ -228,9 +244,9 @@ def check_work_not_ended(*, kind: str, end: datetime.date, today: datetime.date)
     if end >= today:
         return []
     if kind == GuaranteeKind.ADVANCE:
-        return [MSG_ADVANCE_WORK_ENDED]
+        return [Problem(MSG_ADVANCE_WORK_ENDED, "end")]
     if kind == GuaranteeKind.INTERMEDIATE:
-        return [MSG_INTERMEDIATE_WORK_ENDED]
+        return [Problem(MSG_INTERMEDIATE_WORK_ENDED, "end")]
     return []
 
 
@@ -259,7 +275,7 @@ def check_intermediate(
     partial_payment_requested: bool,
     advance_guaranteed: bool,
     orderer,
-) -> list[str]:
+) -> list[Problem]:
     """The 中間前払金保証 amount and conditions (DESIGN.md §5.2).
 
     - the orderer has a 中間前金払 scheme at all (local: orderer.intermediate_allowed) —
@@ -275,42 +291,42 @@ def check_intermediate(
       orderer.intermediate_excludes_partial_payment).
     """
     if not orderer.intermediate_allowed:
-        return [MSG_INTERMEDIATE_NOT_ALLOWED]
+        return [Problem(MSG_INTERMEDIATE_NOT_ALLOWED, None)]
     if price <= 0:
-        return [MSG_PRICE_NOT_POSITIVE]
+        return [Problem(MSG_PRICE_NOT_POSITIVE, "price")]
     errors = []
     if amount <= 0:
-        errors.append(MSG_AMOUNT_NOT_POSITIVE)
+        errors.append(Problem(MSG_AMOUNT_NOT_POSITIVE, "amount"))
     limit = max_intermediate(price)
     if amount > limit:
-        errors.append(MSG_INTERMEDIATE_OVER_MAX.format(max=yen(limit)))
+        errors.append(Problem(MSG_INTERMEDIATE_OVER_MAX.format(max=yen(limit)), "amount"))
     total = advance_amount + amount
     if 100 * total > ADVANCE_PLUS_INTERMEDIATE_RATIO * price:
-        errors.append(
-            MSG_INTERMEDIATE_TOTAL_OVER.format(
-                # The largest whole-yen total that passes the exact comparison.
-                max=yen(price * ADVANCE_PLUS_INTERMEDIATE_RATIO // 100),
-                advance=yen(advance_amount),
-                amount=yen(amount),
-                total=yen(total),
-            )
+        message = MSG_INTERMEDIATE_TOTAL_OVER.format(
+            # The largest whole-yen total that passes the exact comparison.
+            max=yen(price * ADVANCE_PLUS_INTERMEDIATE_RATIO // 100),
+            advance=yen(advance_amount),
+            amount=yen(amount),
+            total=yen(total),
         )
+        errors.append(Problem(message, "amount"))
     if not advance_guaranteed:
-        errors.append(MSG_INTERMEDIATE_NO_ADVANCE)
+        errors.append(Problem(MSG_INTERMEDIATE_NO_ADVANCE, None))
     if end < start:
-        errors.append(MSG_WORK_PERIOD_ORDER)
+        errors.append(Problem(MSG_WORK_PERIOD_ORDER, "end"))
     else:
         first_day = halfway(start, end)
         if today < first_day:
-            errors.append(MSG_INTERMEDIATE_TOO_EARLY.format(date=date_ja(first_day)))
+            errors.append(Problem(MSG_INTERMEDIATE_TOO_EARLY.format(date=date_ja(first_day)), None))
     if progress_percent < INTERMEDIATE_MIN_PROGRESS_PERCENT:
-        errors.append(MSG_INTERMEDIATE_PROGRESS_LOW.format(progress=progress_percent))
+        message = MSG_INTERMEDIATE_PROGRESS_LOW.format(progress=progress_percent)
+        errors.append(Problem(message, "progress_percent"))
     if certified_on is None or not (certification_number or "").strip():
-        errors.append(MSG_INTERMEDIATE_NO_CERTIFICATION)
+        errors.append(Problem(MSG_INTERMEDIATE_NO_CERTIFICATION, "certified_on"))
     elif certified_on > today:
-        errors.append(MSG_INTERMEDIATE_CERTIFICATION_FUTURE)
+        errors.append(Problem(MSG_INTERMEDIATE_CERTIFICATION_FUTURE, "certified_on"))
     if orderer.intermediate_excludes_partial_payment and partial_payment_requested:
-        errors.append(MSG_INTERMEDIATE_PARTIAL_PAYMENT)
+        errors.append(Problem(MSG_INTERMEDIATE_PARTIAL_PAYMENT, "partial_payment_requested"))
     return errors
 
 
@@ -342,7 +358,7 @@ def min_contract_guarantee(price: int, low_bid: bool, orderer) -> int:
 
 def check_contract_guarantee(
     *, amount: int, price: int, low_bid: bool, advance_planned_or_guaranteed: bool, orderer
-) -> list[str]:
+) -> list[Problem]:
     """The 契約保証 amount (DESIGN.md §5.3).
 
     - only with a 前払金 planned or guaranteed: a surety company's 契約保証 is a rider on its
@@ -351,17 +367,17 @@ def check_contract_guarantee(
     One 契約保証 per work is a database constraint of the registry, not checked here.
     """
     if price <= 0:
-        return [MSG_PRICE_NOT_POSITIVE]
+        return [Problem(MSG_PRICE_NOT_POSITIVE, "price")]
     errors = []
     if not advance_planned_or_guaranteed:
-        errors.append(MSG_CONTRACT_NEEDS_ADVANCE)
+        errors.append(Problem(MSG_CONTRACT_NEEDS_ADVANCE, "advance_planned_or_guaranteed"))
     minimum = min_contract_guarantee(price, low_bid, orderer)
     if amount < minimum:
         template = MSG_CONTRACT_UNDER_MIN_LOW_BID if low_bid else MSG_CONTRACT_UNDER_MIN
         ratio = contract_guarantee_ratio(low_bid, orderer)
-        errors.append(template.format(ratio=ratio, min=yen(minimum)))
+        errors.append(Problem(template.format(ratio=ratio, min=yen(minimum)), "amount"))
     if amount > price:
-        errors.append(MSG_CONTRACT_OVER_PRICE.format(price=yen(price)))
+        errors.append(Problem(MSG_CONTRACT_OVER_PRICE.format(price=yen(price)), "amount"))
     return errors
 
 
@@ -417,7 +433,7 @@ def check_price_change(
     contract_amount: int | None,
     low_bid: bool,
     orderer,
-) -> list[str]:
+) -> list[Problem]:
     """A change of the 請負代金額 after conclusion (DESIGN.md §5.4, menu 5).
 
     advance_amount / contract_amount are the amounts guaranteed after the change (0 or None:
@@ -438,16 +454,15 @@ def check_price_change(
       could leave the two minimums equal. Only one message is given for the 契約保証 minimum.
     """
     if new_price <= 0 or original_price <= 0:
-        return [MSG_PRICE_NOT_POSITIVE]
+        return [Problem(MSG_PRICE_NOT_POSITIVE, "new_price")]
     errors = []
     if advance_amount:
         limit = max_advance(new_price, category, orderer)
         if advance_amount > limit:
-            errors.append(
-                MSG_CHANGE_ADVANCE_OVER_NEW_MAX.format(
-                    price=yen(new_price), max=yen(limit), advance=yen(advance_amount)
-                )
+            message = MSG_CHANGE_ADVANCE_OVER_NEW_MAX.format(
+                price=yen(new_price), max=yen(limit), advance=yen(advance_amount)
             )
+            errors.append(Problem(message, "advance_amount"))
     if contract_amount:
         new_min = min_contract_guarantee(new_price, low_bid, orderer)
         threshold = orderer.price_increase_threshold_percent
@@ -455,31 +470,30 @@ def check_price_change(
             original_min = min_contract_guarantee(original_price, low_bid, orderer)
             required = max(new_min, original_min + 1)
             if contract_amount < required:
-                errors.append(
-                    MSG_CHANGE_CONTRACT_INCREASE_REQUIRED.format(
-                        original=yen(original_price),
-                        threshold=threshold,
-                        required=yen(required),
-                        amount=yen(contract_amount),
-                    )
-                )
-        elif contract_amount < new_min:
-            errors.append(
-                MSG_CHANGE_CONTRACT_UNDER_MIN.format(
-                    price=yen(new_price),
-                    ratio=contract_guarantee_ratio(low_bid, orderer),
-                    min=yen(new_min),
+                message = MSG_CHANGE_CONTRACT_INCREASE_REQUIRED.format(
+                    original=yen(original_price),
+                    threshold=threshold,
+                    required=yen(required),
                     amount=yen(contract_amount),
                 )
+                errors.append(Problem(message, "contract_amount"))
+        elif contract_amount < new_min:
+            message = MSG_CHANGE_CONTRACT_UNDER_MIN.format(
+                price=yen(new_price),
+                ratio=contract_guarantee_ratio(low_bid, orderer),
+                min=yen(new_min),
+                amount=yen(contract_amount),
             )
+            errors.append(Problem(message, "contract_amount"))
         if contract_amount > new_price:
-            errors.append(MSG_CONTRACT_OVER_PRICE.format(price=yen(new_price)))
+            message = MSG_CONTRACT_OVER_PRICE.format(price=yen(new_price))
+            errors.append(Problem(message, "contract_amount"))
     return errors
 
 
 def check_new_work_end(
     *, new_end: datetime.date, start: datetime.date, today: datetime.date
-) -> list[str]:
+) -> list[Problem]:
     """The new 工期 end of a 保証期限変更 (工期の延長・短縮; DESIGN.md §4 menu 5, §5.4).
 
     - new_end ≥ start: a 工期 cannot end before it begins (as at application);
@@ -490,15 +504,15 @@ def check_new_work_end(
     also past.
     """
     if new_end < start:
-        return [MSG_NEW_END_BEFORE_START.format(date=date_ja(start))]
+        return [Problem(MSG_NEW_END_BEFORE_START.format(date=date_ja(start)), "new_end")]
     if new_end < today:
-        return [MSG_NEW_END_PAST.format(date=date_ja(today))]
+        return [Problem(MSG_NEW_END_PAST.format(date=date_ja(today)), "new_end")]
     return []
 
 
 def check_change_contract_date(
     *, changed_on: datetime.date, contract_date: datetime.date, today: datetime.date
-) -> list[str]:
+) -> list[Problem]:
     """The 変更契約日 of an 増額, 減額 or 保証期限変更 (DESIGN.md §4 menu 5).
 
     Source: the 変更契約 amends the 工事請負契約 (its price or its 工期), so it is concluded
@@ -508,7 +522,8 @@ def check_change_contract_date(
     """
     errors = []
     if changed_on < contract_date:
-        errors.append(MSG_CHANGE_DATE_BEFORE_CONTRACT.format(date=date_ja(contract_date)))
+        message = MSG_CHANGE_DATE_BEFORE_CONTRACT.format(date=date_ja(contract_date))
+        errors.append(Problem(message, "changed_on"))
     if changed_on > today:
-        errors.append(MSG_CHANGE_DATE_FUTURE)
+        errors.append(Problem(MSG_CHANGE_DATE_FUTURE, "changed_on"))
     return errors

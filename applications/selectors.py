@@ -92,14 +92,14 @@ def guaranteed_amount(work, kind):
     return item.amount if item else None
 
 
-def other_requests_of_kind(application, kind):
-    """Other live applications of the same work that request the same kind."""
-    return (
+def kinds_requested_elsewhere(application):
+    """The kinds that other live applications of the same work request (one query)."""
+    return set(
         ApplicationItem.objects.filter(
-            application__work_id=application.work_id, kind=kind, application__status__in=TAKEN
+            application__work_id=application.work_id, application__status__in=TAKEN
         )
         .exclude(application_id=application.pk)
-        .exists()
+        .values_list("kind", flat=True)
     )
 
 

@@ -4,6 +4,8 @@ clerk types), by submission and by approval, so the three can never disagree.
 Returns {field name: [Japanese messages]}; the field names are the form's.
 """
 
+from dataclasses import dataclass
+
 from django.utils import timezone
 
 from applications import rules, selectors
@@ -37,44 +39,86 @@ AMOUNT_FIELD = {
 }
 
 
+class Errors(dict):
+    """{form field: [messages]}, as the forms show them next to each field."""
+
+    def add(self, field, messages):
+        """Add one message or a list of them (nothing for an empty list) to `field`."""
+        if messages:
+            self.setdefault(field, []).extend([messages] if isinstance(messages, str) else messages)
+
+    def add_problems(self, problems, *, default, fields=None):
+        """Add a rule's problems, each next to the form field of the fact it names
+        (`fields`: the rule's field → the form's), else next to `default`."""
+        for problem in problems:
+            self.add((fields or {}).get(problem.field, default), problem)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules of menus 1–3 need from the database, read before any rule runs."""
+
+    orderer: object  # the work's Orderer (its policy: the local limits), or None
+    office_orderer_id: int | None  # the orderer of the chosen office
+    taken: frozenset  # kinds another live application of the work already requests
+    advance_guaranteed: int | None  # the 前払金 guaranteed for the work, if any
+
+
+def gather_facts(application, kinds):
+    """The Facts for checking `application` with the requested `kinds`: every database read
+    of validation happens here."""
+    work = application.work
+    saved = work.pk is not None
+    needs_advance = saved and (
+        GuaranteeKind.CONTRACT in kinds or GuaranteeKind.INTERMEDIATE in kinds
+    )
+    return Facts(
+        orderer=work.orderer if work.orderer_id else None,
+        office_orderer_id=work.office.orderer_id if work.office_id else None,
+        taken=frozenset(selectors.kinds_requested_elsewhere(application) if application.pk else ()),
+        advance_guaranteed=(
+            selectors.guaranteed_amount(work, GuaranteeKind.ADVANCE) if needs_advance else None
+        ),
+    )
+
+
 def application_errors(application, *, amounts=None, today=None):
     """Every reason the application cannot be submitted yet (empty: it can).
 
     `application` may be unsaved (the form checks as the clerk types); `amounts` then gives
-    the requested kinds and amounts, else they are read from its items.
+    the requested kinds and amounts, else they are read from its items. The facts the rules
+    need are read first (gather_facts); the rules themselves read nothing.
     """
     today = today or timezone.localdate()
     if application.menu == Application.Menu.CHANGE:
         return change_errors(application, amounts=amounts, today=today)
-    work = application.work
     if amounts is None:
         amounts = {item.kind: item.amount for item in application.items.all()}
-    errors = {}
+    return check_application(application, amounts, gather_facts(application, amounts), today)
 
-    def add(field, messages):
-        if messages:
-            errors.setdefault(field, []).extend(
-                [messages] if isinstance(messages, str) else messages
-            )
 
+def check_application(application, amounts, facts, today):
+    """The rules of menus 1–3 on the typed values and the gathered facts (no database)."""
+    work = application.work
+    errors = Errors()
     for field in WORK_REQUIRED:
         if getattr(work, field if field not in ("orderer", "office") else f"{field}_id") in (
             None,
             "",
         ):
-            add(field, MSG_REQUIRED)
+            errors.add(field, MSG_REQUIRED)
     for field in ("delivery", "contact_name", "contact_phone"):
         if not getattr(application, field):
-            add(field, MSG_REQUIRED)
+            errors.add(field, MSG_REQUIRED)
     if not amounts:
-        add("__all__", MSG_NO_GUARANTEE)
+        errors.add("__all__", MSG_NO_GUARANTEE)
     for kind, amount in amounts.items():
         if not amount:
-            add(AMOUNT_FIELD[kind], MSG_REQUIRED)
+            errors.add(AMOUNT_FIELD[kind], MSG_REQUIRED)
     if work.start_date and work.end_date and work.start_date > work.end_date:
-        add("end_date", MSG_PERIOD)
-    if work.office_id and work.orderer_id and work.office.orderer_id != work.orderer_id:
-        add("office", MSG_OFFICE_ORDERER)
+        errors.add("end_date", MSG_PERIOD)
+    if work.office_id and work.orderer_id and facts.office_orderer_id != work.orderer_id:
+        errors.add("office", MSG_OFFICE_ORDERER)
     complete = not errors
     if work.end_date and "end_date" not in errors:
         # Checked as soon as the end is typed (it needs no other value), without hiding the
@@ -86,45 +130,58 @@ def application_errors(application, *, amounts=None, today=None):
         for kind in (GuaranteeKind.ADVANCE, GuaranteeKind.INTERMEDIATE):
             if kind in amounts:
                 ended = rules.check_work_not_ended(kind=kind, end=work.end_date, today=today)
-                add(end_field, ended)
+                errors.add_problems(ended, default=end_field)
     if not complete:
         return errors  # the rules below need complete values
 
-    orderer = work.orderer
+    orderer = facts.orderer
     price = work.price
     for kind in amounts:
-        if application.pk and selectors.other_requests_of_kind(application, kind):
-            add(AMOUNT_FIELD[kind], MSG_KIND_TAKEN.format(kind=GuaranteeKind(kind).label))
+        if kind in facts.taken:
+            errors.add(AMOUNT_FIELD[kind], MSG_KIND_TAKEN.format(kind=GuaranteeKind(kind).label))
 
     if GuaranteeKind.ADVANCE in amounts:
-        add(
-            "advance_amount",
-            rules.check_advance(
-                amount=amounts[GuaranteeKind.ADVANCE],
-                price=price,
-                category=work.category,
-                period_days=rules.work_period_days(work.start_date, work.end_date),
-                orderer=orderer,
-            ),
+        problems = rules.check_advance(
+            amount=amounts[GuaranteeKind.ADVANCE],
+            price=price,
+            category=work.category,
+            period_days=rules.work_period_days(work.start_date, work.end_date),
+            orderer=orderer,
         )
+        errors.add_problems(problems, default="advance_amount")
     if GuaranteeKind.CONTRACT in amounts:
         advance = (
             GuaranteeKind.ADVANCE in amounts
             or application.advance_planned
-            or (work.pk and selectors.guaranteed_amount(work, GuaranteeKind.ADVANCE) is not None)
+            or facts.advance_guaranteed is not None
         )
-        add(
-            "contract_amount",
-            rules.check_contract_guarantee(
-                amount=amounts[GuaranteeKind.CONTRACT],
-                price=price,
-                low_bid=work.low_bid,
-                advance_planned_or_guaranteed=bool(advance),
-                orderer=orderer,
-            ),
+        problems = rules.check_contract_guarantee(
+            amount=amounts[GuaranteeKind.CONTRACT],
+            price=price,
+            low_bid=work.low_bid,
+            advance_planned_or_guaranteed=bool(advance),
+            orderer=orderer,
         )
+        errors.add_problems(problems, default="contract_amount")
     if GuaranteeKind.INTERMEDIATE in amounts:
-        _intermediate_errors(application, amounts, today, add)
+        if application.progress_percent is None:
+            errors.add("progress_percent", MSG_REQUIRED)
+        else:
+            problems = rules.check_intermediate(
+                amount=amounts[GuaranteeKind.INTERMEDIATE],
+                advance_amount=facts.advance_guaranteed or 0,
+                price=price,
+                start=work.start_date,
+                end=work.end_date,
+                today=today,
+                progress_percent=application.progress_percent,
+                certified_on=application.certified_on,
+                certification_number=application.certification_number,
+                partial_payment_requested=application.partial_payment_requested,
+                advance_guaranteed=facts.advance_guaranteed is not None,
+                orderer=orderer,
+            )
+            errors.add_problems(problems, default="intermediate_amount", fields=INTERMEDIATE_FIELDS)
 
     if application.delivery == Application.Delivery.ELECTRONIC:
         for kind in amounts:
@@ -135,54 +192,22 @@ def application_errors(application, *, amounts=None, today=None):
                 kind=kind,
             )
             if refusal:
-                add("delivery", refusal)
+                errors.add("delivery", refusal)
                 break
         if orderer.electronic_terms_name and not application.terms_confirmed:
-            add("terms_confirmed", MSG_TERMS.format(name=orderer.electronic_terms_name))
+            errors.add("terms_confirmed", MSG_TERMS.format(name=orderer.electronic_terms_name))
     return errors
 
 
-def _intermediate_errors(application, amounts, today, add):
-    work = application.work
-    advance = selectors.guaranteed_amount(work, GuaranteeKind.ADVANCE) if work.pk else None
-    if application.progress_percent is None:
-        add("progress_percent", MSG_REQUIRED)
-        return
-    for message in rules.check_intermediate(
-        amount=amounts[GuaranteeKind.INTERMEDIATE],
-        advance_amount=advance or 0,
-        price=work.price,
-        start=work.start_date,
-        end=work.end_date,
-        today=today,
-        progress_percent=application.progress_percent,
-        certified_on=application.certified_on,
-        certification_number=application.certification_number,
-        partial_payment_requested=application.partial_payment_requested,
-        advance_guaranteed=advance is not None,
-        orderer=work.orderer,
-    ):
-        add(_INTERMEDIATE_FIELDS.get(_template_of(message), "intermediate_amount"), message)
-
-
-# Which field a 中間前払金 message belongs next to (by its message constant).
-_INTERMEDIATE_FIELDS = {
-    rules.MSG_INTERMEDIATE_PROGRESS_LOW: "progress_percent",
-    rules.MSG_INTERMEDIATE_NO_CERTIFICATION: "certified_on",
-    rules.MSG_INTERMEDIATE_CERTIFICATION_FUTURE: "certified_on",
-    rules.MSG_INTERMEDIATE_PARTIAL_PAYMENT: "partial_payment_requested",
-    rules.MSG_INTERMEDIATE_TOO_EARLY: "__all__",
-    rules.MSG_INTERMEDIATE_NO_ADVANCE: "__all__",
-    rules.MSG_INTERMEDIATE_NOT_ALLOWED: "__all__",
+# Where a 中間前払金 problem is shown: the rule's field → the form's (menu 3 shows the work
+# instead of asking for it, so the situation's problems go to the top of the form); any
+# other problem (the amount, the price, the period) goes next to the amount.
+INTERMEDIATE_FIELDS = {
+    None: "__all__",
+    "progress_percent": "progress_percent",
+    "certified_on": "certified_on",
+    "partial_payment_requested": "partial_payment_requested",
 }
-
-
-def _template_of(message):
-    """The constant a formatted message came from (its text up to the first placeholder)."""
-    for template in _INTERMEDIATE_FIELDS:
-        if message.startswith(template.split("{", 1)[0]):
-            return template
-    return None
 
 
 def delivery_refusal(work, kinds):
@@ -234,89 +259,81 @@ DATED_CHANGES = (
 
 def change_errors(application, *, amounts=None, today=None):
     """Menu 5 (保証契約締結後の変更): the change's kind decides which rules apply; the new
-    values must meet the same limits as at application (DESIGN.md §5.1, §5.3, §5.4)."""
+    values must meet the same limits as at application (DESIGN.md §5.1, §5.3, §5.4).
+
+    The facts come first — the guarantee's current terms (the registry's typed values), its
+    work as first contracted and its orderer — then the rules, which read nothing else."""
     today = today or timezone.localdate()
-    errors = {}
-
-    def add(field, messages):
-        if messages:
-            errors.setdefault(field, []).extend(
-                [messages] if isinstance(messages, str) else messages
-            )
-
     guarantee = application.guarantee
     if guarantee is None:
         return {"__all__": [MSG_REQUIRED]}
     if guarantee.cancelled_at is not None:
         return {"__all__": [MSG_CHANGE_CANCELLED]}
     terms = registry.current_terms(guarantee)
+    work, orderer = guarantee.work, guarantee.orderer
+    if amounts is None:
+        amounts = {item.kind: item.amount for item in application.items.all()}
     if terms.ends_on < today:
         return {"__all__": [MSG_CHANGE_EXPIRED]}
+    errors = Errors()
     kind = application.change_kind
     for field in ("change_kind", "contact_name", "contact_phone"):
         if not getattr(application, field):
-            add(field, MSG_CHANGE_KIND if field == "change_kind" else MSG_REQUIRED)
-    if amounts is None:
-        amounts = {item.kind: item.amount for item in application.items.all()}
+            errors.add(field, MSG_CHANGE_KIND if field == "change_kind" else MSG_REQUIRED)
     new_amount = amounts.get(guarantee.kind)
     price, amount = terms.price, terms.amount
     C = Application.ChangeKind
     # The dates are checked as soon as they are typed: they need no other value.
     if kind in DATED_CHANGES and application.change_contract_date:
-        add(
-            "change_contract_date",
-            rules.check_change_contract_date(
-                changed_on=application.change_contract_date,
-                contract_date=guarantee.work.contract_date,
-                today=today,
-            ),
+        problems = rules.check_change_contract_date(
+            changed_on=application.change_contract_date,
+            contract_date=work.contract_date,
+            today=today,
         )
+        errors.add_problems(problems, default="change_contract_date")
     if kind == C.PERIOD and application.new_end_date:
         if application.new_end_date == terms.work_end:
-            add("new_end_date", MSG_PERIOD_SAME.format(date=rules.date_ja(terms.work_end)))
+            errors.add("new_end_date", MSG_PERIOD_SAME.format(date=rules.date_ja(terms.work_end)))
         else:
-            add(
-                "new_end_date",
-                rules.check_new_work_end(
-                    new_end=application.new_end_date, start=terms.work_start, today=today
-                ),
+            problems = rules.check_new_work_end(
+                new_end=application.new_end_date, start=terms.work_start, today=today
             )
+            errors.add_problems(problems, default="new_end_date")
     if kind in (C.INCREASE, C.DECREASE):
         missing = [f for f in ("new_price", "change_contract_date") if not getattr(application, f)]
         for field in missing:
-            add(field, MSG_REQUIRED)
+            errors.add(field, MSG_REQUIRED)
         if not new_amount:
-            add(CHANGE_AMOUNT_FIELD, MSG_REQUIRED)
+            errors.add(CHANGE_AMOUNT_FIELD, MSG_REQUIRED)
         if missing or not new_amount:
             return errors  # the rules below need both the new price and the new amount
         new_price = application.new_price
         if kind == C.INCREASE:
             if new_price <= price:
-                add("new_price", MSG_INCREASE_PRICE.format(price=rules.yen(price)))
+                errors.add("new_price", MSG_INCREASE_PRICE.format(price=rules.yen(price)))
             if new_amount < amount:
-                add(CHANGE_AMOUNT_FIELD, MSG_INCREASE_AMOUNT.format(amount=rules.yen(amount)))
+                message = MSG_INCREASE_AMOUNT.format(amount=rules.yen(amount))
+                errors.add(CHANGE_AMOUNT_FIELD, message)
         else:
             if new_price >= price:
-                add("new_price", MSG_DECREASE_PRICE.format(price=rules.yen(price)))
+                errors.add("new_price", MSG_DECREASE_PRICE.format(price=rules.yen(price)))
             if new_amount > amount:
-                add(CHANGE_AMOUNT_FIELD, MSG_DECREASE_AMOUNT.format(amount=rules.yen(amount)))
-        work = guarantee.work
-        add(
-            CHANGE_AMOUNT_FIELD,
-            rules.check_price_change(
-                new_price=new_price,
-                original_price=work.price,
-                category=work.category,
-                advance_amount=new_amount if guarantee.kind == GuaranteeKind.ADVANCE else None,
-                contract_amount=new_amount if guarantee.kind == GuaranteeKind.CONTRACT else None,
-                low_bid=work.low_bid,
-                orderer=guarantee.orderer,
-            ),
+                message = MSG_DECREASE_AMOUNT.format(amount=rules.yen(amount))
+                errors.add(CHANGE_AMOUNT_FIELD, message)
+        problems = rules.check_price_change(
+            new_price=new_price,
+            original_price=work.price,
+            category=work.category,
+            advance_amount=new_amount if guarantee.kind == GuaranteeKind.ADVANCE else None,
+            contract_amount=new_amount if guarantee.kind == GuaranteeKind.CONTRACT else None,
+            low_bid=work.low_bid,
+            orderer=orderer,
         )
+        errors.add_problems(problems, default=CHANGE_AMOUNT_FIELD)
     elif kind == C.PERIOD:
         for field in ("new_end_date", "change_contract_date"):
             if not getattr(application, field):
-                add(field, MSG_REQUIRED)
+                errors.add(field, MSG_REQUIRED)
     elif kind == C.CANCEL and not application.cancel_reason.strip():
-        add("cancel_reason", MSG_CANCEL_REASON)
+        errors.add("cancel_reason", MSG_CANCEL_REASON)
     return errors
