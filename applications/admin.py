@@ -13,6 +13,7 @@ from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
 from applications import fees, services, validation
+from applications.changes.forms import APPLICATION_FIELDS as CHANGE_FORM_FIELDS
 from applications.models import (
     IN_REVIEW,
     Application,
@@ -165,19 +166,8 @@ class ApplicationAdmin(admin.ModelAdmin):
         ),
         (
             "変更の内容",
-            {
-                "fields": [
-                    "guarantee",
-                    "change_kind",
-                    "new_price",
-                    "change_contract_date",
-                    "new_end_date",
-                    "cancel_reason",
-                    "contact_name",
-                    "contact_phone",
-                    "message",
-                ]
-            },
+            # The changed guarantee, then what the clerk's change form fills in.
+            {"fields": ["guarantee", *CHANGE_FORM_FIELDS]},
         ),
         ("工事請負契約（当初）", {"fields": ["work_summary"]}),
         ("審査の参考", {"fields": ["rule_check", "fee_estimates"]}),

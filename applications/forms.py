@@ -1,4 +1,5 @@
-"""The application form of menus 1–3: one form whose fields depend on the menu.
+"""The application form of menus 1–3: one form whose fields depend on the menu (the change
+form of menu 5 is applications.changes.forms; the money and date fields are esure.forms').
 
 It checks formats only (a number is a number); completeness and the rules are checked by
 applications.validation, so that a draft (保存中) can be saved at any point.
@@ -11,7 +12,6 @@ from django import forms
 
 from accounts.models import Orderer, OrdererOffice
 from applications.models import Application
-from certificates import selectors as registry
 from certificates.models import Work
 from esure.choices import ContractMethod, GuaranteeKind, WorkCategory
 from esure.forms import DateInput, YenField
@@ -60,11 +60,6 @@ APPLICATION_FIELDS = [
     "certification_number",
     "progress_percent",
     "partial_payment_requested",
-    "change_kind",
-    "new_price",
-    "change_contract_date",
-    "new_end_date",
-    "cancel_reason",
 ]
 MENU_FIELDS = {
     Menu.ADVANCE_CONTRACT: [
@@ -82,14 +77,6 @@ MENU_FIELDS = {
         "certification_number",
         "progress_percent",
         "partial_payment_requested",
-    ],
-    Menu.CHANGE: [
-        "change_kind",
-        "new_price",
-        "change_contract_date",
-        "change_amount",
-        "new_end_date",
-        "cancel_reason",
     ],
 }
 COMMON_FIELDS = [
@@ -158,22 +145,6 @@ class ApplicationForm(forms.Form):
     partial_payment_requested = forms.BooleanField(
         label="この工事で部分払を請求しています", required=False
     )
-    # 保証契約締結後の変更 (menu 5)
-    change_kind = forms.ChoiceField(
-        label="変更の内容",
-        choices=Application.ChangeKind.choices,
-        widget=forms.RadioSelect,
-        required=False,
-    )
-    new_price = YenField(label="変更後の請負代金額（円）", required=False)
-    change_contract_date = forms.DateField(label="変更契約日", widget=DateInput, required=False)
-    change_amount = YenField(label="変更後の保証金額（円）", required=False)
-    new_end_date = forms.DateField(label="変更後の工期（至）", widget=DateInput, required=False)
-    cancel_reason = forms.CharField(
-        label="解約の理由",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "例: 工事中止、契約解除"}),
-    )
     # 受取方法・連絡先
     delivery = forms.ChoiceField(
         label="保証証書の受取方法",
@@ -189,14 +160,11 @@ class ApplicationForm(forms.Form):
     )
     client_token = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, menu, guarantee=None, **kwargs):
+    def __init__(self, *args, menu, **kwargs):
         kwargs.setdefault("label_suffix", "")  # Japanese labels take no colon
         super().__init__(*args, **kwargs)
         self.menu = menu
-        self.guarantee = guarantee  # menu 5: the guarantee being changed
         keep = set(MENU_FIELDS[menu]) | set(COMMON_FIELDS)
-        if menu == Menu.CHANGE:
-            keep -= {"delivery", "terms_confirmed"}
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
@@ -229,16 +197,6 @@ class ApplicationForm(forms.Form):
             return {kind: data.get(f"{kind}_amount") for kind, wanted in chosen.items() if wanted}
         if self.menu == Menu.ADVANCE_AFTER_CONTRACT:
             return {GuaranteeKind.ADVANCE: data.get("advance_amount")}
-        if self.menu == Menu.CHANGE:
-            # The item is the changed guarantee at its new amount (unchanged unless the
-            # price changes).
-            kind = self.guarantee.kind
-            changes_amount = data.get("change_kind") in (
-                Application.ChangeKind.INCREASE,
-                Application.ChangeKind.DECREASE,
-            )
-            current = registry.current_terms(self.guarantee).amount
-            return {kind: data.get("change_amount") if changes_amount else current}
         return {GuaranteeKind.INTERMEDIATE: data.get("intermediate_amount")}
 
     def work_values(self):
@@ -254,10 +212,6 @@ class ApplicationForm(forms.Form):
             name: self.cleaned_data[name] for name in APPLICATION_FIELDS if name in self.fields
         }
         values["delivery"] = values.get("delivery") or ""
-        if self.menu == Menu.CHANGE:
-            values["change_kind"] = values.get("change_kind") or ""
-            values["cancel_reason"] = values.get("cancel_reason") or ""
-            values["guarantee"] = self.guarantee
         return values
 
     def unsaved(self, company, work=None):
@@ -274,7 +228,6 @@ class ApplicationForm(forms.Form):
         for item in application.items.all():
             initial[f"{item.kind}_amount"] = item.amount
             initial[f"want_{item.kind}"] = True
-            initial["change_amount"] = item.amount
         return initial
 
 

@@ -5,7 +5,7 @@ import uuid
 from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404
 
-from applications.models import GUARANTEED, OPEN, TAKEN, Application, ApplicationItem
+from applications.models import GUARANTEED, TAKEN, Application, ApplicationItem
 from certificates.models import Work
 from esure.choices import GuaranteeKind
 
@@ -100,22 +100,4 @@ def kinds_requested_elsewhere(application):
         )
         .exclude(application_id=application.pk)
         .values_list("kind", flat=True)
-    )
-
-
-def changeable_guarantees(company):
-    """Menu 5: the company's concluded guarantees that are not cancelled and have no
-    change in progress."""
-    from certificates.models import Guarantee
-
-    open_change = Exists(
-        Application.objects.filter(
-            guarantee=OuterRef("pk"), menu=Application.Menu.CHANGE, status__in=OPEN
-        )
-    )
-    return (
-        Guarantee.objects.filter(company=company, cancelled_at=None)
-        .exclude(open_change)
-        .select_related("work", "orderer")
-        .order_by("-concluded_at")
     )

@@ -6,22 +6,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import verified_member_required
-from accounts.forms import add_service_errors
 from accounts.models import Orderer
-from applications import fees, selectors, services, validation
+from applications import drafts, fees, selectors, services, validation
+from applications.changes import views as changes
+from applications.drafts import MSG_ALREADY_SUBMITTED, MSG_SAVED_NOT_SUBMITTED, MSG_SUBMITTED
 from applications.forms import ApplicationForm, new_client_token
 from applications.models import Application
-from certificates import selectors as registry
-from certificates.models import Guarantee, Work
+from certificates.models import Work
 from esure.pagination import page_of
 
 Menu = Application.Menu
-MSG_SAVED = "保存しました（保存中）。内容がそろったら「申込む」を押してください。"
-MSG_SUBMITTED = "お申込みを受け付けました（手続き中）。保証会社の審査をお待ちください。"
-MSG_SAVED_NOT_SUBMITTED = (
-    "入力内容を保存しましたが、まだお申込みできません。各項目のメッセージをご確認ください。"
-)
-MSG_ALREADY_SUBMITTED = "このお申込みはすでに提出されています。"
+# The menus whose form is ApplicationForm; menu 5 is applications.changes.
+FORM_MENUS = (Menu.ADVANCE_CONTRACT, Menu.ADVANCE_AFTER_CONTRACT, Menu.INTERMEDIATE)
 MSG_WITHDRAWN = "お申込みを取り下げました。"
 
 
@@ -35,8 +31,6 @@ def _eligible_work(company, menu, work_pk):
 
 
 def _form_page(request, form, *, menu, work=None, application=None, status=200):
-    if menu == Menu.CHANGE:
-        return _change_page(request, form, application=application, status=status)
     company = request.membership.company
     preview = form.unsaved(company, work) if form.is_bound and form.is_valid() else None
     shown_work = (
@@ -56,60 +50,10 @@ def _form_page(request, form, *, menu, work=None, application=None, status=200):
     return render(request, "applications/form.html", context, status=status)
 
 
-def _change_page(request, form, *, application=None, status=200):
-    guarantee = form.guarantee
-    context = {
-        "form": form,
-        "menu": Menu.CHANGE,
-        "application": application,
-        "guarantee": guarantee,
-        "terms": registry.current_terms(guarantee),
-        "limits": validation.limits(guarantee.work),
-    }
-    return render(request, "applications/change_form.html", context, status=status)
-
-
-def _save(request, form, *, menu, work=None, application=None):
-    """Save as draft; with action=submit, submit too. Returns a response."""
-    company = request.membership.company
-    try:
-        application = services.save_draft(
-            company=company,
-            menu=menu,
-            by=request.user,
-            work=work,
-            application=application,
-            work_values=form.work_values(),
-            application_values=form.application_values(),
-            amounts=form.amounts(),
-            client_token=form.cleaned_data.get("client_token"),
-        )
-    except ValidationError as error:
-        if getattr(error, "code", None) == "not_editable":
-            messages.info(request, MSG_ALREADY_SUBMITTED)
-            return redirect("applications:detail", error.params["pk"])
-        add_service_errors(form, error)
-        return _form_page(request, form, menu=menu, work=work, application=application, status=400)
-    if request.POST.get("action") != "submit":
-        messages.success(request, MSG_SAVED)
-        return redirect("applications:edit", application.pk)
-    try:
-        services.submit_application(application=application, by=request.user)
-    except services.TransitionError:
-        messages.info(request, MSG_ALREADY_SUBMITTED)
-        return redirect("applications:detail", application.pk)
-    except ValidationError as error:
-        add_service_errors(form, error)
-        messages.warning(request, MSG_SAVED_NOT_SUBMITTED)
-        return _form_page(request, form, menu=menu, work=work, application=application, status=400)
-    messages.success(request, MSG_SUBMITTED)
-    return redirect("applications:detail", application.pk)
-
-
 @verified_member_required
 def new(request, menu, work_pk=None):
     """Menus 1–3: a new application (menu 2/3 for a work chosen from the list)."""
-    if menu not in Menu.values or menu == Menu.CHANGE:
+    if menu not in FORM_MENUS:
         raise Http404
     company = request.membership.company
     if request.method == "POST":
@@ -126,7 +70,7 @@ def new(request, menu, work_pk=None):
     if request.method == "POST":
         form = ApplicationForm(request.POST, menu=menu)
         if form.is_valid():
-            return _save(request, form, menu=menu, work=work)
+            return drafts.save_and_submit(request, form, work=work, page=_page(request, work))
         return _form_page(request, form, menu=menu, work=work, status=400)
     initial = {"client_token": new_client_token(), "want_advance": True}
     if work is not None:
@@ -141,22 +85,31 @@ def edit(request, pk):
     return _edit_page(request, selectors.get_application_for(request.membership.company, pk))
 
 
+def _page(request, work):
+    """The form page again, as drafts.save_and_submit asks for it."""
+    return lambda form, application, status: _form_page(
+        request, form, menu=form.menu, work=work, application=application, status=status
+    )
+
+
 def _edit_page(request, application):
-    pk = application.pk
+    """The form of a saved application, for its menu (a change's is applications.changes')."""
+    if application.menu == Menu.CHANGE:
+        return changes.edit_page(request, application)
     if not application.is_editable:
         messages.info(request, MSG_ALREADY_SUBMITTED)
-        return redirect("applications:detail", pk)
+        return redirect("applications:detail", application.pk)
     menu = application.menu
     work = None if menu == Menu.ADVANCE_CONTRACT else application.work
-    guarantee = application.guarantee
     if request.method == "POST":
-        form = ApplicationForm(request.POST, menu=menu, guarantee=guarantee)
+        form = ApplicationForm(request.POST, menu=menu)
         if form.is_valid():
-            return _save(request, form, menu=menu, work=work, application=application)
+            page = _page(request, work)
+            return drafts.save_and_submit(
+                request, form, work=work, application=application, page=page
+            )
         return _form_page(request, form, menu=menu, work=work, application=application, status=400)
-    form = ApplicationForm(
-        initial=ApplicationForm.initial_for(application), menu=menu, guarantee=guarantee
-    )
+    form = ApplicationForm(initial=ApplicationForm.initial_for(application), menu=menu)
     return _form_page(request, form, menu=menu, work=work, application=application)
 
 
@@ -164,35 +117,20 @@ def _edit_page(request, application):
 @verified_member_required
 def check(request, menu):
     """As the clerk types: the rule messages per field, the limits and the fee estimates."""
-    if menu not in Menu.values:
+    if menu not in FORM_MENUS:
         raise Http404
     company = request.membership.company
     work = None
     if menu != Menu.ADVANCE_CONTRACT and request.POST.get("work"):
         # Only reads: the company's own work (eligible, or already in a saved draft).
         work = get_object_or_404(Work, pk=request.POST["work"], company=company)
-    guarantee = None
-    if menu == Menu.CHANGE:
-        guarantee = get_object_or_404(
-            Guarantee, number=request.POST.get("guarantee", ""), company=company
-        )
-        work = guarantee.work
-    form = ApplicationForm(request.POST, menu=menu, guarantee=guarantee)
+    form = ApplicationForm(request.POST, menu=menu)
     if not form.is_valid():
-        errors = {name: list(errs) for name, errs in form.errors.items()}
-        return JsonResponse({"errors": errors, "limits": {}, "fees": {}, "delivery_refusal": None})
+        return JsonResponse(drafts.check_answer(form.errors))
     application = form.unsaved(company, work)
     amounts = form.amounts()
     errors = validation.application_errors(application, amounts=amounts)
-    quotes = [fees.quote(kind, amount) for kind, amount in amounts.items()]
-    return JsonResponse(
-        {
-            "errors": errors,
-            "limits": validation.limits(application.work),
-            "fees": {q.kind: {"fee": q.fee, "is_demo": q.is_demo} for q in quotes if q},
-            "delivery_refusal": validation.delivery_refusal(application.work, list(amounts)),
-        }
-    )
+    return JsonResponse(drafts.check_answer(errors, application.work, amounts))
 
 
 @verified_member_required
@@ -282,30 +220,3 @@ def withdraw(request, pk):
     else:
         messages.success(request, MSG_WITHDRAWN)
     return redirect("applications:detail", pk)
-
-
-@verified_member_required
-def choose_guarantee(request):
-    """Menu 5 starts by choosing the concluded guarantee to change."""
-    guarantees = selectors.changeable_guarantees(request.membership.company)
-    return render(request, "applications/choose_guarantee.html", {"guarantees": guarantees})
-
-
-@verified_member_required
-def new_change(request, number):
-    """Menu 5: a change (増額, 減額, 保証期限変更, 解約) of one concluded guarantee."""
-    company = request.membership.company
-    if request.method == "POST":
-        saved = selectors.application_by_token(company, request.POST.get("client_token"))
-        if saved is not None:
-            return _edit_page(request, saved)
-    guarantee = get_object_or_404(selectors.changeable_guarantees(company), number=number)
-    menu = Menu.CHANGE
-    if request.method == "POST":
-        form = ApplicationForm(request.POST, menu=menu, guarantee=guarantee)
-        if form.is_valid():
-            return _save(request, form, menu=menu, work=guarantee.work)
-        return _form_page(request, form, menu=menu, status=400)
-    initial = {"client_token": new_client_token()}
-    form = ApplicationForm(initial=initial, menu=menu, guarantee=guarantee)
-    return _form_page(request, form, menu=menu)

@@ -18,7 +18,8 @@ from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
-from applications import fees, rules, services, validation
+from applications import fees, rules, services
+from applications.changes import validation
 from applications.models import Application, ApplicationItem
 from certificates.models import Certificate, Document
 from esure.choices import GuaranteeKind

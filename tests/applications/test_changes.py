@@ -9,6 +9,7 @@ import time_machine
 from django.core import mail
 
 from applications import fees, rules, services, validation
+from applications.changes import validation as change_rules
 from applications.models import Application, ApplicationItem
 from certificates import keys
 from certificates import selectors as registry
@@ -198,7 +199,7 @@ def test_an_increased_advance_stays_within_40_percent_of_the_new_price(
         change_contract_date=datetime.date(2026, 11, 25),
     )
     errors = validation.application_errors(application)
-    assert (validation.CHANGE_AMOUNT_FIELD not in errors) is ok, errors
+    assert (change_rules.CHANGE_AMOUNT_FIELD not in errors) is ok, errors
 
 
 def test_a_decrease_below_the_paid_advance_is_refused_with_a_clear_message(advance, clerk):
@@ -213,17 +214,18 @@ def test_a_decrease_below_the_paid_advance_is_refused_with_a_clear_message(advan
     )
     errors = validation.application_errors(application)
     assert any(
-        "前払金の上限" in m or "下回ります" in m for m in errors[validation.CHANGE_AMOUNT_FIELD]
+        "前払金の上限" in m or "下回ります" in m for m in errors[change_rules.CHANGE_AMOUNT_FIELD]
     )
 
 
 def test_the_change_kind_and_its_values_are_required(advance, clerk):
     application = change(advance, clerk, "")
-    assert validation.MSG_CHANGE_KIND in validation.application_errors(application)["change_kind"]
+    assert change_rules.MSG_CHANGE_KIND in validation.application_errors(application)["change_kind"]
     application.delete()
     application = change(advance, clerk, C.CANCEL, cancel_reason=" ")
     assert (
-        validation.MSG_CANCEL_REASON in validation.application_errors(application)["cancel_reason"]
+        change_rules.MSG_CANCEL_REASON
+        in validation.application_errors(application)["cancel_reason"]
     )
 
 
@@ -251,7 +253,7 @@ def test_the_125_percent_rule_requires_a_higher_contract_guarantee(clerk, tsukum
             change_contract_date=datetime.date(2026, 11, 25),
         )
         messages = validation.application_errors(application).get(
-            validation.CHANGE_AMOUNT_FIELD, []
+            change_rules.CHANGE_AMOUNT_FIELD, []
         )
         application.delete()
         assert messages, new_price  # 10% of the new price is above 1,234,500 either way
@@ -266,7 +268,7 @@ def test_the_125_percent_rule_requires_a_higher_contract_guarantee(clerk, tsukum
         new_price=reaching,
         change_contract_date=datetime.date(2026, 11, 25),
     )
-    assert validation.CHANGE_AMOUNT_FIELD not in validation.application_errors(application)
+    assert change_rules.CHANGE_AMOUNT_FIELD not in validation.application_errors(application)
 
 
 def test_dsure_shows_a_cancellation_only_after_a_right_key(advance, clerk, staff, client):

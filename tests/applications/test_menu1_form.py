@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from accounts.decorators import MSG_NOT_VERIFIED
-from applications import rules, validation, views
+from applications import drafts, rules, validation, views
 from applications.models import Application, StatusChange
 from certificates.models import Work
 from esure.choices import GuaranteeKind
@@ -82,7 +82,7 @@ def test_saving_almost_nothing_keeps_a_draft_and_opens_it_for_editing(clerk_clie
     assert application.work.name == "市道改良工事"
     assert not StatusChange.objects.exists()
     edit_page = clerk_client.get(response["Location"])
-    assert views.MSG_SAVED in page_messages(edit_page)
+    assert drafts.MSG_SAVED in page_messages(edit_page)
     assert 'value="市道改良工事"' in edit_page.content.decode()
 
 

@@ -19,7 +19,8 @@ from django.utils import timezone
 from accounts.models import Company, User
 from applications import services
 from applications.management.commands import load_demo
-from applications.models import Application, ApplicationItem
+from applications.models import Application
+from certificates import selectors as registry_selectors
 from certificates import services as registry
 from certificates.models import Guarantee, Work
 
@@ -76,23 +77,23 @@ def _conclude(company, clerk, staff, delivery):
 
 
 def _extend_period(guarantee, clerk, staff):
-    """保証期限変更 (menu 5): approval issues Certificate v2 with its PDFs."""
-    end = guarantee.work.end_date + datetime.timedelta(days=30)
-    application = Application.objects.create(
+    """保証期限変更 (menu 5), entered and submitted as the change form does: approval issues
+    Certificate v2 with its PDFs."""
+    application = services.save_draft(
         company=guarantee.company,
-        work=guarantee.work,
         menu=Application.Menu.CHANGE,
-        guarantee=guarantee,
-        change_kind=Application.ChangeKind.PERIOD,
-        new_end_date=end,
-        change_contract_date=timezone.localdate(),
-        contact_name="デモ建設 事務担当",
-        contact_phone="0972-82-0000",
-        created_by=clerk,
-    )
-    current = guarantee.certificates.order_by("-version").first()
-    ApplicationItem.objects.create(
-        application=application, kind=guarantee.kind, amount=current.amount
+        by=clerk,
+        work=guarantee.work,
+        work_values={},
+        application_values={
+            "guarantee": guarantee,
+            "change_kind": Application.ChangeKind.PERIOD,
+            "new_end_date": guarantee.work.end_date + datetime.timedelta(days=30),
+            "change_contract_date": timezone.localdate(),
+            "contact_name": "デモ建設 事務担当",
+            "contact_phone": "0972-82-0000",
+        },
+        amounts={guarantee.kind: registry_selectors.current_terms(guarantee).amount},
     )
     services.submit_application(application=application, by=clerk)
     services.approve_application(application=application, by=staff)
