@@ -24,7 +24,7 @@ from django.core.files.storage import default_storage
 
 from certificates import keys
 from certificates.models import Document, Guarantee
-from certificates.numbering import damm_is_valid
+from certificates.numbering import parse_number
 
 CHUNK = 1024 * 1024
 KEY_CHECK_HEADER = "# esure key check v1: number key_version sha256(number:key)"
@@ -174,7 +174,7 @@ def lost_numbers(storage=None):
     stored = {
         match.group(1)
         for name in _stored_files(storage)
-        if (match := _STORED_NAME.match(name)) and damm_is_valid(match.group(1))
+        if (match := _STORED_NAME.match(name)) and parse_number(match.group(1)) is not None
     }
     known = set(Guarantee.objects.filter(number__in=stored).values_list("number", flat=True))
     return sorted(stored - known)

@@ -50,15 +50,24 @@ def format_key(key: str) -> str:
     return "-".join(key[i : i + 4] for i in range(0, KEY_LENGTH, 4))
 
 
+def parse_key(typed: str) -> str | None:
+    """A typed key as its 16 Crockford symbols, or None when it cannot be a key at all.
+
+    typed is normalised (esure.identifiers.normalize_key: full-width, lower-case, spaces,
+    any dash, O/I/L for 0/1). D-Sure answers None with a typing hint before any lookup.
+    """
+    candidate = normalize_key(typed) if isinstance(typed, str) else ""
+    return candidate if _KEY_RE.fullmatch(candidate) else None
+
+
 def verify_key(number: str, key_version: int, typed: str, secret: str | None = None) -> bool:
     """True when typed is the key of number at key_version, as city staff may type it.
 
-    typed is normalised (esure.identifiers.normalize_key: full-width, lower-case, spaces,
-    any dash, O/I/L for 0/1); anything that is then not 16 Crockford symbols is False at
-    once. The comparison is constant-time (hmac.compare_digest). An old key_version's key
-    is False: re-issue revokes.
+    typed is read by parse_key; anything that is not a key is False at once. The comparison
+    is constant-time (hmac.compare_digest). An old key_version's key is False: re-issue
+    revokes. D-Sure's lookup and the tests both call this one function.
     """
-    candidate = normalize_key(typed)
-    if not _KEY_RE.fullmatch(candidate):
+    candidate = parse_key(typed)
+    if candidate is None:
         return False
     return hmac.compare_digest(candidate, derive_key(number, key_version, secret))

@@ -25,7 +25,7 @@ from certificates.models import (
     KeyReissue,
     NumberCounter,
 )
-from certificates.numbering import KIND_DIGITS, make_number
+from certificates.numbering import KIND_DIGITS, make_number, parse_number
 from esure.wareki import fiscal_year_reiwa, to_wareki, yen
 
 
@@ -62,8 +62,11 @@ def reserve_numbers(*, numbers, by=None):
     raised as {(fiscal_year, kind_digit): (old, new)}."""
     highest = {}
     for number in numbers:
-        slot = (int(number[:2]), int(number[2]))
-        highest[slot] = max(highest.get(slot, 0), int(number[3:10]))
+        parsed = parse_number(number)
+        if parsed is None:
+            raise ValueError(f"not a 保証契約番号 that can be issued: {number!r}")
+        slot = (parsed.fiscal_year, KIND_DIGITS[parsed.kind])
+        highest[slot] = max(highest.get(slot, 0), parsed.serial)
     raised = {}
     with transaction.atomic():
         for (fiscal_year, digit), serial in sorted(highest.items()):

@@ -1,11 +1,9 @@
 """D-Sure in admin: the access log (never a key), numbers under throttling with a button to
 clear a lock, alerts, hand-overs and receipts. All read-only except the two actions."""
 
-import datetime
-
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -13,13 +11,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from certificates.numbering import format_number
+from certificates.numbering import format_number, parse_number
 from dsure import services, throttle
-from dsure.models import AccessLog, Alert, Handover, LockClear, Receipt
+from dsure.models import AccessLog, Alert, Handover, LockClear, NumberLock, Receipt
 from esure.admin import ReadOnlyAdmin
 
-# How far back the throttled list looks for candidates (their exact state is recomputed).
-THROTTLED_LOOKBACK = datetime.timedelta(days=30)
+MSG_CLEAR_NUMBER = (
+    "保証契約番号を確認してください（「06-1-0001234-9」のような11桁、チェックデジットを含む）。"
+)
 
 
 @admin.register(AccessLog)
@@ -49,33 +48,21 @@ class AccessLogAdmin(ReadOnlyAdmin):
         ]
 
     def throttled_view(self, request):
-        """Numbers whose consecutive failures reach the delay (10) or the lock (100)."""
+        """Numbers locked now (whatever the age of the lock) and numbers with many counted
+        failures, each with a clear button, and a box to clear a number typed by hand."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        since = timezone.now() - THROTTLED_LOOKBACK
-        candidates = (
-            AccessLog.objects.filter(outcome=AccessLog.Outcome.FAILURE, at__gt=since)
-            .values("number")
-            .annotate(n=Count("pk"))
-            .filter(n__gte=throttle.DELAY_AFTER)
-            .order_by("-n")[:200]
-        )
-        states = throttle.number_states(row["number"] for row in candidates)
         rows = [
-            {
-                "number": number,
-                "display": format_number(number),
-                "state": state,
-                "until": state.refused_until(),
-            }
-            for number, state in sorted(states.items(), key=lambda item: -item[1].failures)
-            if state.failures >= throttle.DELAY_AFTER
+            {"number": number, "display": format_number(number), "state": state}
+            for number, state in throttle.throttled_numbers()
         ]
         context = {
             **self.admin_site.each_context(request),
             "title": "入力制限中の保証契約番号",
             "rows": rows,
             "lock_at": throttle.LOCK_AT,
+            "delay_after": throttle.DELAY_AFTER,
+            "lock_hours": settings.ESURE_DSURE_LOCK_HOURS,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/dsure/throttled.html", context)
@@ -83,10 +70,13 @@ class AccessLogAdmin(ReadOnlyAdmin):
     def clear_view(self, request):
         if not request.user.has_perm("dsure.add_lockclear"):
             raise PermissionDenied
-        number = request.POST.get("number", "")
-        if len(number) == 11 and number.isdigit():
-            services.clear_lock(number=number, by=request.user, note=request.POST.get("note", ""))
-            messages.success(request, f"{format_number(number)} の入力制限を解除しました。")
+        parsed = parse_number(request.POST.get("number", ""))
+        if parsed is None:
+            messages.error(request, MSG_CLEAR_NUMBER)
+        else:
+            note = request.POST.get("note", "")[:1000]
+            services.clear_lock(number=parsed.number, by=request.user, note=note)
+            messages.success(request, f"{format_number(parsed.number)} の入力制限を解除しました。")
         return redirect(reverse("admin:dsure_accesslog_throttled"))
 
 
@@ -128,3 +118,10 @@ class ReceiptAdmin(ReadOnlyAdmin):
     @admin.display(description="版")
     def certificate_version(self, obj):
         return format_html("第{}版", obj.certificate.version)
+
+
+@admin.register(NumberLock)
+class NumberLockAdmin(ReadOnlyAdmin):
+    list_display = ["number", "at", "until"]
+    search_fields = ["=number"]
+    date_hierarchy = "at"

@@ -10,10 +10,12 @@ from certificates.models import Certificate, Guarantee
 
 
 class AccessLog(models.Model):
-    """One lookup of number + key (never the key): when, from where, which number, outcome.
+    """One lookup of number + key (never the key): when, from where (the client's counting
+    key, esure.clientip: an IPv4 address or an IPv6 /64), which number, outcome.
 
-    One INSERT per lookup. Indexed by (number, at) for the per-number throttle and by
-    (ip, at) for the per-IP limit and alerts.
+    One INSERT per lookup, except past an address's hard ceiling (REFUSED: one row per
+    address and number, `attempts` counting). Indexed by (number, at) for the per-number
+    throttle and by (ip, at) for the per-address limits and alerts.
     """
 
     class Outcome(models.TextChoices):
@@ -24,11 +26,17 @@ class AccessLog(models.Model):
         # An office user opened what was handed over to them (no key): 閲覧済 for the
         # contractor, but not a success of the key, so it resets no throttle.
         HANDOVER_VIEW = "handover_view", "電子提出から閲覧"
+        # Past the address's hard ceiling: refused without checking the key, and counted
+        # against the number — `attempts` of them in this one row (dsure.throttle).
+        REFUSED = "refused", "上限超過のため拒否"
 
     at = models.DateTimeField("日時", default=timezone.now)
     ip = models.GenericIPAddressField("IPアドレス")
     number = models.CharField("保証契約番号", max_length=11)
     outcome = models.CharField("結果", max_length=20, choices=Outcome.choices)
+    # 1, except for REFUSED rows: one row per (address, number) counts every refused attempt
+    # since the number's reset, `at` being the latest.
+    attempts = models.PositiveIntegerField("回数", default=1)
     guarantee = models.ForeignKey(
         Guarantee, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -55,14 +63,14 @@ class AccessLog(models.Model):
             models.Index(
                 fields=["at"], name="accesslog_failure_at", condition=models.Q(outcome="failure")
             ),
-            # The per-IP soft limit and alert read an address's recent failures only: without
-            # this, an address that keeps trying walks its thousands of recent refused
-            # ("throttled") rows on every attempt (bench/README.md). accesslog_ip_at stays
-            # for staff searching the log by address.
+            # The per-address limits and alert read an address's recent counted attempts
+            # only: without this, an address that keeps trying walks its thousands of recent
+            # refused ("throttled") rows on every attempt (bench/README.md). accesslog_ip_at
+            # stays for staff searching the log by address.
             models.Index(
                 fields=["ip", "at"],
-                name="accesslog_ip_failure_at",
-                condition=models.Q(outcome="failure"),
+                name="accesslog_ip_counted_at",
+                condition=models.Q(outcome__in=["failure", "refused"]),
             ),
         ]
 
@@ -85,6 +93,27 @@ class LockClear(models.Model):
 
     def __str__(self):
         return f"{self.number} {self.at:%Y-%m-%d %H:%M}"
+
+
+class NumberLock(models.Model):
+    """A number reached the cap of counted failures (dsure.throttle.LOCK_AT): every attempt
+    on it is refused, a right key too, until `until` (ESURE_DSURE_LOCK_HOURS later) or until
+    staff clear it (a LockClear after `at`)."""
+
+    number = models.CharField("保証契約番号", max_length=11)
+    at = models.DateTimeField("ロック日時", default=timezone.now)
+    until = models.DateTimeField("自動解除日時")
+
+    class Meta:
+        verbose_name = "ロック"
+        verbose_name_plural = "ロック"
+        indexes = [
+            models.Index(fields=["number", "until"], name="numberlock_number_until"),
+            models.Index(fields=["until"], name="numberlock_until"),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.at:%Y-%m-%d %H:%M}〜{self.until:%Y-%m-%d %H:%M}"
 
 
 class Alert(models.Model):

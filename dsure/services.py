@@ -1,25 +1,24 @@
 """D-Sure's one access helper and its writes: lookup, grant, receipt, hand-over, clearing.
 
 find_guarantee(number, key) gives one answer for an unknown number, a wrong key and an
-old (re-issued) key, does the same work on each of those paths, and writes one access-log
-row. The key itself is never stored, logged or put in a URL.
+old (re-issued) key, does the same work on each of those paths, and records the attempt in
+the access log (dsure.throttle: one row, or one more count in the address's row past its hard
+ceiling). The key itself is never stored, logged or put in a URL.
 """
 
 import enum
-import hmac
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import OfficeMembership
 from audit import services as audit
-from certificates import keys
-from certificates.numbering import damm_is_valid
+from certificates import keys, numbering
 from dsure import throttle
 from dsure.models import AccessLog, Handover, LockClear, Receipt
 from esure.choices import SubmissionChannel
-from esure.identifiers import normalize_key, normalize_number
 
 MSG_NUMBER_FORMAT = (
     "保証契約番号の入力に誤りがあります。「06-1-0001234-9」のような11桁の番号を、"
@@ -46,8 +45,8 @@ _DUMMY_NUMBER = "00000000000"
 
 class Result(enum.Enum):
     OK = "ok"
-    NUMBER_FORMAT = "number_format"  # before any lookup; not counted
-    KEY_FORMAT = "key_format"  # before any lookup; not counted
+    NUMBER_FORMAT = "number_format"  # before any lookup (numbering.parse_number); not counted
+    KEY_FORMAT = "key_format"  # before any lookup (keys.parse_key); not counted
     NO_MATCH = "no_match"  # unknown number, wrong key, old key: one answer
     WAIT = "wait"
     LOCKED = "locked"
@@ -73,54 +72,62 @@ class Lookup:
         return MESSAGES.get(self.result, "")
 
 
-def parse_number(typed):
-    """The 11 digits of a typed 保証契約番号 whose Damm check digit holds, else None."""
-    digits = normalize_number(typed or "")
-    if len(digits) != 11 or not digits.isdigit() or not digits.isascii():
-        return None
-    return digits if damm_is_valid(digits) else None
-
-
 def find_guarantee(*, typed_number, typed_key, ip, office_user=None, now=None):
-    """The one access helper of D-Sure: the guarantee for a number + key, or why not."""
+    """The one access helper of D-Sure: the guarantee for a number + key, or why not.
+
+    `ip` is the client's counting key (esure.clientip.client_key). Reading the throttle,
+    checking the key and logging the attempt run under a lock on the number, so parallel
+    attempts are judged one after the other (dsure.throttle).
+    """
     now = now or timezone.now()
-    number = parse_number(typed_number)
-    if number is None:
+    parsed = numbering.parse_number(typed_number or "")
+    if parsed is None:
         return Lookup(Result.NUMBER_FORMAT)
-    key = normalize_key(typed_key or "")
-    if len(key) != keys.KEY_LENGTH or any(c not in keys.CROCKFORD_ALPHABET for c in key):
+    key = keys.parse_key(typed_key or "")
+    if key is None:
         return Lookup(Result.KEY_FORMAT)
-
-    state, guarantee_id, key_version = throttle.lookup_state(number)
-    refused = None
-    if state.locked:
-        refused = Result.LOCKED
-    elif (until := state.refused_until()) is not None and now < until:
-        refused = Result.WAIT
-    if refused is not None:
-        outcome = (
-            AccessLog.Outcome.LOCKED if refused is Result.LOCKED else AccessLog.Outcome.THROTTLED
+    number = parsed.number
+    user = office_user if office_user is not None and office_user.is_authenticated else None
+    with transaction.atomic():
+        throttle.serialise(number)
+        state = throttle.lookup_state(number, ip=ip, user=user, now=now)
+        exempt = (
+            user is not None
+            and state.orderer_id is not None
+            and _orderer_of(user) == state.orderer_id
         )
-        _log(number, ip, outcome, office_user, now)
-        return Lookup(refused, number)
+        refused = throttle.refusal(state, exempt=exempt, now=now)
+        if refused == throttle.Refusal.LOCKED:
+            _log(number, ip, AccessLog.Outcome.LOCKED, user, now)
+            return Lookup(Result.LOCKED, number)
+        if refused == throttle.Refusal.WAIT:
+            _log(number, ip, AccessLog.Outcome.THROTTLED, user, now)
+            return Lookup(Result.WAIT, number)
+        if refused == throttle.Refusal.OVER_CEILING:
+            throttle.count_refused(number=number, ip=ip, state=state, now=now)
+            throttle.lock_if_due(number=number, state=state, now=now)
+            return Lookup(Result.WAIT, number)
 
-    if guarantee_id is not None and key_version > 0:  # 書面交付 (version 0) has no key
-        expected = keys.derive_key(number, key_version)
-    else:
-        expected = keys.derive_key(_DUMMY_NUMBER, 1)  # the same work as a real check
-        guarantee_id = None
-    if hmac.compare_digest(key, expected) and guarantee_id is not None:
-        _log(number, ip, AccessLog.Outcome.SUCCESS, office_user, now, guarantee_id)
-        return Lookup(Result.OK, number, guarantee_id)
-
-    if throttle.ip_over_soft_limit(ip, now):
-        _log(number, ip, AccessLog.Outcome.THROTTLED, office_user, now)
-        return Lookup(Result.WAIT, number)
-    _log(number, ip, AccessLog.Outcome.FAILURE, office_user, now)
+        if state.guarantee_id is not None and state.key_version > 0:
+            right = keys.verify_key(number, state.key_version, key)
+        else:  # unknown, or 書面交付 (version 0, no key): the same work as a real check
+            keys.verify_key(_DUMMY_NUMBER, 1, key)
+            right = False
+        if right:
+            _log(number, ip, AccessLog.Outcome.SUCCESS, user, now, state.guarantee_id)
+            return Lookup(Result.OK, number, state.guarantee_id)
+        _log(number, ip, AccessLog.Outcome.FAILURE, user, now)
+        throttle.lock_if_due(number=number, state=state, now=now)
     throttle.raise_alerts(ip, now)
-    if state.failures + 1 >= throttle.LOCK_AT:
-        throttle.alert_locked(number, now)
+    if not exempt and throttle.over_soft_limit(state):
+        return Lookup(Result.WAIT, number)
     return Lookup(Result.NO_MATCH, number)
+
+
+def _orderer_of(user):
+    """The orderer whose office the user belongs to (accounts.OfficeMembership), or None."""
+    memberships = OfficeMembership.objects.filter(user=user)
+    return memberships.values_list("office__orderer_id", flat=True).first()
 
 
 def _log(number, ip, outcome, office_user, now, guarantee_id=None):

@@ -154,6 +154,12 @@ ESURE_STAFF_MFA_REQUIRED = env.bool("ESURE_STAFF_MFA_REQUIRED", default=True)
 # by default as the staff setting, so the demo's .env that turns staff MFA off covers both.
 ESURE_BANK_MFA_REQUIRED = env.bool("ESURE_BANK_MFA_REQUIRED", default=ESURE_STAFF_MFA_REQUIRED)
 
+# How long a D-Sure number stays locked after 100 wrong keys before the lock ends by itself
+# (dsure.throttle, docs/decisions/0008): staff are alerted at once and may clear it earlier.
+ESURE_DSURE_LOCK_HOURS = env.int("ESURE_DSURE_LOCK_HOURS", default=24)
+if ESURE_DSURE_LOCK_HOURS < 1:
+    raise ImproperlyConfigured("ESURE_DSURE_LOCK_HOURS must be 1 or more")
+
 # The admin path comes from the environment, so it is not the well-known /admin/.
 ESURE_ADMIN_PATH = env.str("ESURE_ADMIN_PATH", default="admin/").strip("/") + "/"
 

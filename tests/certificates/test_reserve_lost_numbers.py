@@ -12,7 +12,7 @@ from audit.models import AuditEvent
 from certificates import services
 from certificates.integrity import lost_numbers
 from certificates.models import NumberCounter
-from certificates.numbering import KIND_DIGITS, make_number
+from certificates.numbering import KIND_DIGITS, damm_check_digit, make_number
 from esure.choices import GuaranteeKind
 from esure.wareki import fiscal_year_reiwa
 from tests.conftest import make_concluded
@@ -101,3 +101,23 @@ def test_nothing_lost_is_said_and_succeeds(db, capsys):
     call_command("reserve_lost_numbers")
 
     assert "lost numbers: none" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "06100000052",  # a wrong check digit
+        f"0640000005{damm_check_digit('0640000005')}",  # kind 4 does not exist
+        "0610000005",  # ten digits
+    ],
+)
+def test_a_number_that_does_not_parse_is_refused(db, number):
+    """reserve_numbers reads each number with numbering.parse_number, the parser D-Sure uses."""
+    with pytest.raises(ValueError, match="not a 保証契約番号"):
+        services.reserve_numbers(numbers=[number])
+    assert not NumberCounter.objects.exists()
+
+
+def test_a_number_is_read_however_it_is_written(db):
+    services.reserve_numbers(numbers=["06-1-0000005-1"])
+    assert NumberCounter.objects.get(fiscal_year=6, kind_digit=1).last_serial == 5

@@ -219,18 +219,20 @@ def test_only_the_companys_own_guarantees_by_post_and_login(
 def test_viewing_a_hand_over_does_not_lift_a_lock(
     guarantee, accepting, office, official_client, clerk_client, frozen
 ):
-    """A lock holds until staff clear it (DESIGN.md §6). The office may still read what was
-    handed to it, but its view is no proof of the key: a stranger's lock must stay."""
+    """A lock holds until it ends or staff clear it (DESIGN.md §6). The office may still read
+    what was handed to it, but its view is no proof of the key: a stranger's lock must stay."""
     hand_over(clerk_client, guarantee, office)
+    stranger = {"REMOTE_ADDR": "198.51.100.20"}
     AccessLog.objects.bulk_create(
         AccessLog(
             at=NOW - datetime.timedelta(hours=2, seconds=i),
-            ip="198.51.100.20",
+            ip=stranger["REMOTE_ADDR"],
             number=guarantee.number,
             outcome=AccessLog.Outcome.FAILURE,
         )
-        for i in range(throttle.LOCK_AT)
+        for i in range(throttle.LOCK_AT - 1)
     )
+    dsure_lookup(Client(), guarantee.number_display, "ABCD-EFGH-JKMN-PQRS", **stranger)  # 100th
     key = registry.current_key(guarantee)
     assert (
         services.MSG_LOCKED

@@ -40,9 +40,9 @@ def add_history(guarantee, rows, staff):
 
 
 @pytest.mark.parametrize("history", [0, 2_000])
-def test_a_right_key_from_a_new_visitor_is_three_statements(guarantee, staff, history):
-    """The throttle state with the guarantee joined in (one query), the log INSERT, the
-    session INSERT."""
+def test_a_right_key_from_a_new_visitor_is_four_statements(guarantee, staff, history):
+    """The number's advisory lock, the throttle state with the address's recent failures and
+    the guarantee joined in (one query), the log INSERT, the session INSERT."""
     add_history(guarantee, history, staff)
     key = registry.current_key(guarantee)
 
@@ -51,15 +51,16 @@ def test_a_right_key_from_a_new_visitor_is_three_statements(guarantee, staff, hi
 
     assert response.status_code == 302
     sent = statements(queries)
-    assert len(sent) == 3, sent
-    assert [s.split()[0] for s in sent] == ["WITH", "INSERT", "INSERT"]
-    assert 'INTO "dsure_accesslog"' in sent[1] and 'INTO "django_session"' in sent[2]
+    assert len(sent) == 4, sent
+    assert [s.split()[0] for s in sent] == ["SELECT", "WITH", "INSERT", "INSERT"]
+    assert "pg_advisory_xact_lock" in sent[0]
+    assert 'INTO "dsure_accesslog"' in sent[2] and 'INTO "django_session"' in sent[3]
 
 
 @pytest.mark.parametrize("history", [0, 2_000])
 def test_a_wrong_key_is_the_same_statements_whatever_the_history(guarantee, staff, history):
-    """Throttle state with the guarantee, the IP's recent failures, the log INSERT, and the
-    two alert counts (one IP on many numbers; a spike overall)."""
+    """The number's advisory lock, the throttle state (with the address's recent failures),
+    the log INSERT, and the two alert counts (one IP on many numbers; a spike overall)."""
     add_history(guarantee, history, staff)
 
     with CaptureQueriesContext(connection) as queries:
