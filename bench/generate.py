@@ -474,7 +474,16 @@ def generate(s=None, out=sys.stdout, seed=20261130):
             rng, now - datetime.timedelta(days=180), now - datetime.timedelta(days=1)
         )
         a_base = loader.next_id("dsure_accesslog")
-        a_cols = ["id", "at", "ip", "number", "outcome", "guarantee_id", "office_user_id"]
+        a_cols = [
+            "id",
+            "at",
+            "ip",
+            "number",
+            "outcome",
+            "attempts",
+            "guarantee_id",
+            "office_user_id",
+        ]
         total_g = n["guarantees"]
 
         def access_rows():
@@ -489,6 +498,7 @@ def generate(s=None, out=sys.stdout, seed=20261130):
                         ip,
                         numbers[g],
                         "success",
+                        1,
                         g_base + g,
                         None,
                     )
@@ -499,6 +509,7 @@ def generate(s=None, out=sys.stdout, seed=20261130):
                         ip,
                         numbers[g],
                         "failure",
+                        1,
                         None,
                         None,
                     )
