@@ -57,6 +57,7 @@ MSG_NOT_ENTRUSTED = "この金融機関は保証会社と委託契約がない�
 MSG_ALREADY_DESIGNATED = "この工事の前払金専用口座はすでに登録されています。"
 MSG_NUMBER_TAKEN = "この支店の同じ口座番号がすでに前払金専用口座として登録されています。"
 MSG_WORK_KIND = "この工事には「{kind}」を選べません。"
+MSG_CANCELLED = "解約された保証契約の前払金専用口座は登録できません。"
 MSG_NO_ADVANCE_GUARANTEE = "前払金保証が締結されていないため、前払金専用口座を登録できません。"
 MSG_PLAN_OPEN = "作成中または確認待ちの明細書があります。"
 MSG_NOT_DRAFT = "提出済みの明細書・払出依頼は変更できません（新しい版を作成してください）。"
@@ -190,6 +191,8 @@ def register_account(
     """The contractor designates the account its work's advances are paid into (前払金専用
     口座), at a branch of a bank with a 委託契約, and its own account for the uses paid to it."""
     work = guarantee.work
+    if guarantee.cancelled_at is not None:
+        raise ValidationError(MSG_CANCELLED)
     if work_kind not in selectors.work_kinds_for(work):
         raise ValidationError({"work_kind": MSG_WORK_KIND.format(kind=work_kind)})
     if not branch.bank.entrusted:
@@ -484,6 +487,8 @@ def save_withdrawal_draft(*, account, by, rows, cash=False, requested_on=None, w
         for row in rows:
             if row["plan_line"] is not None and row["plan_line"].pk not in in_force:
                 raise ValidationError(MSG_PLAN_LINE_CHOICE)
+            if not isinstance(row["amount"], int) or row["amount"] <= 0:
+                raise ValidationError(rules.MSG_AMOUNT_REQUIRED)
         if withdrawal is None:
             number = (account.withdrawals.aggregate(n=Max("number"))["n"] or 0) + 1
             withdrawal = Withdrawal.objects.create(

@@ -158,6 +158,17 @@ def test_a_construction_work_is_planned_as_construction_only(clerk_client, guara
     assert not AdvanceAccount.objects.exists()
 
 
+def test_a_cancelled_guarantee_gets_no_account(clerk_client, guarantee, branch):
+    guarantee.cancelled_at = guarantee.concluded_at
+    guarantee.save(update_fields=["cancelled_at"])
+    response = clerk_client.post(
+        reverse("advances:register", args=[guarantee.number]), account_post(branch)
+    )
+    assert response.status_code == 400
+    assert services.MSG_CANCELLED in response.content.decode()
+    assert not AdvanceAccount.objects.exists()
+
+
 def test_a_registered_work_goes_to_its_account(clerk_client, account, guarantee):
     response = clerk_client.get(reverse("advances:register", args=[guarantee.number]))
     assert response["Location"] == reverse("advances:account", args=[account.pk])
@@ -366,7 +377,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client, account, draft_withdrawal
         ("put", "advances:plan_edit", ["pk"]),
     ],
 )
-def test_the_wrong_method_is_405(clerk_client, account, draft_withdrawal, method, name, args):
+def test_the_wrong_method_is_405(clerk_client, account, method, name, args):
     url = reverse(name, args=[account.pk if a == "pk" else a for a in args])
     assert getattr(clerk_client, method)(url).status_code == 405
 
