@@ -14,9 +14,12 @@ counted per /64 (`counting_key`): one subscriber usually holds a whole /64, so c
 single addresses would let one client rotate through 2^64 of them.
 """
 
+import functools
 import ipaddress
 
 from django.conf import settings
+from django.http import HttpResponseForbidden
+from django.views.decorators.cache import never_cache
 
 # One IPv6 subscriber gets a /64 (RFC 6177, RFC 7421): limits count per /64, as allauth's
 # own rate limits do (ALLAUTH_RATE_LIMIT_IPV6_PREFIX, default 64).
@@ -88,3 +91,23 @@ def client_ip(request):
 def client_key(request):
     """counting_key of the client's address: what per-address limits count by."""
     return counting_key(client_ip(request))
+
+
+def is_internal(request):
+    """Whether the client (as client_ip reads it) is in ESURE_READYZ_ALLOW: the addresses
+    that may read /readyz and /metrics (docs/decisions/0013)."""
+    address = ipaddress.ip_address(client_ip(request))
+    return any(address in network for network in settings.ESURE_READYZ_ALLOW)
+
+
+def internal_only(view):
+    """Let only the ESURE_READYZ_ALLOW addresses reach `view`; everyone else gets a small 403
+    before the view does any work (no query, no file write). Never cached either way."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not is_internal(request):
+            return HttpResponseForbidden("forbidden", content_type="text/plain")
+        return view(request, *args, **kwargs)
+
+    return never_cache(wrapped)

@@ -7,7 +7,9 @@
   small JSON body naming each check; the reason of a failure goes to the log, not to the
   (public) body.
 
-Both are public, GET/HEAD only, and never redirected to https (SECURE_REDIRECT_EXEMPT).
+/healthz is public; /readyz answers only the addresses in ESURE_READYZ_ALLOW (loopback and
+private ranges by default), others get 403 before any check runs (docs/decisions/0013). Both
+are GET/HEAD only and never redirected to https (SECURE_REDIRECT_EXEMPT).
 """
 
 import datetime
@@ -22,9 +24,10 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django_tasks_db.models import DBTaskResult, get_date_max
+
+from esure.clientip import internal_only
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +106,7 @@ def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
-@never_cache
+@internal_only
 @require_safe
 def readyz(request):
     results = {}

@@ -1,5 +1,6 @@
 """The one settings module. Production differences are environment variables (.env.example)."""
 
+import ipaddress
 import logging
 import os
 from pathlib import Path
@@ -293,6 +294,26 @@ if ESURE_TRUSTED_PROXY_COUNT < 0:
 # The same count for allauth's own reading of the address, should anything of it bypass
 # the adapter.
 ALLAUTH_TRUSTED_PROXY_COUNT = ESURE_TRUSTED_PROXY_COUNT
+# Who may read /readyz and /metrics (esure.clientip.internal_only, decision 0013): CIDRs,
+# matched against the client address as read above. Default: loopback and the private
+# ranges (RFC 1918, IPv6 unique-local), where load balancers and Prometheus usually sit.
+# Empty: nobody. /healthz stays public.
+_readyz_allow = env.list(
+    "ESURE_READYZ_ALLOW",
+    default=[
+        "127.0.0.0/8",
+        "::1/128",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "fc00::/7",
+    ],
+)
+try:
+    # strict: a host part after the prefix (10.0.0.1/8) is refused, it is usually a typo.
+    ESURE_READYZ_ALLOW = [ipaddress.ip_network(c.strip()) for c in _readyz_allow if c.strip()]
+except ValueError as error:
+    raise ImproperlyConfigured(f"ESURE_READYZ_ALLOW: {error}") from error
 _proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
 if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
     raise ImproperlyConfigured(
