@@ -145,10 +145,15 @@ class Invitation(models.Model):
     verified, and accepts on the home page. Nothing secret travels in the mail.
     """
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="invitations")
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="invitations", verbose_name="受注者"
+    )
     email = models.EmailField("招待先メールアドレス")
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="招待者",
     )
     created_at = models.DateTimeField("招待日時", default=timezone.now)
     accepted_at = models.DateTimeField("参加日時", null=True, blank=True)
@@ -306,7 +311,9 @@ class OrdererSubmissionChannel(models.Model):
 class OrdererOffice(models.Model):
     """A section of the orderer (発注機関/担当課) that receives certain kinds of guarantee."""
 
-    orderer = models.ForeignKey(Orderer, on_delete=models.PROTECT, related_name="offices")
+    orderer = models.ForeignKey(
+        Orderer, on_delete=models.PROTECT, related_name="offices", verbose_name="発注者"
+    )
     name = models.CharField("発注機関・担当課", max_length=100)
     handles_kinds = models.JSONField("担当する保証の種類", default=list, blank=True)
     postal_code = models.CharField("郵便番号", max_length=8, blank=True)

@@ -214,7 +214,12 @@ class UsePlan(models.Model):
     status = models.CharField("状態", max_length=20, choices=Status.choices, default=Status.DRAFT)
     is_change = models.BooleanField("使途変更", default=False)
     based_on = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="変更前の明細書",
     )
     reason = models.TextField("変更の理由", blank=True)
     created_by = models.ForeignKey(
@@ -487,7 +492,10 @@ class Deposit(models.Model):
     amount = models.PositiveBigIntegerField("金額（円）")
     reference = models.CharField("取引番号", max_length=50, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="記録者",
     )
     recorded_at = models.DateTimeField("記録日時", default=timezone.now)
 
@@ -520,7 +528,10 @@ class BankImport(models.Model):
     sha256 = models.CharField("SHA-256", max_length=64)
     file = models.FileField("ファイル", upload_to="advances/imports/%Y/%m/")
     imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="取込者",
     )
     imported_at = models.DateTimeField("取込日時", default=timezone.now)
     result = models.JSONField("結果", default=list)

@@ -26,7 +26,7 @@ from applications.models import (
 from certificates import selectors as registry
 from esure.admin import ReadOnlyInline
 from esure.choices import GuaranteeKind
-from esure.wareki import yen
+from esure.wareki import to_wareki, yen
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +72,11 @@ AFTER_APPROVAL = {
 CHANGE_FEE_LABELS = {"additional": "追加保証料", "refund": "返還保証料"}
 
 
+def _wareki(day):
+    """A date of the work as its documents print it (令和8年11月20日), or — when not entered."""
+    return to_wareki(day) if day else "—"
+
+
 def _concluded(guarantee):
     """A guarantee as the success message names it: its number, and its version once changed."""
     version = registry.current_terms(guarantee).version
@@ -89,7 +94,7 @@ DECISIONS = {
 class ApplicationAdmin(admin.ModelAdmin):
     change_form_template = "admin/applications/application/change_form.html"
     list_display = [
-        "pk",
+        "number",
         "status",
         "menu",
         "company",
@@ -99,7 +104,7 @@ class ApplicationAdmin(admin.ModelAdmin):
         "delivery",
         "submitted_at",
     ]
-    list_display_links = ["pk", "work_name"]
+    list_display_links = ["number", "work_name"]
     list_filter = ["status", "menu", "work__orderer", "items__kind", "delivery", "submitted_at"]
     search_fields = ["company__name", "work__name", "work__work_number", "=pk"]
     list_select_related = ["company", "work", "work__orderer"]
@@ -194,6 +199,10 @@ class ApplicationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="申込番号", ordering="pk")
+    def number(self, obj):
+        return obj.pk
+
     @admin.display(description="工事名", ordering="work__name")
     def work_name(self, obj):
         return obj.work.name or "（未入力）"
@@ -224,8 +233,11 @@ class ApplicationAdmin(admin.ModelAdmin):
                 + ("（低入札価格調査）" if w.low_bid else ""),
             ),
             ("請負代金額", yen(w.price) if w.price else "—"),
-            ("契約日", f"{w.contract_date or '—'}{'（予定）' if w.contract_date_planned else ''}"),
-            ("工期", f"{w.start_date or '—'} 〜 {w.end_date or '—'}"),
+            (
+                "契約日",
+                f"{_wareki(w.contract_date)}{'（予定）' if w.contract_date_planned else ''}",
+            ),
+            ("工期", f"{_wareki(w.start_date)} 〜 {_wareki(w.end_date)}"),
         ]
         return format_html_join("", "<div><b>{}</b>: {}</div>", rows)
 

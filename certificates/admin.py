@@ -20,12 +20,22 @@ from certificates.models import (
     Work,
 )
 from esure.admin import ReadOnlyAdmin, ReadOnlyInline
+from esure.wareki import to_wareki, yen
+
+
+def _period(certificate):
+    """保証期間 in 和暦, as the certificate prints it."""
+    return f"{to_wareki(certificate.starts_on)} 〜 {to_wareki(certificate.ends_on)}"
 
 
 class CertificateInline(ReadOnlyInline):
     model = Certificate
-    fields = ["version", "issued_at", "amount", "starts_on", "ends_on", "fingerprint", "pdfs"]
+    fields = ["version", "issued_at", "amount", "period", "fingerprint", "pdfs"]
     readonly_fields = fields
+
+    @admin.display(description="保証期間")
+    def period(self, obj):
+        return _period(obj)
 
     @admin.display(description="PDF")
     def pdfs(self, obj):
@@ -155,9 +165,17 @@ class DocumentAdmin(ReadOnlyAdmin):
 
 @admin.register(Certificate)
 class CertificateAdmin(ReadOnlyAdmin):
-    list_display = ["guarantee", "version", "amount", "ends_on", "issued_at", "fingerprint"]
+    list_display = ["guarantee", "version", "amount_yen", "period", "issued_at", "fingerprint"]
     search_fields = ["guarantee__number"]
     list_select_related = ["guarantee"]
+
+    @admin.display(description="保証金額", ordering="amount")
+    def amount_yen(self, obj):
+        return yen(obj.amount)
+
+    @admin.display(description="保証期間", ordering="ends_on")
+    def period(self, obj):
+        return _period(obj)
 
 
 @admin.register(KeyDisplay)
@@ -178,6 +196,14 @@ class NumberCounterAdmin(ReadOnlyAdmin):
 
 @admin.register(Work)
 class WorkAdmin(ReadOnlyAdmin):
-    list_display = ["name", "company", "orderer", "price", "contract_date"]
+    list_display = ["name", "company", "orderer", "price_yen", "contract_day"]
     search_fields = ["name", "work_number", "company__name"]
     list_select_related = ["company", "orderer"]
+
+    @admin.display(description="請負代金額", ordering="price")
+    def price_yen(self, obj):
+        return yen(obj.price) if obj.price is not None else "—"
+
+    @admin.display(description="契約日", ordering="contract_date")
+    def contract_day(self, obj):
+        return to_wareki(obj.contract_date) if obj.contract_date else "—"

@@ -19,12 +19,24 @@ class Work(models.Model):
     application requires them complete (applications.rules / forms).
     """
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="works")
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="works", verbose_name="受注者"
+    )
     orderer = models.ForeignKey(
-        Orderer, on_delete=models.PROTECT, related_name="works", null=True, blank=True
+        Orderer,
+        on_delete=models.PROTECT,
+        related_name="works",
+        null=True,
+        blank=True,
+        verbose_name="発注者",
     )
     office = models.ForeignKey(
-        OrdererOffice, on_delete=models.PROTECT, related_name="works", null=True, blank=True
+        OrdererOffice,
+        on_delete=models.PROTECT,
+        related_name="works",
+        null=True,
+        blank=True,
+        verbose_name="発注機関",
     )
     work_number = models.CharField("工事番号", max_length=50, blank=True)
     name = models.CharField("工事名", max_length=200, blank=True)
@@ -41,7 +53,7 @@ class Work(models.Model):
     start_date = models.DateField("工期（自）", null=True, blank=True)
     end_date = models.DateField("工期（至）", null=True, blank=True)
     low_bid = models.BooleanField("低入札価格調査の対象", default=False)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField("登録日時", default=timezone.now)
 
     class Meta:
         verbose_name = "工事請負契約"
@@ -93,12 +105,24 @@ class Guarantee(models.Model):
     kind = models.CharField("保証の種類", max_length=20, choices=GuaranteeKind.choices)
     # No index of its own: guarantee_company_recent starts with company.
     company = models.ForeignKey(
-        Company, on_delete=models.PROTECT, related_name="guarantees", db_index=False
+        Company,
+        on_delete=models.PROTECT,
+        related_name="guarantees",
+        db_index=False,
+        verbose_name="受注者",
     )
-    work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="guarantees")
-    orderer = models.ForeignKey(Orderer, on_delete=models.PROTECT, related_name="guarantees")
+    work = models.ForeignKey(
+        Work, on_delete=models.PROTECT, related_name="guarantees", verbose_name="工事"
+    )
+    orderer = models.ForeignKey(
+        Orderer, on_delete=models.PROTECT, related_name="guarantees", verbose_name="発注者"
+    )
     office = models.ForeignKey(
-        OrdererOffice, on_delete=models.PROTECT, related_name="guarantees", null=True
+        OrdererOffice,
+        on_delete=models.PROTECT,
+        related_name="guarantees",
+        null=True,
+        verbose_name="発注機関",
     )
     delivery = models.CharField("受取方法", max_length=20, choices=Delivery.choices)
     # 0: no key (書面交付). Re-issue adds one: the old key stops verifying at once.
@@ -154,7 +178,9 @@ class Certificate(models.Model):
     `fingerprint` its SHA-256.
     """
 
-    guarantee = models.ForeignKey(Guarantee, on_delete=models.PROTECT, related_name="certificates")
+    guarantee = models.ForeignKey(
+        Guarantee, on_delete=models.PROTECT, related_name="certificates", verbose_name="保証契約"
+    )
     version = models.PositiveSmallIntegerField("版")
     content = models.JSONField("内容")
     fingerprint = models.CharField("内容の指紋（SHA-256）", max_length=64)
@@ -191,16 +217,18 @@ class Document(models.Model):
         CUSTOMER_COPY = "customer_copy", "お客様控え"
         FEE_STATEMENT = "fee_statement", "保証料計算書"
 
-    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="documents")
+    certificate = models.ForeignKey(
+        Certificate, on_delete=models.PROTECT, related_name="documents", verbose_name="電子証書"
+    )
     kind = models.CharField("種類", max_length=20, choices=Kind.choices)
     file = models.FileField("PDF", upload_to="documents/%Y/%m/")
     sha256 = models.CharField("SHA-256", max_length=64)
     size = models.PositiveIntegerField("バイト数")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField("作成日時", default=timezone.now)
 
     class Meta:
-        verbose_name = "PDF"
-        verbose_name_plural = "PDF"
+        verbose_name = "電子証書のPDF"
+        verbose_name_plural = "電子証書のPDF"
         constraints = [
             models.UniqueConstraint(fields=["certificate", "kind"], name="document_unique")
         ]
@@ -216,11 +244,18 @@ class KeyDisplay(models.Model):
         SCREEN = "screen", "画面表示"
         KEY_NOTICE = "key_notice", "お知らせPDF"
 
-    guarantee = models.ForeignKey(Guarantee, on_delete=models.PROTECT, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    via = models.CharField(max_length=20, choices=Via.choices)
-    key_version = models.PositiveSmallIntegerField()
-    at = models.DateTimeField(default=timezone.now)
+    guarantee = models.ForeignKey(
+        Guarantee, on_delete=models.PROTECT, related_name="+", verbose_name="保証契約"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="表示した利用者",
+    )
+    via = models.CharField("表示の経路", max_length=20, choices=Via.choices)
+    key_version = models.PositiveSmallIntegerField("認証キーの版")
+    at = models.DateTimeField("日時", default=timezone.now)
 
     class Meta:
         verbose_name = "認証キーの表示記録"
@@ -234,11 +269,18 @@ class KeyDisplay(models.Model):
 class KeyReissue(models.Model):
     """Staff re-issued the key (the old one stopped working at that moment)."""
 
-    guarantee = models.ForeignKey(Guarantee, on_delete=models.PROTECT, related_name="+")
-    new_version = models.PositiveSmallIntegerField()
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(blank=True)
-    at = models.DateTimeField(default=timezone.now)
+    guarantee = models.ForeignKey(
+        Guarantee, on_delete=models.PROTECT, related_name="+", verbose_name="保証契約"
+    )
+    new_version = models.PositiveSmallIntegerField("新しい認証キーの版")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="再発行者",
+    )
+    reason = models.TextField("理由", blank=True)
+    at = models.DateTimeField("日時", default=timezone.now)
 
     class Meta:
         verbose_name = "認証キーの再発行"

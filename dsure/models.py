@@ -38,7 +38,12 @@ class AccessLog(models.Model):
     # since the number's reset, `at` being the latest.
     attempts = models.PositiveIntegerField("回数", default=1)
     guarantee = models.ForeignKey(
-        Guarantee, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Guarantee,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="保証契約",
     )
     office_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -82,7 +87,9 @@ class LockClear(models.Model):
     """Surety staff cleared the throttle of a number (after checking with the orderer)."""
 
     number = models.CharField("保証契約番号", max_length=11)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="解除者"
+    )
     at = models.DateTimeField("日時", default=timezone.now)
     note = models.TextField("メモ", blank=True)
 
@@ -143,10 +150,16 @@ class Handover(models.Model):
     """発注者へ電子で提出: the contractor handed the guarantee to an office in esure. The
     hand-over itself grants the office's users access (no key typing)."""
 
-    guarantee = models.ForeignKey(Guarantee, on_delete=models.PROTECT, related_name="handovers")
-    office = models.ForeignKey(OrdererOffice, on_delete=models.PROTECT, related_name="handovers")
+    guarantee = models.ForeignKey(
+        Guarantee, on_delete=models.PROTECT, related_name="handovers", verbose_name="保証契約"
+    )
+    office = models.ForeignKey(
+        OrdererOffice, on_delete=models.PROTECT, related_name="handovers", verbose_name="発注機関"
+    )
     note = models.TextField("連絡事項", blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="提出者"
+    )
     at = models.DateTimeField("提出日時", default=timezone.now)
 
     class Meta:
@@ -163,10 +176,18 @@ class Handover(models.Model):
 class Receipt(models.Model):
     """受領: an office user acknowledged a certificate version."""
 
-    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="+")
-    guarantee = models.ForeignKey(Guarantee, on_delete=models.PROTECT, related_name="receipts")
-    office = models.ForeignKey(OrdererOffice, on_delete=models.PROTECT, related_name="receipts")
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    certificate = models.ForeignKey(
+        Certificate, on_delete=models.PROTECT, related_name="+", verbose_name="電子証書"
+    )
+    guarantee = models.ForeignKey(
+        Guarantee, on_delete=models.PROTECT, related_name="receipts", verbose_name="保証契約"
+    )
+    office = models.ForeignKey(
+        OrdererOffice, on_delete=models.PROTECT, related_name="receipts", verbose_name="発注機関"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="受領者"
+    )
     at = models.DateTimeField("受領日時", default=timezone.now)
     note = models.TextField("メモ", blank=True)
 

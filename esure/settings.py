@@ -41,7 +41,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django admin with esure's site (sections by the work, the work queue): esure/apps.py.
+    "esure.apps.EsureAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -50,8 +51,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
-    "allauth.mfa",
-    "django_tasks_db",
+    # allauth's MFA and django-tasks-db under Japanese names in the admin (esure/apps.py).
+    "esure.apps.MultiFactorConfig",
+    "esure.apps.TasksConfig",
     # The project itself, for what belongs to no app: the task queue's recovery command
     # (esure/queue.py, requeue_stuck_tasks) and the shared admin bases. No models.
     "esure",

@@ -8,9 +8,6 @@ from esure import health
 
 # Staff log in through allauth (and its MFA), never through Django admin's own form.
 admin.site.login = secure_admin_login(admin.site.login)
-admin.site.site_header = "esure 管理"
-admin.site.site_title = "esure 管理"
-admin.site.index_title = "保証事業会社 管理メニュー"
 
 urlpatterns = [
     path("", accounts_views.home, name="home"),
