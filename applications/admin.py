@@ -24,6 +24,7 @@ from applications.models import (
     StatusChange,
 )
 from certificates import selectors as registry
+from certificates.services import StorageError
 from esure.admin import ReadOnlyInline
 from esure.choices import GuaranteeKind
 from esure.wareki import to_wareki, yen
@@ -294,6 +295,9 @@ class ApplicationAdmin(admin.ModelAdmin):
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
+            return redirect(change_url)
+        except StorageError as error:  # logged where it happened
+            messages.error(request, str(error))
             return redirect(change_url)
         except Exception as error:  # e.g. a PDF that did not render: nothing was kept
             logger.exception("conclusion of application %s failed", pk)

@@ -8,6 +8,7 @@ import contextvars
 import datetime
 import hashlib
 import json
+import logging
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -27,6 +28,8 @@ from certificates.models import (
 )
 from certificates.numbering import KIND_DIGITS, make_number, parse_number
 from esure.wareki import fiscal_year_reiwa, to_wareki, yen
+
+logger = logging.getLogger(__name__)
 
 
 class KeyNotAvailable(Exception):
@@ -103,10 +106,25 @@ def discard_files_on_failure():
         yield
     except BaseException:
         for name in names:
-            Document.file.field.storage.delete(name)
+            try:
+                Document.file.field.storage.delete(name)
+            except Exception:  # the store may be what failed: keep the original error
+                logger.warning("could not delete %s after a failed conclusion", name)
         raise
     finally:
         _stored_files.reset(token)
+
+
+# What staff read when a conclusion (or change) could not store its PDFs (decision 0017).
+MSG_STORAGE_FAILED = (
+    "PDFを文書の保管先（ストレージ）に保存できませんでした。締結は行っておらず、"
+    "保証契約番号も使っていません。保管先が復旧してから、もう一度同じ操作をしてください。"
+)
+
+
+class StorageError(Exception):
+    """A rendered PDF could not be stored (the disk or the bucket refused or did not answer).
+    Raised inside the conclusion's transaction, which then rolls back as a whole."""
 
 
 def store_document(*, certificate, kind, data):
@@ -114,7 +132,11 @@ def store_document(*, certificate, kind, data):
     digest = hashlib.sha256(data).hexdigest()
     document = Document(certificate=certificate, kind=kind, sha256=digest, size=len(data))
     name = f"{certificate.guarantee.number}-v{certificate.version}-{kind}.pdf"
-    document.file.save(name, ContentFile(data), save=False)
+    try:
+        document.file.save(name, ContentFile(data), save=False)
+    except Exception as error:  # OSError from a disk, botocore's errors from a bucket
+        logger.exception("could not store %s", name)
+        raise StorageError(MSG_STORAGE_FAILED) from error
     written = _stored_files.get()
     if written is not None:
         written.append(document.file.name)

@@ -9,6 +9,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from esure.storage import default_storage_setting
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -178,8 +180,15 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+# Stored documents (the PDFs: legal originals): the local disk under MEDIA_ROOT, or with
+# ESURE_S3_BUCKET an S3-compatible bucket (it must exist) through django-storages; for a store
+# that is not AWS also ESURE_S3_ENDPOINT_URL. Credentials and region come from the standard
+# AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION (read by boto3, not here).
+# The one switch: the apps only use the storage API (docs/decisions/0017).
+ESURE_S3_BUCKET = env.str("ESURE_S3_BUCKET", default="")
+ESURE_S3_ENDPOINT_URL = env.str("ESURE_S3_ENDPOINT_URL", default="")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": default_storage_setting(bucket=ESURE_S3_BUCKET, endpoint_url=ESURE_S3_ENDPOINT_URL),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

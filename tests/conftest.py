@@ -10,6 +10,8 @@ Personas (each a fixture):
 
 import datetime
 import itertools
+import time
+import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -793,3 +795,116 @@ def make_withdrawal(account, rows, *, status="submitted", bank_user=None, cash=F
             reference=f"T{withdrawal.pk:06d}",
         )
     return withdrawal
+
+
+# --- Object storage: a real SeaweedFS (tests/seaweedfs.py) ---------------------------------
+
+# Real time, whatever time-machine says: S3 requests are signed with the time, and a store
+# refuses a signature more than 15 minutes off its own clock (RequestTimeTooSkewed). The
+# frozen tests' "now" is days away from the store's. time.monotonic is not frozen.
+_REAL_CLOCK_OFFSET = time.time() - time.monotonic()
+
+
+def _real_utc_now(remove_tzinfo=True):
+    now = datetime.datetime.fromtimestamp(time.monotonic() + _REAL_CLOCK_OFFSET, datetime.UTC)
+    return now.replace(tzinfo=None) if remove_tzinfo else now
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _s3_signs_with_the_real_time():
+    """botocore signs every request with this clock (botocore.auth), in every test."""
+    import botocore.auth
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.auth, "get_current_datetime", _real_utc_now)
+        yield
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):
+    """One SeaweedFS per test process (each xdist worker starts its own, on free ports, only
+    when one of its tests needs it), stopped at the end of the session."""
+    from tests.seaweedfs import SeaweedFS
+
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs")).start()
+    yield server
+    server.stop()
+
+
+class Bucket:
+    """The bucket and key prefix one test stores into, read back with boto3 directly."""
+
+    def __init__(self, server, bucket, location):
+        self.server, self.bucket, self.location = server, bucket, location
+
+    def objects(self):
+        """{name as the storage knows it: bytes} of every object under the test's prefix."""
+        client = self.server.client()
+        found = {}
+        pages = client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=f"{self.location}/"
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                body = client.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read()
+                found[item["Key"].removeprefix(f"{self.location}/")] = body
+        return found
+
+    def put(self, name, data):
+        self.server.client().put_object(
+            Bucket=self.bucket, Key=f"{self.location}/{name}", Body=data
+        )
+
+    def delete(self, name):
+        self.server.client().delete_object(Bucket=self.bucket, Key=f"{self.location}/{name}")
+
+
+def use_bucket(settings, monkeypatch, *, endpoint_url, environ, bucket, location):
+    """Make the default storage the S3 backend exactly as esure/settings.py builds it from
+    ESURE_S3_BUCKET and ESURE_S3_ENDPOINT_URL, credentials from the AWS_* environment."""
+    from esure.storage import default_storage_setting
+
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": default_storage_setting(
+            bucket=bucket, endpoint_url=endpoint_url, location=location
+        ),
+    }
+
+
+@pytest.fixture
+def s3(seaweedfs, settings, monkeypatch):
+    """Documents go to the suite's SeaweedFS: bucket `esure-tests`, a key prefix of this
+    test's own. Returns the Bucket to read them back."""
+    bucket = seaweedfs.create_bucket("esure-tests")
+    location = f"t-{uuid.uuid4().hex[:12]}"
+    use_bucket(
+        settings,
+        monkeypatch,
+        endpoint_url=seaweedfs.endpoint_url,
+        environ=seaweedfs.environ,
+        bucket=bucket,
+        location=location,
+    )
+    return Bucket(seaweedfs, bucket, location)
+
+
+@pytest.fixture
+def s3_unreachable(settings, monkeypatch):
+    """The default storage is an S3 store that nobody answers (a free port, nothing on it)."""
+    from tests.seaweedfs import free_port
+
+    use_bucket(
+        settings,
+        monkeypatch,
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        environ={
+            "AWS_ACCESS_KEY_ID": "x",
+            "AWS_SECRET_ACCESS_KEY": "y",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        },
+        bucket="esure-gone",
+        location="t",
+    )

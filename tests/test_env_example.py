@@ -14,10 +14,13 @@ READ = re.compile(r"""(?:env(?:\.\w+)?|os\.environ\.get|_required)\(\s*["']([A-Z
 READERS = [ROOT / "esure" / "settings.py", ROOT / "ops" / "gunicorn.conf.py"]
 # Read by docker-compose.yml for the postgres image (and put into DATABASE_URL), not by esure.
 COMPOSE_ONLY = {"POSTGRES_PASSWORD"}
+# Read by boto3 itself (the bucket's credentials and region), not by esure's settings.
+BOTO3_READS = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"}
 
 
 def _read_by_settings():
-    return {name for path in READERS for name in READ.findall(path.read_text())} | COMPOSE_ONLY
+    read = {name for path in READERS for name in READ.findall(path.read_text())}
+    return read | COMPOSE_ONLY | BOTO3_READS
 
 
 def _documented():
