@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import member_required
@@ -73,10 +72,11 @@ def show_key(request, number):
     return _no_store(render(request, "certs/key.html", context))
 
 
-@never_cache
+@require_POST
 @member_required
 def key_notice(request, number):
-    """「電子証書閲覧用『認証キー』等のお知らせ」 PDF, rendered on demand."""
+    """「電子証書閲覧用『認証キー』等のお知らせ」 PDF, rendered on demand. POST with CSRF, like
+    認証キーの表示: each download records a key display, so a link on another site must not."""
     guarantee = registry.get_guarantee_for(request.membership.company, number)
     if not guarantee.has_key:
         return render(request, "certs/no_key.html", {"guarantee": guarantee}, status=404)

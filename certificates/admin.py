@@ -27,6 +27,15 @@ def _period(certificate):
     """保証期間 in 和暦, as the certificate prints it."""
     return f"{to_wareki(certificate.starts_on)} 〜 {to_wareki(certificate.ends_on)}"
 
+REISSUE_PERMISSION = "certificates.reissue_key"
+PRINTED_PERMISSION = "certificates.change_guarantee"
+
+
+def _require(request, permission):
+    """403 for staff without the permission, before anything is read or written."""
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+
 
 class CertificateInline(ReadOnlyInline):
     model = Certificate
@@ -83,8 +92,9 @@ class GuaranteeAdmin(ReadOnlyAdmin):
     exclude = ["number"]
 
     def has_change_permission(self, request, obj=None):
-        # Viewing the change page (read-only fields) needs no change permission; the two
-        # actions below check is_staff through admin_view.
+        # The change page only shows read-only fields (view permission). Each of the two
+        # actions below needs its own permission: re-issuing a key `reissue_key`, marking a
+        # paper certificate printed `change_guarantee` (decision 0009).
         return False
 
     @admin.display(description="保証契約番号", ordering="number")
@@ -107,12 +117,13 @@ class GuaranteeAdmin(ReadOnlyAdmin):
             *super().get_urls(),
         ]
 
-    def _staff_only(self, request):
-        if not request.user.is_staff:
-            raise PermissionDenied
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["can_reissue_key"] = request.user.has_perm(REISSUE_PERMISSION)
+        context["can_mark_printed"] = request.user.has_perm(PRINTED_PERMISSION)
+        return super().render_change_form(request, context, *args, **kwargs)
 
     def reissue_key_view(self, request, pk):
-        self._staff_only(request)
+        _require(request, REISSUE_PERMISSION)
         guarantee = get_object_or_404(Guarantee, pk=pk)
         try:
             services.reissue_key(
@@ -128,7 +139,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         return redirect("admin:certificates_guarantee_change", pk)
 
     def printed_view(self, request, pk):
-        self._staff_only(request)
+        _require(request, PRINTED_PERMISSION)
         guarantee = get_object_or_404(Guarantee, pk=pk)
         services.mark_printed(guarantee=guarantee)
         messages.success(request, f"{guarantee.number_display} を印刷済にしました。")
@@ -157,8 +168,7 @@ class DocumentAdmin(ReadOnlyAdmin):
         ]
 
     def download_view(self, request, pk):
-        if not request.user.is_staff:
-            raise PermissionDenied
+        _require(request, "certificates.view_document")
         document = get_object_or_404(Document, pk=pk)
         return FileResponse(document.file.open("rb"), content_type="application/pdf")
 

@@ -134,6 +134,8 @@ class Guarantee(models.Model):
     class Meta:
         verbose_name = "保証契約"
         verbose_name_plural = "保証契約"
+        # Re-issuing a key kills the one the city holds: its own permission (decision 0009).
+        permissions = [("reissue_key", "認証キーを再発行できる")]
         constraints = [
             # A UniqueConstraint, not unique=True: no extra _like index (DESIGN.md §10).
             models.UniqueConstraint(fields=["number"], name="guarantee_number_unique"),

@@ -18,6 +18,7 @@ import pytest
 import time_machine
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.test import Client
 
@@ -125,8 +126,15 @@ def make_member(company=None, *, role=Membership.Role.ADMIN, **user_fields):
     return user
 
 
-def make_staff(*, with_totp=True, **fields):
-    user = make_user(is_staff=True, is_superuser=True, **fields)
+def make_staff(*, with_totp=True, perms=None, **fields):
+    """Surety staff. A superuser by default; with `perms` (e.g. ["certificates.reissue_key"],
+    or [] for none) a plain staff member holding exactly those permissions."""
+    user = make_user(is_staff=True, is_superuser=perms is None, **fields)
+    for name in perms or ():
+        app_label, codename = name.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
     if with_totp:
         Authenticator.objects.create(
             user=user, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"}

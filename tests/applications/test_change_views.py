@@ -515,7 +515,7 @@ def test_the_contractor_sees_both_versions_and_downloads_both_originals(
         assert len(data) == recorded.size
         assert f"第{version}版" in pdf_text(data)
 
-    notice = clerk_client.get(reverse("certs:key_notice", args=[advance.number]))
+    notice = clerk_client.post(reverse("certs:key_notice", args=[advance.number]))
     assert notice.status_code == 200
     text = pdf_text(notice.content)
     assert "第2版（変更）" in text

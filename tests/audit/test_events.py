@@ -223,7 +223,7 @@ def test_showing_the_key_is_recorded_without_the_key(guarantee, clerk, clerk_cli
 
     response = clerk_client.post(reverse("certs:show_key", args=[guarantee.number]))
     assert key in response.content.decode()
-    clerk_client.get(reverse("certs:key_notice", args=[guarantee.number]))
+    clerk_client.post(reverse("certs:key_notice", args=[guarantee.number]))
 
     rows = events_since(start)
     assert [(r.action, r.actor_id, r.data["via"]) for r in rows] == [

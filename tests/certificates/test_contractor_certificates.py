@@ -8,10 +8,12 @@ import re
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pypdf import PdfReader
 
+from audit.models import AuditEvent
 from certificates import services as registry
 from certificates.models import Certificate, Document, Guarantee, KeyDisplay, Work
 from certificates.numbering import make_number
@@ -247,7 +249,8 @@ def test_the_page_has_the_buttons(clerk_client, guarantee):
     content = response.content.decode()
     assert "data-print" in content and "印刷する" in content
     assert f'action="{key_url(guarantee)}"' in content and "認証キーの表示" in content
-    assert f'href="{notice_url(guarantee)}"' in content
+    assert f'action="{notice_url(guarantee)}"' in content
+    assert f'href="{notice_url(guarantee)}"' not in content  # a POST, never a link
     for kind in Document.Kind:
         assert f'href="{document_url(guarantee, kind)}"' in content
     assert not KEY_RE.search(content)  # the key only after the button
@@ -281,7 +284,7 @@ def test_the_key_is_not_shown_on_a_get(clerk_client, guarantee):
 
 
 def test_the_key_notice_carries_the_key_and_is_recorded(clerk, clerk_client, guarantee):
-    response = clerk_client.get(notice_url(guarantee))
+    response = clerk_client.post(notice_url(guarantee))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -296,6 +299,28 @@ def test_the_key_notice_carries_the_key_and_is_recorded(clerk, clerk_client, gua
         KeyDisplay.Via.KEY_NOTICE,
         1,
     )
+
+
+def test_the_key_notice_is_not_served_on_a_get(clerk_client, guarantee):
+    """A link on another site must not create a 'key shown' record (issue #12 item 11)."""
+    start = AuditEvent.objects.count()
+
+    response = clerk_client.get(notice_url(guarantee))
+
+    assert response.status_code == 405
+    assert not response.content.startswith(b"%PDF")
+    assert not KeyDisplay.objects.exists()
+    assert AuditEvent.objects.count() == start
+
+
+def test_the_key_notice_needs_the_csrf_token(clerk, guarantee):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(clerk)
+
+    response = browser.post(notice_url(guarantee))
+
+    assert response.status_code == 403
+    assert not KeyDisplay.objects.exists()
 
 
 def test_the_documents_are_the_stored_bytes(clerk_client, guarantee):
@@ -321,7 +346,7 @@ def every_url(g):
     return [
         ("get", detail_url(g)),
         ("post", key_url(g)),
-        ("get", notice_url(g)),
+        ("post", notice_url(g)),
         *(("get", document_url(g, kind)) for kind in Document.Kind),
     ]
 
@@ -363,7 +388,7 @@ def test_a_paper_guarantee_has_no_key(clerk_client, company, tsukumi):
     assert key_url(paper) not in page.content.decode()
     assert notice_url(paper) not in page.content.decode()
 
-    for response in (clerk_client.post(key_url(paper)), clerk_client.get(notice_url(paper))):
+    for response in (clerk_client.post(key_url(paper)), clerk_client.post(notice_url(paper))):
         assert response.status_code == 404
         assert "書面交付のため、認証キーは発行されていません" in response.content.decode()
         assert not KEY_RE.search(response.content.decode())

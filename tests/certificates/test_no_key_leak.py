@@ -164,7 +164,7 @@ def test_the_key_is_nowhere_but_on_its_page_and_in_its_notice(
         record(clerk_browser, "get", reverse("certs:index"))
         record(clerk_browser, "get", reverse("certs:detail", args=[number]))
         page = record(clerk_browser, "post", reverse("certs:show_key", args=[number]))
-        notice = record(clerk_browser, "get", reverse("certs:key_notice", args=[number]))
+        notice = record(clerk_browser, "post", reverse("certs:key_notice", args=[number]))
         record(clerk_browser, "get", reverse("certs:detail", args=[number]))
         return page, notice
 

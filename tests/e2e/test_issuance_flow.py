@@ -241,7 +241,7 @@ def test_staff_record_fee_clerk_prints_and_gets_the_key(new_page):
     shot(clerk, "issue-06-key-shown")
     assert squeeze(key) not in printed_text  # the printed 保証証書 never carries the key
     name, notice = download(
-        clerk, main.get_by_role("link", name="「認証キー等のお知らせ」(PDF) をダウンロード")
+        clerk, main.get_by_role("button", name="「認証キー等のお知らせ」(PDF) をダウンロード")
     )
     assert name == f"key-notice-{advance.number_display}.pdf"
     (Path(settings.BASE_DIR) / "var" / "e2e" / "issue-07-key-notice.pdf").write_bytes(notice)

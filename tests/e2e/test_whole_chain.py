@@ -152,7 +152,7 @@ def test_flyer_chain_apply_conclude_print_submit_and_city_views_in_dsure(new_pag
     printed_fingerprint = FINGERPRINT_RE.search(printed).group()
 
     name, notice = download(
-        clerk, clerk_main.get_by_role("link", name="「認証キー等のお知らせ」PDF")
+        clerk, clerk_main.get_by_role("button", name="「認証キー等のお知らせ」PDF")
     )
     assert name.endswith(".pdf")
     notice_text = pdf_pages(notice)[0]
