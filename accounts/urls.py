@@ -7,10 +7,10 @@ urlpatterns = [
     path("", views.company, name="company"),
     path("register/", views.register, name="register"),
     path("invitations/", views.invite, name="invite"),
-    path("invitations/<int:pk>/revoke/", views.revoke_invitation, name="revoke_invitation"),
-    path("invitations/<int:pk>/accept/", views.accept_invitation, name="accept_invitation"),
+    path("invitations/<id:pk>/revoke/", views.revoke_invitation, name="revoke_invitation"),
+    path("invitations/<id:pk>/accept/", views.accept_invitation, name="accept_invitation"),
     path(
-        "bank-invitations/<int:pk>/accept/",
+        "bank-invitations/<id:pk>/accept/",
         views.accept_bank_invitation,
         name="accept_bank_invitation",
     ),

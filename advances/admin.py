@@ -182,7 +182,7 @@ class AdvanceAccountAdmin(ReadOnlyAdmin):
                 "monitoring/", wrap(self.monitoring_view), name="advances_advanceaccount_monitoring"
             ),
             path(
-                "<int:pk>/inspect/",
+                "<id:pk>/inspect/",
                 wrap(require_POST(self.inspect_view)),
                 name="advances_advanceaccount_inspect",
             ),
@@ -264,11 +264,11 @@ class UsePlanAdmin(ReadOnlyAdmin):
         wrap = self.admin_site.admin_view
         return [
             path(
-                "<int:pk>/decide/",
+                "<id:pk>/decide/",
                 wrap(require_POST(self.decide_view)),
                 name="advances_useplan_decide",
             ),
-            path("<int:pk>/pdf/", wrap(self.pdf_view), name="advances_useplan_pdf"),
+            path("<id:pk>/pdf/", wrap(self.pdf_view), name="advances_useplan_pdf"),
             *super().get_urls(),
         ]
 
@@ -354,13 +354,13 @@ class WithdrawalAdmin(ReadOnlyAdmin):
         wrap = self.admin_site.admin_view
         return [
             path(
-                "<int:pk>/cash/",
+                "<id:pk>/cash/",
                 wrap(require_POST(self.cash_view)),
                 name="advances_withdrawal_cash",
             ),
-            path("<int:pk>/pdf/", wrap(self.pdf_view), name="advances_withdrawal_pdf"),
+            path("<id:pk>/pdf/", wrap(self.pdf_view), name="advances_withdrawal_pdf"),
             path(
-                "<int:pk>/evidence/<int:evidence_pk>/",
+                "<id:pk>/evidence/<id:evidence_pk>/",
                 wrap(self.evidence_view),
                 name="advances_withdrawal_evidence",
             ),
@@ -438,7 +438,7 @@ class InspectionAdmin(ReadOnlyAdmin):
         wrap = self.admin_site.admin_view
         return [
             path(
-                "<int:pk>/close/",
+                "<id:pk>/close/",
                 wrap(require_POST(self.close_view)),
                 name="advances_inspection_close",
             ),

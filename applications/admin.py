@@ -272,8 +272,8 @@ class ApplicationAdmin(admin.ModelAdmin):
         review = self.admin_site.admin_view(require_POST(self.review_view))
         fee = self.admin_site.admin_view(require_POST(self.fee_view))
         return [
-            path("<int:pk>/review/", review, name="applications_application_review"),
-            path("<int:pk>/fee/", fee, name="applications_application_fee"),
+            path("<id:pk>/review/", review, name="applications_application_review"),
+            path("<id:pk>/fee/", fee, name="applications_application_fee"),
             *super().get_urls(),
         ]
 

@@ -19,6 +19,7 @@ from certificates import services as registry_services
 from certificates.models import Document, KeyDisplay
 from dsure import selectors as dsure_selectors
 from dsure import services as dsure_services
+from esure.converters import parse_id
 from esure.pagination import page_of
 
 
@@ -123,7 +124,7 @@ def _handover_offices(guarantee):
 def hand_over(request, number):
     """発注者へ電子で提出: the chosen office may open the certificate without the key."""
     guarantee = registry.get_guarantee_for(request.membership.company, number)
-    office = get_object_or_404(OrdererOffice, pk=request.POST.get("office") or 0)
+    office = get_object_or_404(OrdererOffice, pk=parse_id(request.POST.get("office", "")))
     try:
         dsure_services.hand_over(
             guarantee=guarantee,

@@ -13,6 +13,7 @@ from applications.drafts import MSG_ALREADY_SUBMITTED, MSG_SAVED_NOT_SUBMITTED, 
 from applications.forms import ApplicationForm, new_client_token
 from applications.models import Application
 from certificates.models import Work
+from esure.converters import parse_id
 from esure.pagination import page_of
 
 Menu = Application.Menu
@@ -123,7 +124,7 @@ def check(request, menu):
     work = None
     if menu != Menu.ADVANCE_CONTRACT and request.POST.get("work"):
         # Only reads: the company's own work (eligible, or already in a saved draft).
-        work = get_object_or_404(Work, pk=request.POST["work"], company=company)
+        work = get_object_or_404(Work, pk=parse_id(request.POST["work"]), company=company)
     form = ApplicationForm(request.POST, menu=menu)
     if not form.is_valid():
         return JsonResponse(drafts.check_answer(form.errors))

@@ -105,12 +105,12 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         wrap = self.admin_site.admin_view
         return [
             path(
-                "<int:pk>/reissue-key/",
+                "<id:pk>/reissue-key/",
                 wrap(require_POST(self.reissue_key_view)),
                 name="certificates_guarantee_reissue_key",
             ),
             path(
-                "<int:pk>/printed/",
+                "<id:pk>/printed/",
                 wrap(require_POST(self.printed_view)),
                 name="certificates_guarantee_printed",
             ),
@@ -160,7 +160,7 @@ class DocumentAdmin(ReadOnlyAdmin):
     def get_urls(self):
         return [
             path(
-                "<int:pk>/download/",
+                "<id:pk>/download/",
                 self.admin_site.admin_view(self.download_view),
                 name="certificates_document_download",
             ),

@@ -34,6 +34,8 @@ DAMM_TABLE = (
 )
 
 _DIGITS = re.compile(r"[0-9]+")
+# The stored form: 11 ASCII digits (the URL converter esure.converters uses it too).
+NUMBER_REGEX = "[0-9]{11}"
 
 
 @dataclass(frozen=True)
@@ -80,9 +82,15 @@ def make_number(fiscal_year: int, kind, serial: int) -> str:
     return f"{body}{damm_check_digit(body)}"
 
 
+def is_stored_form(number) -> bool:
+    """Whether `number` has the shape of a stored number (11 ASCII digits); says nothing of
+    its check digit. Lets a lookup answer "not found" without a query for anything else."""
+    return isinstance(number, str) and re.fullmatch(NUMBER_REGEX, number) is not None
+
+
 def format_number(number: str) -> str:
     """The printed form YY-K-NNNNNNN-C of an 11-digit number, e.g. 06-1-0001234-9."""
-    if not isinstance(number, str) or not re.fullmatch(r"[0-9]{11}", number):
+    if not is_stored_form(number):
         raise ValueError(f"expected 11 ASCII digits, got {number!r}")
     return f"{number[:2]}-{number[2]}-{number[3:10]}-{number[10]}"
 
@@ -91,7 +99,7 @@ def parse_number(text: str) -> ParsedNumber | None:
     """A typed number (full-width, spaces, any dash accepted) as ParsedNumber, or None when it
     is not 11 digits, its check digit fails, or its year, kind or serial cannot be issued."""
     number = normalize_number(text)
-    if not re.fullmatch(r"[0-9]{11}", number) or not damm_is_valid(number):
+    if not is_stored_form(number) or not damm_is_valid(number):
         return None
     fiscal_year, kind_digit, serial = int(number[:2]), int(number[2]), int(number[3:10])
     if fiscal_year == 0 or serial == 0 or kind_digit not in DIGIT_KINDS:

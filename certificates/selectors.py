@@ -7,6 +7,7 @@ from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.utils import timezone
 
+from certificates import numbering
 from certificates.models import Certificate, Document, Guarantee
 
 
@@ -83,7 +84,10 @@ def add_status(guarantees, today=None):
 
 
 def get_guarantee_for(company, number):
-    """One guarantee of the company by its number; another company's is a 404."""
+    """One guarantee of the company by its number; another company's is a 404, and so is
+    anything that is not 11 ASCII digits (a posted NUL would make PostgreSQL raise)."""
+    if not numbering.is_stored_form(number):
+        raise Http404
     guarantee = (
         Guarantee.objects.select_related("work", "orderer", "office", "company")
         .filter(company=company, number=number)

@@ -36,6 +36,12 @@ class EsureConfig(AppConfig):
     name = "esure"
     verbose_name = "esure"
 
+    def ready(self):
+        from esure import converters
+
+        # Before any URLconf is loaded (on the first request or reverse()).
+        converters.register()
+
 
 class EsureAdminConfig(admin_apps.AdminConfig):
     """Django admin with esure's site: sections by the work and the work queue first."""

@@ -45,6 +45,8 @@ PUBLIC_PREFIXES = ("/" + settings.STATIC_URL.strip("/") + "/",)
 # A value for every converter and regex group in use: an object that does not exist.
 SAMPLE = {
     "int": "1",
+    "id": "1",  # esure.converters
+    "number": "00000000000",  # a 保証契約番号 (11 digits) that is never issued
     "str": "1",
     "path": "1",
     "slug": "x",
