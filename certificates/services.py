@@ -27,6 +27,7 @@ from certificates.models import (
     NumberCounter,
 )
 from certificates.numbering import KIND_DIGITS, make_number, parse_number
+from esure import metrics
 from esure.wareki import fiscal_year_reiwa, to_wareki, yen
 
 logger = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ def store_document(*, certificate, kind, data):
         document.file.save(name, ContentFile(data), save=False)
     except Exception as error:  # OSError from a disk, botocore's errors from a bucket
         logger.exception("could not store %s", name)
+        metrics.DOCUMENT_ERRORS.labels("store").inc()
         raise StorageError(MSG_STORAGE_FAILED) from error
     written = _stored_files.get()
     if written is not None:
@@ -210,6 +212,7 @@ def issue_guarantee(
                 "fingerprint": certificate.fingerprint,
             },
         )
+        transaction.on_commit(metrics.CONCLUSIONS.inc)  # a rolled-back one never counts
     return guarantee
 
 

@@ -17,6 +17,7 @@ from certificates import selectors as registry
 from certificates.models import Document
 from dsure import selectors, services
 from dsure.forms import LookupForm, ReceiptForm
+from esure import metrics
 from esure.clientip import client_key
 
 
@@ -51,6 +52,7 @@ def lookup(request):
                 ip=client_key(request),
                 office_user=request.user,
             )
+            metrics.count_lookup(found.result)
             if found.result is services.Result.OK:
                 selectors.grant(request, found.number)
                 return redirect("dsure:viewer", found.number)

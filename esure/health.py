@@ -21,7 +21,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Q
+from django.db.models import Min
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
@@ -67,14 +67,24 @@ def check_storage():
     default_storage.delete(name)
 
 
+def oldest_due_task(now):
+    """Since when the longest-waiting task that is due has waited (None: nothing waits).
+
+    A task is due from run_after, or from enqueued_at when it has none (stored as the
+    maximum date). Retries waiting for their back-off are not due yet and do not count."""
+    waiting = DBTaskResult.objects.filter(status="READY")
+    since = [
+        waiting.filter(run_after=get_date_max()).aggregate(at=Min("enqueued_at"))["at"],
+        waiting.filter(run_after__lte=now).aggregate(at=Min("run_after"))["at"],
+    ]
+    since = [moment for moment in since if moment is not None]
+    return min(since) if since else None
+
+
 def check_tasks():
-    cutoff = timezone.now() - QUEUE_STALE_AFTER
-    # A task is due from run_after, or from enqueued_at when it has none (stored as the
-    # maximum date). Retries waiting for their back-off are not due yet and do not count.
-    overdue = DBTaskResult.objects.filter(status="READY").filter(
-        Q(run_after=get_date_max(), enqueued_at__lt=cutoff) | Q(run_after__lt=cutoff)
-    )
-    if overdue.exists():
+    now = timezone.now()
+    oldest = oldest_due_task(now)
+    if oldest is not None and oldest < now - QUEUE_STALE_AFTER:
         raise NotReady(f"tasks due for more than {QUEUE_STALE_AFTER} are still waiting")
 
 
@@ -106,15 +116,21 @@ def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
-@internal_only
-@require_safe
-def readyz(request):
+def run_checks():
+    """{check name: ok / fail / skipped}: what /readyz answers and /metrics shows."""
     results = {}
     for name, check, needs_database in CHECKS:
         if needs_database and results["database"] != OK:
             results[name] = SKIPPED
         else:
             results[name] = _run(name, check)
+    return results
+
+
+@internal_only
+@require_safe
+def readyz(request):
+    results = run_checks()
     ready = all(result == OK for result in results.values())
     return JsonResponse(
         {"status": OK if ready else FAIL, "checks": results}, status=200 if ready else 503

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: counts every response as the client gets it (esure/metrics.py).
+    "esure.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before WhiteNoise, so static files (the SVG favicon) carry the policy too.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -292,7 +294,7 @@ ESURE_HTTPS = env.bool("ESURE_HTTPS", default=False)
 # False only when the load balancer already redirects http to https itself.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=ESURE_HTTPS)
 # Load balancers probe over plain http, and a redirect is not an answer to a health check.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 # Behind a TLS-terminating load balancer: "HTTP_X_FORWARDED_PROTO,https". Only set it when
 # every request passes that proxy and the proxy overwrites the header: a client that can
 # reach gunicorn directly could otherwise claim https.

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
-from esure import health
+from esure import health, metrics_view
 
 # Staff log in through allauth (and its MFA), never through Django admin's own form.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -14,6 +14,8 @@ urlpatterns = [
     # For load balancers: public, cheap, never redirected to https (esure/health.py).
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Prometheus, for the same addresses as /readyz (esure/metrics_view.py).
+    path("metrics", metrics_view.metrics, name="metrics"),
     path("accounts/", include("allauth.urls")),
     path("company/", include("accounts.urls")),
     path("applications/", include("applications.urls")),

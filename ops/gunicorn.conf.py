@@ -7,6 +7,8 @@ import datetime
 import json
 import logging
 import os
+import tempfile
+from pathlib import Path
 
 from gunicorn import glogging
 
@@ -30,6 +32,25 @@ control_socket_disable = True
 worker_tmp_dir = "/dev/shm"  # noqa: S108 — gunicorn's own files, not shared data
 accesslog = "-"
 errorlog = "-"
+
+# Prometheus metrics in multiprocess mode (esure/metrics.py): each worker writes its counters
+# to files in this directory and /metrics adds up every worker's. It must be set before the
+# app (prometheus-client) is loaded, which preload_app does right after this file. Emptied
+# here, at each start: the counters of a previous run are not this run's.
+metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
+    prefix="esure-metrics-"
+)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+for stale in Path(metrics_dir).glob("*.db"):
+    stale.unlink()
+
+
+def child_exit(server, worker):
+    """A worker ended (recycled after max_requests, or died): its counters stay in the sum,
+    its live gauges go (prometheus-client's multiprocess rule)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 class JsonLines(logging.Formatter):

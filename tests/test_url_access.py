@@ -20,6 +20,7 @@ PUBLIC = {
     # Load balancers' probes: no session, no data, only "ok" or the names of the checks.
     "healthz",
     "readyz",
+    "metrics",  # only ESURE_READYZ_ALLOW addresses (tests/esure/test_metrics.py)
     # allauth: logging in and signing up, and what they need before a session exists
     "account_login",
     "account_logout",  # harmless without a session: back to HOME
