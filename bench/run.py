@@ -293,6 +293,46 @@ def scenarios(manifest):
     ]
 
 
+def stored_pdf_from_object_store(manifest, viewer_cookie):
+    """The same stored PDF served by a second gunicorn whose storage is a bucket in a real
+    SeaweedFS (tests/seaweedfs.py) holding a copy of the bench's documents
+    (`manage.py copy_storage`), with a ping before and after on that server: (ping, pdf)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.seaweedfs import SeaweedFS
+
+    store = SeaweedFS(OUT / "seaweedfs").start()
+    server = None
+    try:
+        store.create_bucket("esure-bench")
+        env = {
+            **ENV,
+            **store.environ,
+            "ESURE_S3_BUCKET": "esure-bench",
+            "ESURE_S3_ENDPOINT_URL": store.endpoint_url,
+        }
+        subprocess.run(
+            [PY, "manage.py", "copy_storage", "--from", str(OUT / "media")],
+            check=True,
+            env=env,
+            cwd=ROOT,
+        )
+        port = PORT + 2
+        base = f"http://127.0.0.1:{port}"
+        server = start_gunicorn(port, env, name="gunicorn-s3")
+        number = manifest["viewer_number"]
+        status, _ = get(f"/dsure/{number}/v1.pdf", viewer_cookie, base=base)
+        assert status == 200, status
+        pings = [wrk("get.lua", "/healthz", base=base)]
+        pdf = wrk("get.lua", f"/dsure/{number}/v1.pdf", {"BENCH_COOKIE": viewer_cookie}, base=base)
+        pings.append(wrk("get.lua", "/healthz", base=base))
+        return pings, pdf
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        store.stop()
+
+
 def lookup_by_volume(manifest):
     """The right-key lookup against the full data set and against 10,000 guarantees, each
     as a ratio to a ping of its own server run just before it, alternating twice; the
@@ -371,7 +411,8 @@ def main():
     try:
         for _ in range(3):  # warm both workers (and their connections) before measuring
             get("/healthz")
-        for name, script, path, extra in scenarios(manifest):
+        plan = scenarios(manifest)
+        for name, script, path, extra in plan:
             ping = wrk("get.lua", "/healthz")
             pings.append(ping)
             print(f"  ping /healthz         {ping['rps']:>8,.0f} req/s", flush=True)
@@ -385,6 +426,8 @@ def main():
         ping = wrk("get.lua", "/healthz")
         pings.append(ping)
         workers = [memory(pid) for pid in workers_of(server.pid)]
+        viewer = next(extra for name, _, _, extra in plan if name == "stored PDF")
+        s3_pings, s3_pdf = stored_pdf_from_object_store(manifest, viewer["BENCH_COOKIE"])
         by_volume = lookup_by_volume(manifest)
     finally:
         server.terminate()
@@ -402,6 +445,12 @@ def main():
     table = [ping_row, *rows]
     for row in table:
         row["ratio"] = round(row["rps"] / ping_rps, 3)
+    # The object store's row: its ratio is to the ping of its own server, in the same run.
+    s3_ping = sum(p["rps"] for p in s3_pings) / len(s3_pings)
+    s3_pdf["path"] = f"stored PDF from SeaweedFS (ping there {s3_ping:,.0f} req/s)"
+    s3_pdf["ratio"] = round(s3_pdf["rps"] / s3_ping, 3)
+    table.append(s3_pdf)
+    disk_pdf = next(row for row in rows if row["path"] == "stored PDF")
     lines = ["| path | req/s | p50 | p99 | ratio to ping |", "|---|---|---|---|---|"]
     lines += [
         f"| {r['path']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | "
@@ -410,6 +459,10 @@ def main():
     ]
     print("\n".join(lines))
     print("gunicorn workers:", workers)
+    print(
+        f"stored PDF: disk {disk_pdf['ratio']:.3f}× ping, SeaweedFS {s3_pdf['ratio']:.3f}× ping "
+        f"→ object store / disk {s3_pdf['ratio'] / disk_pdf['ratio']:.2f}"
+    )
     print(
         f"lookup at full volume / at 10,000 guarantees: {by_volume['full_over_small']:.2f} "
         f"(ratios to ping {by_volume['ratio_to_ping']})"
@@ -435,6 +488,12 @@ def main():
         "table": table,
         "workers_memory": workers,
         "lookup_by_volume": by_volume,
+        "stored_pdf_object_store": {
+            "pings": s3_pings,
+            "pdf": s3_pdf,
+            "disk_ratio": disk_pdf["ratio"],
+            "object_store_ratio": s3_pdf["ratio"],
+        },
         "issuance": issuance,
         "cpus": os.cpu_count(),
         "loadavg_after": os.getloadavg(),

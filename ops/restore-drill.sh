@@ -4,11 +4,14 @@
 # esure — the PostgreSQL database, the stored PDFs and the two secrets, kept apart — restores into
 # a working registry:
 #   1. seed    a source database of its own (${DRILL_PREFIX}_src) through the real services,
-#              PDFs in a temporary MEDIA_ROOT, fresh random secrets; check it once (baseline)
-#   2. backup  pg_dump -Fc, tar of MEDIA_ROOT, the secrets in a separate directory, and a key
-#              check file (per key: number, key_version, SHA-256 of the key — never the key)
-#   3. wipe    drop the source database, delete its PDFs, forget the secrets
-#   4. restore pg_restore into a fresh ${DRILL_PREFIX}_restored, untar the PDFs, read the secrets
+#              PDFs in a temporary MEDIA_ROOT (or a bucket of its own, DRILL_S3_ENDPOINT_URL),
+#              fresh random secrets; check it once (baseline)
+#   2. backup  pg_dump -Fc, every stored file copied out through the storage API
+#              (manage.py copy_storage) into a tar, the secrets in a separate directory, and
+#              a key check file (per key: number, key_version, SHA-256 of the key — never the key)
+#   3. wipe    drop the source database, delete its PDFs (or its bucket), forget the secrets
+#   4. restore pg_restore into a fresh ${DRILL_PREFIX}_restored, untar the PDFs and store them
+#              into a fresh storage (directory or bucket), read the secrets
 #   5. verify  no migration pending; same rows, sequences and triggers as the source; the
 #              append-only triggers still refuse; every PDF matches its SHA-256 (verify_storage);
 #              every key still verifies (verify_keys); the audit chain verifies (verify_audit);
@@ -28,6 +31,9 @@
 #                       SECRET_KEY and ESURE_AUTH_KEY_SECRET (its secrets) are required. It must
 #                       be quiet during the drill (a standby or a copy): rows written meanwhile
 #                       make the source and the restore differ, and the drill fails.
+#   DRILL_S3_ENDPOINT_URL  run the drill on object storage: the source, restored and damaged
+#                       storages are buckets esure-drill-*-{src,restored,damaged} created and
+#                       deleted on that S3 API (credentials: the standard AWS_* variables)
 #   PGHOST PGPORT PGUSER PGPASSWORD   server of the drill databases (default 127.0.0.1 5432 postgres)
 set -eu
 umask 077
@@ -37,6 +43,7 @@ PY=${PY:-.venv/bin/python}
 DRILL_GUARANTEES=${DRILL_GUARANTEES:-20}
 DRILL_PREFIX=${DRILL_PREFIX:-esure_drill}
 DRILL_SOURCE_URL=${DRILL_SOURCE_URL:-}
+DRILL_S3_ENDPOINT_URL=${DRILL_S3_ENDPOINT_URL:-}
 export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
 
 case "$DRILL_PREFIX" in
@@ -63,21 +70,40 @@ else
     SRC_CONN=$SRC_DB
 fi
 # Nothing inherited decides which database, storage or secret a step uses: manage() says it.
-unset SECRET_KEY ESURE_AUTH_KEY_SECRET DATABASE_URL MEDIA_ROOT
+unset SECRET_KEY ESURE_AUTH_KEY_SECRET DATABASE_URL MEDIA_ROOT ESURE_S3_BUCKET ESURE_S3_ENDPOINT_URL
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/esure-drill.XXXXXX")
 B=$W/backup   # what an operator keeps: db/, media/ and secrets/ (the last one elsewhere)
 LOG=$W/log
 mkdir -p "$B/db" "$B/media" "$B/secrets" "$LOG"
-[ "$SEEDED" = 1 ] && SRC_MEDIA=$W/source-media
-RESTORED_MEDIA=$W/restored-media
-DAMAGED_MEDIA=$W/damaged-media
+if [ -n "$DRILL_S3_ENDPOINT_URL" ]; then
+    # Buckets instead of directories: S3 names allow no "_".
+    BUCKETS=$(echo "$DRILL_PREFIX" | tr '_' '-')
+    [ "$SEEDED" = 1 ] || { echo "DRILL_S3_ENDPOINT_URL needs a seeded drill" >&2; exit 2; }
+    SRC_MEDIA=$BUCKETS-src
+    RESTORED_MEDIA=$BUCKETS-restored
+    DAMAGED_MEDIA=$BUCKETS-damaged
+    STORE="bucket"
+else
+    [ "$SEEDED" = 1 ] && SRC_MEDIA=$W/source-media
+    RESTORED_MEDIA=$W/restored-media
+    DAMAGED_MEDIA=$W/damaged-media
+    STORE="directory"
+fi
+bucket() { ESURE_S3_ENDPOINT_URL="$DRILL_S3_ENDPOINT_URL" "$PY" ops/s3-bucket.py "$@"; }
+# new_storage NAME: an empty storage to write into (a bucket is created; a directory is made).
+new_storage() {
+    if [ "$STORE" = bucket ]; then bucket destroy "$1" && bucket create "$1"; else mkdir -p "$1"; fi
+}
 
 cleanup() {
     status=$?
     trap - EXIT
     if [ "$SEEDED" = 1 ]; then dropdb --if-exists --force "$SRC_DB" >/dev/null 2>&1 || :; fi
     for db in "$RESTORED_DB" "$DAMAGED_DB"; do dropdb --if-exists --force "$db" >/dev/null 2>&1 || :; done
+    if [ "$STORE" = bucket ]; then
+        for b in "$SRC_MEDIA" "$RESTORED_MEDIA" "$DAMAGED_MEDIA"; do bucket destroy "$b" >/dev/null 2>&1 || :; done
+    fi
     rm -rf "$W"
     exit "$status"
 }
@@ -88,12 +114,19 @@ now_ms() { date +%s%3N; }
 since() { ms=$(($(now_ms) - $1)); echo "$((ms / 1000)).$((ms % 1000 / 100)) s"; }
 fail() { echo "restore drill: FAILED — $*" >&2; exit 1; }
 
-# manage URL MEDIA_ROOT ARGS…: manage.py against one database and storage with the secrets in
-# $SK / $AK. Variables set for the command only: a secret never appears in a command line.
+# manage URL STORAGE ARGS…: manage.py against one database and storage (a MEDIA_ROOT, or a
+# bucket with DRILL_S3_ENDPOINT_URL) with the secrets in $SK / $AK. Variables set for the
+# command only: a secret never appears in a command line.
 manage() {
     db=$1 media=$2
     shift 2
+    if [ "$STORE" = bucket ]; then
+        bucket_name=$media media=$W/no-media
+    else
+        bucket_name=''
+    fi
     ESURE_ENV_FILE='' DEBUG="${DRILL_DEBUG:-false}" DATABASE_URL="$db" MEDIA_ROOT="$media" \
+        ESURE_S3_BUCKET="$bucket_name" ESURE_S3_ENDPOINT_URL="$DRILL_S3_ENDPOINT_URL" \
         SECRET_KEY="$SK" ESURE_AUTH_KEY_SECRET="$AK" EMAIL_URL=consolemail:// \
         ESURE_TASKS_BACKEND=django_tasks_db.DatabaseBackend CONN_MAX_AGE=0 \
         "$PY" manage.py "$@"
@@ -158,7 +191,7 @@ if [ "$SEEDED" = 1 ]; then
     AK=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(48))')
     step dropdb-stale dropdb --if-exists --force "$SRC_DB"
     step createdb createdb "$SRC_DB"
-    mkdir -p "$SRC_MEDIA"
+    step new-source-storage new_storage "$SRC_MEDIA"
     step migrate manage "$(server_url "$SRC_DB")" "$SRC_MEDIA" migrate --noinput
     step createcachetable manage "$(server_url "$SRC_DB")" "$SRC_MEDIA" createcachetable
     DRILL_DEBUG=true  # seed_drill reuses load_demo, which loads only with DEBUG on
@@ -179,7 +212,9 @@ t_seed=$(since "$t")
 t=$(now_ms)
 step key-check manage "$SRC_URL" "$SRC_MEDIA" export_key_check --out "$W/key-check.txt"
 step pg_dump pg_dump -Fc -f "$B/db/esure.dump" -d "$SRC_CONN"
-step tar tar -C "$SRC_MEDIA" -cf "$B/media/media.tar" .
+step copy-out manage "$SRC_URL" "$SRC_MEDIA" copy_storage --to "$W/copied-out"
+step tar tar -C "$W/copied-out" -cf "$B/media/media.tar" .
+rm -rf "$W/copied-out"
 printf '%s' "$SK" >"$B/secrets/SECRET_KEY"
 printf '%s' "$AK" >"$B/secrets/ESURE_AUTH_KEY_SECRET"
 t_backup=$(since "$t")
@@ -189,8 +224,13 @@ t=$(now_ms)
 SK='' AK=''
 if [ "$SEEDED" = 1 ]; then
     step dropdb dropdb --force "$SRC_DB"
-    rm -rf "$SRC_MEDIA"
-    wiped="source database dropped, its PDFs deleted, secrets forgotten"
+    if [ "$STORE" = bucket ]; then
+        step delete-source-bucket bucket destroy "$SRC_MEDIA"
+        wiped="source database dropped, its bucket deleted, secrets forgotten"
+    else
+        rm -rf "$SRC_MEDIA"
+        wiped="source database dropped, its PDFs deleted, secrets forgotten"
+    fi
 else
     wiped="source kept (not a drill database), secrets forgotten"
 fi
@@ -202,11 +242,13 @@ step dropdb-stale-restored dropdb --if-exists --force "$RESTORED_DB"
 step createdb-restored createdb "$RESTORED_DB"
 step pg_restore pg_restore --no-owner --no-privileges --exit-on-error -d "$RESTORED_DB" \
     "$B/db/esure.dump"
-mkdir -p "$RESTORED_MEDIA"
-step untar tar -C "$RESTORED_MEDIA" -xf "$B/media/media.tar"
+mkdir -p "$W/untarred"
+step untar tar -C "$W/untarred" -xf "$B/media/media.tar"
 SK=$(cat "$B/secrets/SECRET_KEY")
 AK=$(cat "$B/secrets/ESURE_AUTH_KEY_SECRET")
 RESTORED_URL=$(server_url "$RESTORED_DB")
+step new-restored-storage new_storage "$RESTORED_MEDIA"
+step copy-in manage "$RESTORED_URL" "$RESTORED_MEDIA" copy_storage --from "$W/untarred"
 t_restore=$(since "$t")
 
 # --- 5. verify the restored registry ----------------------------------------------------------
@@ -250,13 +292,16 @@ must_fail wrong-secret manage "$RESTORED_URL" "$RESTORED_MEDIA" verify_keys --fr
 AK=$(cat "$B/secrets/ESURE_AUTH_KEY_SECRET")
 grep -q "keys FAILED: $keys of $keys" "$LOG/wrong-secret.log" ||
     fail "a wrong ESURE_AUTH_KEY_SECRET did not fail every key"
-cp -R "$RESTORED_MEDIA" "$DAMAGED_MEDIA"
-pdfs=$(find "$DAMAGED_MEDIA" -type f -name '*.pdf' | sort)
+# A damaged copy of the backup's files stored into a storage of its own.
+cp -R "$W/untarred" "$W/damaged-files"
+pdfs=$(find "$W/damaged-files" -type f -name '*.pdf' | sort)
 altered=$(echo "$pdfs" | sed -n 1p)
 removed=$(echo "$pdfs" | sed -n 2p)
 [ -n "$removed" ] || fail "fewer than two PDFs to damage"
 "$PY" -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 1; open(p, "wb").write(b)' "$altered"
 rm "$removed"
+step new-damaged-storage new_storage "$DAMAGED_MEDIA"
+step copy-in-damaged manage "$RESTORED_URL" "$DAMAGED_MEDIA" copy_storage --from "$W/damaged-files"
 must_fail damaged-storage manage "$RESTORED_URL" "$DAMAGED_MEDIA" verify_storage
 for expected in "documents FAILED: 2 of $documents" "SHA-256 differs" ": missing"; do
     grep -q "$expected" "$LOG/damaged-storage.log" ||
@@ -282,7 +327,7 @@ tables=$(grep -c '^rows ' "$W/source.fingerprint")
 kib() { echo "$(($(wc -c <"$1") / 1024)) KiB"; }
 echo "restore drill: OK"
 echo "  source:   $guarantees guarantees, $versions certificate versions, $tables tables"
-echo "  backup:   database $(kib "$B/db/esure.dump") (pg_dump -Fc), PDFs $(kib "$B/media/media.tar") (tar), 2 secrets apart"
+echo "  backup:   database $(kib "$B/db/esure.dump") (pg_dump -Fc), PDFs $(kib "$B/media/media.tar") (tar of the $STORE's files), 2 secrets apart"
 echo "  wipe:     $wiped"
 echo "  restored: no migration pending; rows, sequences and triggers equal to the source;"
 echo "            append-only triggers refuse UPDATE and DELETE"
