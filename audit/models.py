@@ -55,6 +55,8 @@ class AuditEvent(models.Model):
         BANK_IMPORT_IMPORTED = "bank_import.imported", "払出報告: CSV取込"
         INSPECTION_OPENED = "inspection.opened", "監査: 開始"
         INSPECTION_CLOSED = "inspection.closed", "監査: 完了"
+        API_TOKEN_CREATED = "api_token.created", "APIトークン: 作成"
+        API_TOKEN_REVOKED = "api_token.revoked", "APIトークン: 失効"
 
     seq = models.BigIntegerField("連番", primary_key=True)  # 1..n, no gap
     at = models.DateTimeField("日時", default=timezone.now)

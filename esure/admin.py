@@ -70,6 +70,8 @@ SECTIONS = [
             "dsure.accesslog",
             "dsure.handover",
             "dsure.receipt",
+            "api.apitoken",
+            "api.apirequest",
         ],
     ),
     (

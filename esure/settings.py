@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "dsure",
     "audit",
     "advances",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.StaffMfaMiddleware",
+    # /api/v1/ only: logs each call to its token, problem+json for Django's own 404/405.
+    "api.middleware.ApiMiddleware",
 ]
 
 ROOT_URLCONF = "esure.urls"

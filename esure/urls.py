@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
+from api.endpoints import api as orderer_api
 from esure import health, metrics_view
 
 # Staff log in through allauth (and its MFA), never through Django admin's own form.
@@ -23,5 +24,7 @@ urlpatterns = [
     path("dsure/", include("dsure.urls")),
     path("advances/", include("advances.urls")),
     path("bank/", include("advances.bank_urls")),
+    path("api/", include("api.urls")),
+    path("api/v1/", orderer_api.urls),
     path(settings.ESURE_ADMIN_PATH, admin.site.urls),
 ]

@@ -39,7 +39,14 @@ PUBLIC = {
     "dsure:viewer",
     "dsure:version",
     "dsure:document",
+    # The orderers' API: its schema and docs page are public; its root answers nothing.
+    "api:docs",
+    "api_v1:openapi-json",
+    "api_v1:api-root",
 }
+# The orderers' API authenticates by bearer token, not by login: without one, every
+# operation answers 401 (problem+json). tests/api walk each with every kind of bad token.
+TOKEN_AUTH = {"api_v1:verify", "api_v1:guarantee", "api_v1:version", "api_v1:version_pdf"}
 # URL prefixes served without a view of ours (none are in the URLconf today).
 PUBLIC_PREFIXES = ("/" + settings.STATIC_URL.strip("/") + "/",)
 
@@ -124,7 +131,9 @@ def test_sample_path_resolves_to_its_own_view(route):
     assert resolve(url).func == pattern.callback
 
 
-@pytest.mark.parametrize("route", [r for r in ROUTES if r[1] not in PUBLIC], ids=_id)
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if r[1] not in PUBLIC | TOKEN_AUTH], ids=_id
+)
 def test_anonymous_is_sent_to_login(client, db, route):
     url, name, _ = route
     assert not url.startswith(PUBLIC_PREFIXES)
@@ -141,8 +150,18 @@ def test_public_pages_answer_without_error(client, db, route):
 
 def test_every_public_name_exists():
     # A typo or a renamed allauth URL must not silently widen or narrow the list.
-    missing = PUBLIC - {name for _, name, _ in ROUTES}
+    missing = (PUBLIC | TOKEN_AUTH) - {name for _, name, _ in ROUTES}
     assert not missing
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r[1] in TOKEN_AUTH], ids=_id)
+def test_api_operations_answer_401_without_a_token(client, db, route):
+    url, _, pattern = route
+    methods = ("post",) if pattern.name == "verify" else ("get",)
+    for method in methods:
+        response = getattr(client, method)(url)
+        assert response.status_code == 401, url
+        assert response["Content-Type"].startswith("application/problem+json")
 
 
 @pytest.mark.parametrize(
@@ -189,6 +208,6 @@ def test_the_check_catches_an_unprotected_view(db):
     leaks = [
         url
         for url, name, _ in walk(get_resolver(__name__).url_patterns)
-        if name not in PUBLIC and not login_redirect(Client(), url)
+        if name not in PUBLIC | TOKEN_AUTH and not login_redirect(Client(), url)
     ]
     assert leaks == ["/leak/1/"]

@@ -1,0 +1,189 @@
+"""The orderers' API, /api/v1/ (django-ninja, OpenAPI 3.1): thin operations over the same
+services and selectors as the pages (docs/decisions/0024).
+
+- POST /verify: number + key through D-Sure's one access helper (dsure.services.
+  find_guarantee: its normalisation, uniform failure, throttling), plus a per-token limit.
+- GET /guarantees/{number}, …/versions/{n}, …/versions/{n}.pdf: what reached the token's
+  office (api.selectors.office_guarantee), else 404.
+Errors are problem details (api.problems). The schema is at /api/v1/openapi.json; the docs
+page (api.views.docs) renders it on our own template: no CDN, the CSP stays strict.
+"""
+
+from django.http import FileResponse, Http404
+from ninja import NinjaAPI, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from api import limits, selectors
+from api.auth import TokenAuth
+from api.problems import (
+    CONTENT_TYPE,
+    MSG_INVALID,
+    MSG_NOT_FOUND,
+    MSG_TOO_MANY_VERIFY,
+    MSG_UNAUTHORIZED,
+    ApiProblem,
+    problem_response,
+)
+from api.schemas import GuaranteeOut, Problem, VerifyIn, VersionOut
+from certificates.models import Guarantee
+from dsure import services as dsure
+from esure.clientip import client_key
+
+DESCRIPTION = """発注者（発注機関）のシステムから電子証書を照合・取得するための API です。
+
+認証: 発注機関の管理者が作成した APIトークンを `Authorization: Bearer <token>` で送ります。
+エラーは RFC 9457 の problem details（`application/problem+json`、title と detail は日本語）です。
+この発注機関に交付されていない保証は、存在しない番号と同じく 404 になります。
+"""
+
+
+class EsureAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """Ninja's schema, with every error answer typed application/problem+json."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    if str(status).startswith(("4", "5")) and "content" in response:
+                        body = response["content"].pop("application/json", None)
+                        if body is not None:
+                            response["content"][CONTENT_TYPE] = body
+                    if str(status) == "429":
+                        response["headers"] = {
+                            "Retry-After": {
+                                "description": "再試行までの秒数",
+                                "schema": {"type": "integer"},
+                            }
+                        }
+        return schema
+
+
+api = EsureAPI(
+    title="esure API（発注者向け）",
+    version="1.0.0",
+    description=DESCRIPTION,
+    urls_namespace="api_v1",
+    auth=TokenAuth(),
+    docs_url=None,  # ninja's docs page loads Swagger UI from a CDN: api.views.docs instead
+)
+
+
+@api.exception_handler(ApiProblem)
+def _problem(request, exc):
+    return problem_response(exc.status, exc.detail, retry_after=exc.retry_after, extra=exc.extra)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request, exc):
+    return problem_response(401, MSG_UNAUTHORIZED)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return problem_response(404, MSG_NOT_FOUND)
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request, exc):
+    errors = [
+        {"loc": [str(part) for part in e.get("loc", [])], "msg": str(e.get("msg", ""))}
+        for e in exc.errors
+    ]
+    return problem_response(422, MSG_INVALID, extra={"errors": errors})
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc):
+    return problem_response(exc.status_code, str(exc.message))
+
+
+ERRORS = {401: Problem, 404: Problem, 422: Problem, 429: Problem}
+
+
+@api.post(
+    "/verify",
+    response={200: GuaranteeOut, **ERRORS},
+    url_name="verify",
+    operation_id="verify",
+    summary="保証契約番号と認証キーで照合する",
+    tags=["照合"],
+)
+def verify(request, payload: VerifyIn):
+    """D-Sure と同じ規則（入力の正規化・同一の失敗応答・入力制限）で照合し、現在の内容と版の一覧を
+    返します。番号・キーの形式誤りは 422、番号が存在しない・キーが違う・再発行前の古いキーは
+    すべて同じ 404、入力制限中は 429（Retry-After）です。"""
+    token = request.auth
+    wait = limits.verify_retry_after(token)
+    if wait is not None:
+        raise ApiProblem(429, MSG_TOO_MANY_VERIFY, retry_after=wait)
+    ip = client_key(request)
+    found = dsure.find_guarantee(typed_number=payload.number, typed_key=payload.key, ip=ip)
+    request.api_number = found.number
+    result = found.result
+    if result is dsure.Result.OK:
+        guarantee = Guarantee.objects.select_related("office").get(pk=found.guarantee_id)
+        return Status(200, selectors.guarantee_detail(guarantee))
+    if result in (dsure.Result.NUMBER_FORMAT, dsure.Result.KEY_FORMAT):
+        raise ApiProblem(422, found.message)
+    if result is dsure.Result.NO_MATCH:
+        raise ApiProblem(404, found.message)
+    raise ApiProblem(429, found.message, retry_after=limits.dsure_retry_after(found.number, ip))
+
+
+def _office_guarantee(request, number):
+    guarantee = selectors.office_guarantee(request.auth.office, number)
+    request.api_number = guarantee.number
+    return guarantee
+
+
+@api.get(
+    "/guarantees/{number}",
+    response={200: GuaranteeOut, 401: Problem, 404: Problem, 429: Problem},
+    url_name="guarantee",
+    operation_id="getGuarantee",
+    summary="保証の現在の内容と版の一覧",
+    tags=["保証"],
+)
+def guarantee(request, number: str):
+    """この発注機関に交付された保証の、現在の内容（金額は整数、日付は ISO 8601 と和暦）と
+    版の一覧。"""
+    return Status(200, selectors.guarantee_detail(_office_guarantee(request, number)))
+
+
+@api.get(
+    "/guarantees/{number}/versions/{int:n}",
+    response={200: VersionOut, 401: Problem, 404: Problem, 429: Problem},
+    url_name="version",
+    operation_id="getVersion",
+    summary="版ごとの内容・正規化JSON・指紋",
+    tags=["保証"],
+)
+def version(request, number: str, n: int):
+    """1つの版の内容、指紋の対象となる正規化 JSON（canonical_json）、指紋（その SHA-256）、
+    保存された PDF の SHA-256。"""
+    return Status(200, selectors.version_detail(_office_guarantee(request, number), n))
+
+
+@api.get(
+    "/guarantees/{number}/versions/{int:n}.pdf",
+    response={401: Problem, 404: Problem, 429: Problem},
+    url_name="version_pdf",
+    operation_id="getVersionPdf",
+    summary="版の PDF（保存された原本のバイト列）",
+    tags=["保証"],
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "保存された PDF",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def version_pdf(request, number: str, n: int):
+    """発行時に保存された PDF をそのまま返します（その SHA-256 は pdf_sha256）。"""
+    guarantee = _office_guarantee(request, number)
+    document = selectors.version_pdf(guarantee, n)
+    filename = f"{guarantee.number_display}-v{n}.pdf"
+    return FileResponse(document.file.open("rb"), content_type="application/pdf", filename=filename)

@@ -1,0 +1,169 @@
+"""What the API reads: the token office's guarantees, and their terms as typed values.
+
+Scope (docs/decisions/0024): a token sees the guarantees that reached its office —
+delivered or handed over to it. Anything else is a 404, the same answer as for a number
+that does not exist. Reads go through the registry's selectors (certificates.selectors),
+the ones the pages use.
+"""
+
+import datetime
+
+from django.http import Http404
+from django.utils import timezone
+
+from api.models import ApiToken
+from certificates import content as certificate_content
+from certificates import selectors as registry
+from certificates.models import Document, Guarantee
+from certificates.numbering import format_number, parse_number
+from dsure.models import Handover
+from esure.wareki import to_wareki
+
+STATUS_CODES = {
+    registry.Status.VALID: "valid",
+    registry.Status.CHANGED: "changed",
+    registry.Status.CANCELLED: "cancelled",
+    registry.Status.EXPIRED: "expired",
+}
+
+
+def _reached(guarantee, office):
+    """Whether the guarantee reached the office without a key (handed over to it)."""
+    return Handover.objects.filter(guarantee=guarantee, office=office).exists()
+
+
+def office_guarantee(office, typed_number):
+    """The guarantee `typed_number` names (printed or compact form), if it reached `office`;
+    otherwise 404 — for a malformed, unknown or another office's number alike."""
+    parsed = parse_number(typed_number or "")
+    if parsed is None:
+        raise Http404
+    guarantee = (
+        Guarantee.objects.select_related("work", "orderer", "office", "company")
+        .filter(number=parsed.number, orderer_id=office.orderer_id)
+        .first()
+    )
+    if guarantee is None or not _reached(guarantee, office):
+        raise Http404
+    return guarantee
+
+
+def _date(value):
+    return {"iso": value, "wareki": to_wareki(value)}
+
+
+def _pdf_sha256(certificate):
+    for document in certificate.documents.all():  # prefetched by versions_of
+        if document.kind == Document.Kind.CERTIFICATE:
+            return document.sha256
+    return None
+
+
+def version_summary(certificate):
+    return {
+        "version": certificate.version,
+        "issued_at": certificate.issued_at,
+        "change_summary": certificate.change_summary,
+        "amount": certificate.amount,
+        "starts_on": _date(certificate.starts_on),
+        "ends_on": _date(certificate.ends_on),
+        "fingerprint": certificate.fingerprint,
+        "pdf_sha256": _pdf_sha256(certificate),
+    }
+
+
+def guarantee_detail(guarantee, versions=None):
+    """A guarantee's current terms and its versions, as GuaranteeOut states them. The terms
+    are those of the latest version's frozen content (what the certificate says)."""
+    versions = versions if versions is not None else registry.versions_of(guarantee)
+    current = versions[-1]
+    status = registry.status_of_guarantee(guarantee, current)
+    work = current.content["work"]
+    return {
+        "number": guarantee.number,
+        "number_display": format_number(guarantee.number),
+        "kind": guarantee.kind,
+        "kind_label": guarantee.get_kind_display(),
+        "status": STATUS_CODES[status],
+        "status_label": status,
+        "orderer": {"name": current.content["orderer"]["name"]},
+        "office": {"name": current.content["office"]["name"]},
+        "contractor": {
+            "name": current.content["contractor"]["name"],
+            "corporate_number": current.content["contractor"]["corporate_number"],
+        },
+        "work": {
+            "number": work["number"],
+            "name": work["name"],
+            "location": work["location"],
+            "price": work["price"],
+            "contract_date": _date(_iso(work["contract_date"])),
+            "start_date": _date(_iso(work["start_date"])),
+            "end_date": _date(_iso(work["end_date"])),
+        },
+        "amount": current.amount,
+        "starts_on": _date(current.starts_on),
+        "ends_on": _date(current.ends_on),
+        "current_version": current.version,
+        "concluded_at": guarantee.concluded_at,
+        "cancelled_at": guarantee.cancelled_at,
+        "versions": [version_summary(v) for v in versions],
+    }
+
+
+def _iso(text):
+    return datetime.date.fromisoformat(text)
+
+
+def version_detail(guarantee, n):
+    """One version: its summary, frozen content, the canonical JSON its fingerprint covers."""
+    certificate = next((v for v in registry.versions_of(guarantee) if v.version == n), None)
+    if certificate is None:
+        raise Http404
+    return {
+        "number": guarantee.number,
+        **version_summary(certificate),
+        "content": certificate.content,
+        "canonical_json": certificate_content.canonical_json(certificate.content).decode(),
+    }
+
+
+def version_pdf(guarantee, n):
+    """The stored PDF (Document) of one version: the original bytes, as D-Sure serves them."""
+    return registry.get_document(guarantee, n, Document.Kind.CERTIFICATE)
+
+
+# --- Tokens (the office 管理者's page) ------------------------------------------------------
+
+
+def office_of(user):
+    """The orderer office of a logged-in office user (accounts.OfficeMembership), or None."""
+    membership = getattr(user, "office_membership", None) if user.is_authenticated else None
+    return membership.office if membership else None
+
+
+def tokens_of(office, now=None):
+    """The office's tokens, newest first (revoked and expired ones too: their history), each
+    labelled with its `state` (有効 / 期限切れ / 失効)."""
+    now = now or timezone.now()
+    tokens = list(
+        ApiToken.objects.filter(office=office)
+        .select_related("created_by")
+        .order_by("-created_at", "-pk")
+    )
+    for token in tokens:
+        if token.revoked_at is not None:
+            token.state = "失効"
+        elif not token.is_active(now):
+            token.state = "期限切れ"
+        else:
+            token.state = "有効"
+    return tokens
+
+
+def get_token_for(office, pk):
+    """One token of the office; another office's token is a 404."""
+    token = ApiToken.objects.filter(office=office, pk=pk).first()
+    if token is None:
+        raise Http404
+    return token

@@ -1,0 +1,92 @@
+"""The pages of the API: the office 管理者's token page (作成・失効) and the API docs,
+rendered from the OpenAPI schema on our own template (no CDN: the CSP stays strict)."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from api import docs as api_docs
+from api import selectors, services
+from api.endpoints import api
+from api.forms import TokenForm
+
+PERMISSION = "api.manage_office_tokens"
+
+
+def office_admin_required(view):
+    """An office user holding the 管理者 permission (docs/decisions/0024); others get 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        office = selectors.office_of(request.user)
+        if office is None or not request.user.has_perm(PERMISSION):
+            raise PermissionDenied
+        request.office = office
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _tokens_page(request, form, created=None, status=200):
+    response = render(
+        request,
+        "api/tokens.html",
+        {
+            "office": request.office,
+            "tokens": selectors.tokens_of(request.office),
+            "form": form,
+            "created": created,
+        },
+        status=status,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@never_cache
+@office_admin_required
+def tokens(request):
+    """APIトークン: the office's tokens (name, created, expiry, last use, state); a form to
+    create one. The new token is shown once, on the answer to the POST, and nowhere else."""
+    if request.method == "POST":
+        form = TokenForm(request.POST)
+        if form.is_valid():
+            try:
+                created = services.create_token(
+                    office=request.office,
+                    name=form.cleaned_data["name"],
+                    by=request.user,
+                    expires_at=form.expires_at(),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                return _tokens_page(request, TokenForm(), created=created)
+        return _tokens_page(request, form, status=200)
+    return _tokens_page(request, TokenForm())
+
+
+@require_POST
+@office_admin_required
+def revoke(request, pk):
+    token = selectors.get_token_for(request.office, pk)
+    try:
+        services.revoke_token(token=token, by=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"APIトークン「{token.name}」を失効させました。")
+    return redirect("api:tokens")
+
+
+@require_GET
+def docs(request):
+    """The API's reference, from the same schema as /api/v1/openapi.json."""
+    schema = api.get_openapi_schema()
+    return render(request, "api/docs.html", api_docs.docs_context(schema))
