@@ -26,7 +26,11 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     exclude = ["digest"]
     actions = ["revoke"]
 
-    @admin.action(description="選択したAPIトークンを失効させる")
+    def has_revoke_permission(self, request):
+        # Revoking is a change (decision 0009: a permission per staff action).
+        return request.user.has_perm("api.change_apitoken")
+
+    @admin.action(description="選択したAPIトークンを失効させる", permissions=["revoke"])
     def revoke(self, request, queryset):
         count = 0
         for token in queryset.filter(revoked_at__isnull=True):

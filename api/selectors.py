@@ -115,11 +115,18 @@ def _iso(text):
     return datetime.date.fromisoformat(text)
 
 
-def version_detail(guarantee, n):
-    """One version: its summary, frozen content, the canonical JSON its fingerprint covers."""
+def _version(guarantee, n):
+    """One certificate version of the guarantee (read from its list: no query takes `n`,
+    whatever its size), or 404."""
     certificate = next((v for v in registry.versions_of(guarantee) if v.version == n), None)
     if certificate is None:
         raise Http404
+    return certificate
+
+
+def version_detail(guarantee, n):
+    """One version: its summary, frozen content, the canonical JSON its fingerprint covers."""
+    certificate = _version(guarantee, n)
     return {
         "number": guarantee.number,
         **version_summary(certificate),
@@ -130,7 +137,9 @@ def version_detail(guarantee, n):
 
 def version_pdf(guarantee, n):
     """The stored PDF (Document) of one version: the original bytes, as D-Sure serves them."""
-    return registry.get_document(guarantee, n, Document.Kind.CERTIFICATE)
+    return registry.get_document(
+        guarantee, _version(guarantee, n).version, Document.Kind.CERTIFICATE
+    )
 
 
 # --- Tokens (the office 管理者's page) ------------------------------------------------------

@@ -75,6 +75,10 @@ def test_a_missing_version_or_number_is_404(guarantee, token):
         f"/api/v1/guarantees/{guarantee.number}/versions/2",
         f"/api/v1/guarantees/{guarantee.number}/versions/2.pdf",
         "/api/v1/guarantees/08100000000",
+        f"/api/v1/guarantees/{guarantee.number}/versions/{10**19}",
+        f"/api/v1/guarantees/{guarantee.number}/versions/{10**19}.pdf",
+        f"/api/v1/guarantees/{guarantee.number}/versions/{'9' * 5000}.pdf",
+        "/api/v1/guarantees/%00",
         "/api/v1/guarantees/not-a-number",
     ):
         assert api_client(secret).get(url).status_code == 404, url

@@ -161,3 +161,16 @@ def test_staff_revoke_any_token_in_admin(client, staff, office):
     assert record.revoked_by == staff
     listing = client.get(reverse("admin:api_apitoken_changelist")).content.decode()
     assert record.digest not in listing
+
+
+def test_staff_without_the_change_permission_cannot_revoke(client, office):
+    from tests.conftest import make_staff
+
+    record, _ = make_token(office)
+    client.force_login(make_staff(perms=["api.view_apitoken"]))
+    client.post(
+        reverse("admin:api_apitoken_changelist"),
+        {"action": "revoke", "_selected_action": [record.pk]},
+    )
+    record.refresh_from_db()
+    assert record.revoked_at is None
