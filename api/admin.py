@@ -4,7 +4,15 @@ access log. Read-only except the revoke action, which calls the service."""
 from django.contrib import admin, messages
 
 from api import services
-from api.models import ApiRequest, ApiToken
+from api.models import (
+    ApiRequest,
+    ApiToken,
+    WebhookAttempt,
+    WebhookCursor,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from esure.admin import ReadOnlyAdmin
 
 
@@ -47,3 +55,38 @@ class ApiRequestAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
     list_select_related = ["token"]
     show_full_result_count = False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ReadOnlyAdmin):
+    list_display = ["url", "office", "created_at", "failing_since", "disabled_at"]
+    list_select_related = ["office__orderer"]
+    exclude = ["salt"]
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "type", "msg_id", "office", "source"]
+    list_filter = ["type"]
+    list_select_related = ["office"]
+    show_full_result_count = False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "event", "endpoint", "status", "next_attempt_at"]
+    list_filter = ["status"]
+    list_select_related = ["event", "endpoint"]
+    show_full_result_count = False
+
+
+@admin.register(WebhookAttempt)
+class WebhookAttemptAdmin(ReadOnlyAdmin):
+    list_display = ["at", "delivery", "number", "response_status", "error", "duration_ms"]
+    list_select_related = ["delivery__event", "delivery__endpoint"]
+    show_full_result_count = False
+
+
+@admin.register(WebhookCursor)
+class WebhookCursorAdmin(ReadOnlyAdmin):
+    list_display = ["last_seq"]

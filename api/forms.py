@@ -3,6 +3,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from api.webhooks import EVENT_TYPES
 from esure.forms import DateInput
 
 MSG_EXPIRES_PAST = "有効期限は明日以降の日付を入力してください。"
@@ -41,3 +42,23 @@ class TokenForm(forms.Form):
             return None
         next_day = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time())
         return timezone.make_aware(next_day)
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(
+        label="送信先URL",
+        max_length=500,
+        assume_scheme="https",
+        help_text="https:// で始まる、インターネットから届くURL。",
+        widget=forms.URLInput(attrs={"autocomplete": "off", "placeholder": "https://"}),
+    )
+    events = forms.MultipleChoiceField(
+        label="送信するイベント",
+        choices=list(EVENT_TYPES.items()),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "送信するイベントを1つ以上選んでください。"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)

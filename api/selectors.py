@@ -11,7 +11,7 @@ import datetime
 from django.http import Http404
 from django.utils import timezone
 
-from api.models import ApiToken
+from api.models import ApiToken, WebhookDelivery, WebhookEndpoint
 from certificates import content as certificate_content
 from certificates import selectors as registry
 from certificates.models import Document, Guarantee
@@ -176,3 +176,49 @@ def get_token_for(office, pk):
     if token is None:
         raise Http404
     return token
+
+
+# --- Webhooks ------------------------------------------------------------------------------
+
+
+def offices_reached(guarantee):
+    """The ids of the offices the guarantee reached without a key (its webhook audience)."""
+    return sorted(
+        set(Handover.objects.filter(guarantee=guarantee).values_list("office_id", flat=True))
+    )
+
+
+def endpoints_of(office):
+    return list(WebhookEndpoint.objects.filter(office=office).order_by("-created_at", "-pk"))
+
+
+def get_endpoint_for(office, pk):
+    """One endpoint of the office; another office's is a 404."""
+    endpoint = WebhookEndpoint.objects.filter(office=office, pk=pk).first()
+    if endpoint is None:
+        raise Http404
+    return endpoint
+
+
+def get_delivery_for(endpoint, pk):
+    delivery = (
+        WebhookDelivery.objects.select_related("event", "endpoint")
+        .filter(endpoint=endpoint, pk=pk)
+        .first()
+    )
+    if delivery is None:
+        raise Http404
+    return delivery
+
+
+DELIVERIES_SHOWN = 50
+
+
+def deliveries_of(endpoint):
+    """The endpoint's latest deliveries with their attempts (three queries)."""
+    return list(
+        WebhookDelivery.objects.filter(endpoint=endpoint)
+        .select_related("event")
+        .prefetch_related("attempts")
+        .order_by("-created_at", "-pk")[:DELIVERIES_SHOWN]
+    )

@@ -5,15 +5,28 @@ Only its SHA-256 is stored: the person who creates it sees it once (docs/decisio
 """
 
 import hashlib
+import logging
 import secrets
+import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from api.models import ApiRequest, ApiToken
+from api import webhooks
+from api.models import (
+    ApiRequest,
+    ApiToken,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from audit import services as audit
+from esure.mail import send_templated_mail
+
+logger = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "esure_"  # noqa: S105 — a prefix, not a secret
 TOKEN_BYTES = 32  # 256 bits
@@ -118,3 +131,197 @@ def log_request(*, token, ip, method, operation, status, number=""):
         status=status,
         number=number[:11],
     )
+
+
+# --- Webhooks (docs/decisions/0025) -------------------------------------------------------
+
+MSG_NO_EVENTS = "送信するイベントを1つ以上選んでください。"
+MSG_ENDPOINT_DISABLED = "この送信先は停止中です。再開してから再送してください。"
+
+
+@dataclass(frozen=True)
+class NewEndpoint:
+    endpoint: WebhookEndpoint
+    secret: str  # shown once
+
+
+def create_endpoint(*, office, url, events, by):
+    """A webhook endpoint of `office` for `events` (webhooks.EVENT_TYPES). The URL must pass
+    the SSRF guard (webhooks.check_target). Returns it with its signing secret, shown once."""
+    events = [e for e in webhooks.EVENT_TYPES if e in set(events)]
+    if not events:
+        raise ValidationError({"events": MSG_NO_EVENTS})
+    try:
+        webhooks.check_target(url)
+    except webhooks.UnsafeTarget as error:
+        raise ValidationError({"url": str(error)}) from error
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.create(
+            office=office, url=url, events=events, salt=secrets.token_hex(16), created_by=by
+        )
+        audit.record(
+            actor=by,
+            action="webhook.created",
+            obj=endpoint,
+            data={"office_id": office.pk, "url": url, "events": events},
+        )
+    return NewEndpoint(endpoint=endpoint, secret=webhooks.secret_of(endpoint))
+
+
+def disable_endpoint(*, endpoint, by=None, reason="利用者が停止"):
+    """停止: no more attempts to this endpoint (pending deliveries fail at their next try)."""
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        if endpoint.disabled_at is not None:
+            return endpoint
+        endpoint.disabled_at = timezone.now()
+        endpoint.disabled_reason = reason[:200]
+        endpoint.save(update_fields=["disabled_at", "disabled_reason"])
+        audit.record(
+            actor=by,
+            action="webhook.disabled",
+            obj=endpoint,
+            data={"office_id": endpoint.office_id, "url": endpoint.url, "reason": reason[:200]},
+        )
+        if by is None:  # disabled by esure: the office hears of it
+            _mail_disabled(endpoint)
+    return endpoint
+
+
+def enable_endpoint(*, endpoint, by):
+    """再開: the endpoint takes events again (from now on; resend what it missed)."""
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        endpoint.disabled_at = None
+        endpoint.disabled_reason = ""
+        endpoint.failing_since = None
+        endpoint.save(update_fields=["disabled_at", "disabled_reason", "failing_since"])
+        audit.record(
+            actor=by,
+            action="webhook.enabled",
+            obj=endpoint,
+            data={"office_id": endpoint.office_id, "url": endpoint.url},
+        )
+    return endpoint
+
+
+def _mail_disabled(endpoint):
+    office = endpoint.office
+    recipients = sorted(
+        {m.user.email for m in office.members.select_related("user") if m.user.is_active}
+        | ({office.notification_email} if getattr(office, "notification_email", "") else set())
+    )
+    if recipients:
+        send_templated_mail(
+            "emails/webhook_disabled",
+            {"endpoint": endpoint, "office": office, "days": webhooks.DISABLE_AFTER.days},
+            recipients,
+        )
+
+
+def emit(*, office_id, type, source, data):
+    """One event for one office, delivered to each of its active endpoints that chose this
+    type. Idempotent per (office, type, source): collecting twice sends once. Returns the
+    event, or None when no endpoint wants it."""
+    endpoints = [
+        e
+        for e in WebhookEndpoint.objects.filter(office_id=office_id, disabled_at__isnull=True)
+        if type in e.events
+    ]
+    if not endpoints:
+        return None
+    with transaction.atomic():
+        event, created = WebhookEvent.objects.get_or_create(
+            office_id=office_id,
+            type=type,
+            source=source,
+            defaults={"msg_id": "msg_" + uuid.uuid4().hex, "payload": {}},
+        )
+        if not created:
+            return event
+        event.payload = {
+            "type": type,
+            "timestamp": event.created_at.isoformat(),
+            "data": data,
+        }
+        event.save(update_fields=["payload"])
+        for endpoint in endpoints:
+            delivery = WebhookDelivery.objects.create(
+                endpoint=endpoint, event=event, next_attempt_at=event.created_at
+            )
+            webhooks.enqueue(delivery)
+    return event
+
+
+def resend(*, delivery, by):
+    """再送: the same event (same webhook-id) to the same endpoint, as a new delivery."""
+    endpoint = delivery.endpoint
+    if not endpoint.active:
+        raise ValidationError(MSG_ENDPOINT_DISABLED)
+    with transaction.atomic():
+        again = WebhookDelivery.objects.create(
+            endpoint=endpoint, event=delivery.event, next_attempt_at=timezone.now()
+        )
+        audit.record(
+            actor=by,
+            action="webhook.resent",
+            obj=again,
+            data={"endpoint_id": endpoint.pk, "msg_id": delivery.event.msg_id},
+        )
+        webhooks.enqueue(again)
+    return again
+
+
+def attempt_delivery(*, delivery_id, attempt):
+    """One attempt (the task's body): sign, POST, log; then done, retry or disable."""
+    delivery = WebhookDelivery.objects.select_related("endpoint", "event").get(pk=delivery_id)
+    if delivery.status != WebhookDelivery.Status.PENDING:
+        return "done"
+    endpoint = delivery.endpoint
+    if not endpoint.active:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=WebhookDelivery.Status.FAILED, next_attempt_at=None
+        )
+        return "endpoint disabled"
+    now = timezone.now()
+    body = webhooks.body_of(delivery.event)
+    headers = webhooks.signed_headers(endpoint, delivery.event, body, now)
+    status, error, duration = webhooks.post(endpoint.url, body, headers)
+    WebhookAttempt.objects.create(
+        delivery=delivery,
+        number=attempt,
+        at=now,
+        response_status=status,
+        error=error,
+        duration_ms=duration,
+    )
+    if status is not None and 200 <= status < 300:
+        with transaction.atomic():
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(
+                status=WebhookDelivery.Status.SUCCEEDED, next_attempt_at=None
+            )
+            WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=False).update(
+                failing_since=None
+            )
+        return "delivered"
+    with transaction.atomic():
+        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        if locked.failing_since is None:
+            locked.failing_since = now
+            locked.save(update_fields=["failing_since"])
+        if now - locked.failing_since >= webhooks.DISABLE_AFTER:
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(
+                status=WebhookDelivery.Status.FAILED, next_attempt_at=None
+            )
+            disable_endpoint(
+                endpoint=locked,
+                reason=f"{webhooks.DISABLE_AFTER.days}日間送信に失敗したため自動で停止",
+            )
+            return "endpoint disabled"
+        delay = webhooks.backoff(attempt)
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=now + delay)
+        webhooks.enqueue(delivery, attempt=attempt + 1, delay=delay)
+    logger.info(
+        "webhook %s attempt %s failed (%s)", delivery.event.msg_id, attempt, status or error
+    )
+    return "retry scheduled"

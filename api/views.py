@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 from api import docs as api_docs
 from api import selectors, services
 from api.endpoints import api
-from api.forms import TokenForm
+from api.forms import TokenForm, WebhookForm
+from api.webhooks import EVENT_TYPES
 
 PERMISSION = "api.manage_office_tokens"
 
@@ -90,3 +91,83 @@ def docs(request):
     """The API's reference, from the same schema as /api/v1/openapi.json."""
     schema = api.get_openapi_schema()
     return render(request, "api/docs.html", api_docs.docs_context(schema))
+
+
+# --- Webhooks (the office 管理者's pages) -------------------------------------------------
+
+
+@never_cache
+@office_admin_required
+def webhooks(request):
+    """Webhook 送信先: the office's endpoints and a form to add one; the signing secret is
+    shown once, on the answer to the creating POST."""
+    form = WebhookForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.create_endpoint(
+                office=request.office,
+                url=form.cleaned_data["url"],
+                events=form.cleaned_data["events"],
+                by=request.user,
+            )
+        except ValidationError as error:  # the SSRF guard's answer, next to the URL
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form = WebhookForm()
+    response = render(
+        request,
+        "api/webhooks.html",
+        {
+            "office": request.office,
+            "endpoints": selectors.endpoints_of(request.office),
+            "form": form,
+            "created": created,
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@office_admin_required
+def webhook(request, pk):
+    """One endpoint: its deliveries (newest first, 50) with every attempt; resend, stop, restart."""
+    endpoint = selectors.get_endpoint_for(request.office, pk)
+    return render(
+        request,
+        "api/webhook.html",
+        {
+            "office": request.office,
+            "endpoint": endpoint,
+            "deliveries": selectors.deliveries_of(endpoint),
+            "event_types": EVENT_TYPES,
+        },
+    )
+
+
+@require_POST
+@office_admin_required
+def webhook_resend(request, pk, delivery_pk):
+    endpoint = selectors.get_endpoint_for(request.office, pk)
+    delivery = selectors.get_delivery_for(endpoint, delivery_pk)
+    try:
+        services.resend(delivery=delivery, by=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"イベント {delivery.event.msg_id} を再送しました。")
+    return redirect("api:webhook", pk)
+
+
+@require_POST
+@office_admin_required
+def webhook_toggle(request, pk):
+    endpoint = selectors.get_endpoint_for(request.office, pk)
+    if endpoint.active:
+        services.disable_endpoint(endpoint=endpoint, by=request.user)
+        messages.success(request, "送信先を停止しました。")
+    else:
+        services.enable_endpoint(endpoint=endpoint, by=request.user)
+        messages.success(request, "送信先を再開しました。")
+    return redirect("api:webhook", pk)

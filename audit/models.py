@@ -57,6 +57,10 @@ class AuditEvent(models.Model):
         INSPECTION_CLOSED = "inspection.closed", "監査: 完了"
         API_TOKEN_CREATED = "api_token.created", "APIトークン: 作成"
         API_TOKEN_REVOKED = "api_token.revoked", "APIトークン: 失効"
+        WEBHOOK_CREATED = "webhook.created", "Webhook: 送信先の登録"
+        WEBHOOK_DISABLED = "webhook.disabled", "Webhook: 送信先の停止"
+        WEBHOOK_ENABLED = "webhook.enabled", "Webhook: 送信先の再開"
+        WEBHOOK_RESENT = "webhook.resent", "Webhook: 再送"
 
     seq = models.BigIntegerField("連番", primary_key=True)  # 1..n, no gap
     at = models.DateTimeField("日時", default=timezone.now)

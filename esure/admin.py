@@ -72,6 +72,11 @@ SECTIONS = [
             "dsure.receipt",
             "api.apitoken",
             "api.apirequest",
+            "api.webhookendpoint",
+            "api.webhookdelivery",
+            "api.webhookevent",
+            "api.webhookattempt",
+            "api.webhookcursor",
         ],
     ),
     (

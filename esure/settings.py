@@ -253,6 +253,12 @@ ESURE_ADVANCE_MONITOR_PERCENT = env.int("ESURE_ADVANCE_MONITOR_PERCENT", default
 # Evidence files of withdrawals (PDF, JPEG, PNG): at most this many bytes each.
 ESURE_EVIDENCE_MAX_BYTES = env.int("ESURE_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 
+# Webhooks (docs/decisions/0025). Targets must be https and resolve to public addresses;
+# true also admits loopback (and plain http to it) — for tests and the local demo only.
+ESURE_WEBHOOK_ALLOW_LOOPBACK = env.bool("ESURE_WEBHOOK_ALLOW_LOOPBACK", default=False)
+# guarantee.expiring is sent when the 保証期限 is this many days away or fewer.
+ESURE_WEBHOOK_EXPIRING_DAYS = env.int("ESURE_WEBHOOK_EXPIRING_DAYS", default=30)
+
 # json: one JSON object per line (esure/logging.py), for the log pipeline; plain: readable
 # lines for `make run`. The web and the worker (`manage.py db_worker`) both log through this.
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
