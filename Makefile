@@ -21,10 +21,12 @@ run: install
 	@$(PY) manage.py createcachetable
 	@$(PY) manage.py load_demo
 	@$(PY) manage.py load_demo_advances
+	@$(PY) manage.py load_demo_api
 	@echo "Serving on http://127.0.0.1:8000/  (admin: /admin/, D-Sure for orderers: /dsure/)  — Ctrl-C stops"
-	@echo "The mail worker runs alongside; mails are printed here."
+	@echo "The mail worker and the webhook collector run alongside; mails are printed here."
 	@$(PY) manage.py db_worker --no-reload -v 0 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py send_webhooks --every 30 & hooks=$$!; \
+	trap 'kill $$worker $$hooks 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 # Two pytest workers (pytest-xdist) on the two cores; TEST_WORKERS=0 runs in one process.

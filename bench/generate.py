@@ -585,8 +585,25 @@ def generate(s=None, out=sys.stdout, seed=20261130):
     half = len(sample) // 2
     right = [(numbers[g], derive_key(numbers[g], 1)) for g in sample[:half]]
     wrong = [numbers[g] for g in sample[half:]]
+    # The orderers' API: the viewer guarantee handed over to its office (the API's scope)
+    # and a token of that office, through the services as a clerk and an office do it.
+    from accounts.models import OfficeMembership, OrdererSubmissionChannel
+    from api import services as api_services
+    from certificates.models import Guarantee
+    from dsure import services as dsure_services
+
+    api_guarantee = Guarantee.objects.select_related("office").get(number=right[0][0])
+    api_office = api_guarantee.office
+    OrdererSubmissionChannel.objects.get_or_create(
+        orderer_id=api_guarantee.orderer_id, kind=api_guarantee.kind, channel="handover"
+    )
+    official = User.objects.create_user("official@bench.example", None)
+    OfficeMembership.objects.create(user=official, office=api_office)
+    dsure_services.hand_over(guarantee=api_guarantee, office=api_office, by=user)
+    api_token = api_services.create_token(office=api_office, name="bench", by=official)
     manifest = {
         "scale": scale() if s is None else s,
+        "api_token": api_token.secret,
         "counts": n,
         "load_seconds": round(total_seconds, 1),
         "rows_per_second": {

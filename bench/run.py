@@ -262,6 +262,11 @@ def scenarios(manifest):
     for path, c in checks.items():
         status, _ = get(path, c)
         assert status == 200, (path, status)
+    bearer = f"Bearer {manifest['api_token']}"
+    api_path = f"/api/v1/guarantees/{number}"
+    request = urllib.request.Request(f"{BASE}{api_path}", headers={"Authorization": bearer})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200, (api_path, response.status)
     common = {"BENCH_CSRF_COOKIE": cookie, "BENCH_CSRF_TOKEN": token}
     return [
         (
@@ -278,6 +283,18 @@ def scenarios(manifest):
         ),
         ("viewer GET", "get.lua", f"/dsure/{number}/", {"BENCH_COOKIE": viewer_cookie}),
         ("stored PDF", "get.lua", f"/dsure/{number}/v1.pdf", {"BENCH_COOKIE": viewer_cookie}),
+        (
+            "API POST /api/v1/verify right key",
+            "post_verify.lua",
+            "/api/v1/verify",
+            {"BENCH_TOKEN": manifest["api_token"], "BENCH_DATA": str(OUT / "right.txt")},
+        ),
+        (
+            "API GET /api/v1/guarantees/{number}",
+            "get.lua",
+            api_path,
+            {"BENCH_AUTHORIZATION": bearer},
+        ),
         (
             "contractor list /certificates/ (page 1 of 500)",
             "get.lua",

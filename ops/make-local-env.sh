@@ -15,5 +15,7 @@ ESURE_AUTH_KEY_SECRET=$(gen)
 # Production keeps the default (true): every staff user must set up TOTP before reaching admin.
 ESURE_STAFF_MFA_REQUIRED=false
 EMAIL_URL=consolemail://
+# Webhooks to a receiver on this machine (http://127.0.0.1:…): demo only.
+ESURE_WEBHOOK_ALLOW_LOOPBACK=true
 ENV
 echo "Wrote var/.env (local demo secrets; staff MFA off for the demo)"

@@ -5,3 +5,7 @@ wrk.method = "GET"
 if cookie and cookie ~= "" then
   wrk.headers["Cookie"] = cookie
 end
+local authorization = os.getenv("BENCH_AUTHORIZATION")
+if authorization and authorization ~= "" then
+  wrk.headers["Authorization"] = authorization
+end

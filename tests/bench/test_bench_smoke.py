@@ -69,9 +69,19 @@ def test_generator_fills_every_table_and_each_scenario_answers(manifest, setting
     applications = member.get("/applications/")
     assert applications.status_code == 200
 
+    # The API's two benched calls: a right pair verified, the handed-over guarantee read.
+    api = Client(headers={"Authorization": f"Bearer {manifest['api_token']}"})
+    verified = api.post(
+        "/api/v1/verify",
+        {"number": manifest["right"][0][0], "key": manifest["right"][0][1]},
+        content_type="application/json",
+    )
+    assert verified.status_code == 200
+    assert api.get(f"/api/v1/guarantees/{manifest['viewer_number']}").status_code == 200
+
 
 def test_the_wrk_scripts_are_there():
-    for name in ("common.lua", "get.lua", "post_lookup.lua"):
+    for name in ("common.lua", "get.lua", "post_lookup.lua", "post_verify.lua"):
         assert (LUA / name).is_file()
 
 
