@@ -6,8 +6,11 @@ trail — are shown to staff but offer no add, change or delete: what changes th
 service (an admin action or button), never the admin's own form.
 """
 
+from functools import partial
+
 from django.contrib import admin
 from django.tasks import TaskResultStatus
+from django.urls import path
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -120,6 +123,38 @@ class EsureAdminSite(admin.AdminSite):
     site_header = "esure 管理"
     site_title = "esure 管理"
     index_title = "保証事業会社 管理メニュー"
+    index_template = "admin/esure_index.html"
+
+    def index(self, request, extra_context=None):
+        """The first page: the work queue (console.queue) above the sections."""
+        from console.queue import work_queue
+
+        extra = {"work_queue": work_queue(request, self), **(extra_context or {})}
+        return super().index(request, extra)
+
+    def get_urls(self):
+        """The console's pages (業務状況, CSV downloads), behind admin_view like the rest."""
+        from console import views
+
+        wrap = self.admin_view
+        return [
+            path(
+                "console/business/",
+                wrap(partial(views.business, site=self)),
+                name="console_business",
+            ),
+            path(
+                "console/business/<slug:slug>.csv",
+                wrap(partial(views.chart_csv, site=self)),
+                name="console_chart_csv",
+            ),
+            path(
+                "console/conclusions.csv",
+                wrap(partial(views.conclusions_csv, site=self)),
+                name="console_conclusions_csv",
+            ),
+            *super().get_urls(),
+        ]
 
     def get_app_list(self, request, app_label=None):
         """The index and the sidebar: SECTIONS. An app's own page (/admin/<app>/) keeps

@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     # The project itself, for what belongs to no app: the task queue's recovery command
     # (esure/queue.py, requeue_stuck_tasks) and the shared admin bases. No models.
     "esure",
+    # The staff console on the admin (work queue, 業務状況, statements, reports): reads the apps
+    # below, none of which imports it; its ready() runs after the admin's and the task queue's.
+    "console",
     "accounts",
     "certificates",
     "applications",
