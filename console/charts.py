@@ -13,7 +13,7 @@ import statistics
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, DateTimeField, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
 from applications.models import Application, FeeReceipt, StatusChange
@@ -147,7 +147,11 @@ def review_lead_times(today=None):
         StatusChange.objects.filter(
             new_status=Application.Status.APPROVED, at__gte=_start(months[0])
         )
-        .annotate(month=TruncMonth("at", tzinfo=JST), submitted=first_submission)
+        .annotate(
+            month=TruncMonth("at", tzinfo=JST),
+            # An application submitted before the history existed has only its field.
+            submitted=Coalesce(first_submission, "application__submitted_at"),
+        )
         .exclude(submitted=None)
         .values_list("month", "at", "submitted")
     )

@@ -32,7 +32,10 @@ def _number(value):
 def render(chart):
     """The chart as an <svg> element (safe HTML)."""
     drawn = [(name, values) for name, values in chart.series if name not in chart.table_only]
-    top = _nice_max(max((v for _, vs in drawn for v in vs if v is not None), default=0))
+    values = [v for _, vs in drawn for v in vs if v is not None]
+    top = _nice_max(max(values, default=0))
+    if all(isinstance(v, int) for v in values):
+        top = max(top, TICKS)  # whole counts: whole ticks
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     n = max(len(chart.labels), 1)
     slot = plot_w / n
@@ -62,7 +65,7 @@ def render(chart):
         )
     step = max(1, round(n / 8))
     for i, label in enumerate(chart.labels):
-        if i % step == 0 or i == n - 1:
+        if i % step == 0 or (i == n - 1 and i % step >= step / 2):
             x = LEFT + slot * (i + 0.5)
             parts.append(
                 f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" font-size="11" '
