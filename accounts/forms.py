@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 
 from accounts import validators
-from accounts.models import Company
+from accounts.models import Branch, Company
 
 TYPED_IDENTIFIER_LENGTH = 40
 
@@ -86,6 +86,37 @@ class InvitationForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+
+class BranchForm(forms.ModelForm):
+    """支店・営業所 and its 受任者 (the company's administrator registers and edits them)."""
+
+    class Meta:
+        model = Branch
+        fields = ["name", "postal_code", "address", "agent_title", "agent_name"]
+        widgets = {
+            "name": forms.TextInput(attrs={"placeholder": "大分支店"}),
+            "postal_code": forms.TextInput(
+                attrs={"autocomplete": "postal-code", "placeholder": "870-0000"}
+            ),
+            "agent_title": forms.TextInput(attrs={"placeholder": "支店長"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["postal_code"].max_length = TYPED_IDENTIFIER_LENGTH
+        self.fields["postal_code"].validators = []
+        self.fields["postal_code"].widget.attrs["maxlength"] = str(TYPED_IDENTIFIER_LENGTH)
+
+    def clean_postal_code(self):
+        value = self.cleaned_data["postal_code"]
+        return validators.clean_postal_code(value) if value.strip() else ""
+
+    def _get_validation_exclusions(self):
+        # The service checks the name is not taken (with its own message); company is not
+        # a form field.
+        return super()._get_validation_exclusions() | {"name"}
 
 
 def add_service_errors(form, error: ValidationError):

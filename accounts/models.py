@@ -97,6 +97,38 @@ class Company(models.Model):
         return self.status == self.Status.VERIFIED
 
 
+class Branch(models.Model):
+    """A branch office (支店・営業所) through which the company bids and contracts, with its
+    受任者: the manager to whom the representative delegated the power to contract. An
+    application may name one as the contracting office; the certificate then names it and
+    its 受任者 as 保証契約者 (a snapshot at issuance, so later edits change no certificate)."""
+
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="branches", verbose_name="受注者"
+    )
+    name = models.CharField("支店・営業所名", max_length=100, help_text="例: 大分支店")
+    postal_code = models.CharField("郵便番号", max_length=8, blank=True)
+    address = models.CharField("所在地", max_length=300)
+    agent_title = models.CharField("受任者役職", max_length=50, help_text="例: 支店長")
+    agent_name = models.CharField("受任者氏名", max_length=100)
+    created_at = models.DateTimeField("登録日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = "支店・営業所"
+        verbose_name_plural = "支店・営業所"
+        ordering = ["company", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="branch_unique_name")
+        ]
+
+    def __str__(self):
+        return f"{self.name}（受任者 {self.agent}）"
+
+    @property
+    def agent(self):
+        return f"{self.agent_title} {self.agent_name}"
+
+
 class CompanyStatusChange(models.Model):
     """Who verified or suspended a company, when and why (never deleted)."""
 

@@ -5,7 +5,7 @@ from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from accounts.models import BankInvitation, BankMembership, Invitation, Membership
+from accounts.models import BankInvitation, BankMembership, Branch, Invitation, Membership
 
 
 def membership_of(user):
@@ -23,6 +23,14 @@ def get_own_invitation(user, pk):
     return get_object_or_404(
         Invitation, pk=pk, company=membership.company, accepted_at=None, revoked_at=None
     )
+
+
+def get_branch_for_admin(user, pk):
+    """A branch of the user's own company, for its administrator (others: 404)."""
+    membership = membership_of(user)
+    if membership is None or membership.role != Membership.Role.ADMIN:
+        raise Http404
+    return get_object_or_404(Branch, pk=pk, company=membership.company)
 
 
 def invitations_for(user):

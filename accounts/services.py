@@ -8,6 +8,7 @@ from accounts import notifications
 from accounts.models import (
     BankInvitation,
     BankMembership,
+    Branch,
     Company,
     CompanyStatusChange,
     Invitation,
@@ -31,6 +32,7 @@ MSG_HAS_OTHER_ROLE = (
 MSG_BANK_ALREADY_INVITED = "このメールアドレスはすでに金融機関の利用者として招待済みです。"
 MSG_BANK_ALREADY_MEMBER = "このメールアドレスの利用者はすでに金融機関の利用者です。"
 MSG_INVITATION_CLOSED = "この招待はすでに使用済みか、取り消されています。"
+MSG_BRANCH_NAME_TAKEN = "この名称の支店・営業所はすでに登録されています。"
 
 # Which company moves staff may make (STYLE.md: an explicit table, one helper).
 COMPANY_ALLOWED = {
@@ -104,11 +106,15 @@ def suspend_company(*, company, by, note=""):
     return _move_company(company=company, to=Company.Status.SUSPENDED, by=by, note=note)
 
 
+def _require_admin(company, by):
+    if not Membership.objects.filter(user=by, company=company, role=Membership.Role.ADMIN).exists():
+        raise PermissionDenied(MSG_NOT_ALLOWED)
+
+
 def invite_member(*, company, email, by):
     """A company administrator invites a colleague by e-mail address."""
     email = email.strip().lower()
-    if not Membership.objects.filter(user=by, company=company, role=Membership.Role.ADMIN).exists():
-        raise PermissionDenied(MSG_NOT_ALLOWED)
+    _require_admin(company, by)
     with transaction.atomic():
         if Membership.objects.filter(company=company, user__email__iexact=email).exists():
             raise ValidationError({"email": MSG_ALREADY_IN_COMPANY})
@@ -147,6 +153,34 @@ def accept_invitation(*, invitation, user):
             user=user, company=invitation.company, role=Membership.Role.MEMBER
         )
     return membership
+
+
+BRANCH_FIELDS = ("name", "postal_code", "address", "agent_title", "agent_name")
+
+
+def save_branch(*, company, by, branch=None, **fields):
+    """A company administrator registers a branch (支店・営業所) with its 受任者, or edits one.
+
+    Certificates already issued keep what they printed (their content is a snapshot)."""
+    _require_admin(company, by)
+    values = {name: fields[name] for name in BRANCH_FIELDS}
+    with transaction.atomic():
+        taken = Branch.objects.filter(company=company, name=values["name"])
+        if branch is not None:
+            taken = taken.exclude(pk=branch.pk)
+        if taken.exists():
+            raise ValidationError({"name": MSG_BRANCH_NAME_TAKEN})
+        if branch is None:
+            branch = Branch.objects.create(company=company, **values)
+            action = "branch.created"
+        else:
+            branch = Branch.objects.select_for_update().get(pk=branch.pk, company=company)
+            for name, value in values.items():
+                setattr(branch, name, value)
+            branch.save()
+            action = "branch.changed"
+        audit.record(actor=by, action=action, obj=branch, data={"company": company.pk, **values})
+    return branch
 
 
 # --- Bank users (預託金融機関の担当者) ------------------------------------------------------

@@ -1,12 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.decorators import member_required
-from accounts.forms import CompanyRegistrationForm, InvitationForm, add_service_errors
+from accounts.forms import BranchForm, CompanyRegistrationForm, InvitationForm, add_service_errors
 from accounts.models import Membership
 from accounts.signals import mark_bank_session
 
@@ -58,6 +59,7 @@ def _company_page(request, form, status=200):
         "is_admin": is_admin,
         "members": company.memberships.select_related("user").order_by("joined_at"),
         "invitations": invitations.order_by("-created_at") if is_admin else [],
+        "branches": company.branches.all(),
         "form": form,
     }
     return render(request, "accounts/company.html", context, status=status)
@@ -124,3 +126,34 @@ def accept_bank_invitation(request, pk):
     mark_bank_session(request)
     messages.success(request, f"{invitation.branch} のご担当者として参加しました。")
     return redirect("home")
+
+
+def _branch_page(request, form, branch=None, status=200):
+    context = {"form": form, "branch": branch, "company": request.membership.company}
+    return render(request, "accounts/branch_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def branch_edit(request, pk=None):
+    """支店・営業所 and its 受任者: the administrator registers (pk None) or edits one."""
+    branch = selectors.get_branch_for_admin(request.user, pk) if pk else None
+    if request.membership.role != Membership.Role.ADMIN:
+        raise Http404
+    form = BranchForm(request.POST or None, instance=branch)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                saved = services.save_branch(
+                    company=request.membership.company,
+                    by=request.user,
+                    branch=branch,
+                    **form.cleaned_data,
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, f"{saved.name}（受任者 {saved.agent}）を登録しました。")
+                return redirect("accounts:company")
+        return _branch_page(request, form, branch, status=400)
+    return _branch_page(request, form, branch)

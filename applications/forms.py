@@ -10,7 +10,7 @@ import uuid
 
 from django import forms
 
-from accounts.models import Orderer, OrdererOffice
+from accounts.models import Branch, Orderer, OrdererOffice
 from applications.models import Application
 from certificates.models import Work
 from esure.choices import ContractMethod, GuaranteeKind, WorkCategory
@@ -35,6 +35,7 @@ class OfficeSelect(forms.Select):
 
 
 WORK_FIELDS = [
+    "branch",
     "orderer",
     "office",
     "work_number",
@@ -91,6 +92,13 @@ COMMON_FIELDS = [
 
 class ApplicationForm(forms.Form):
     # 工事請負契約 (menu 1)
+    branch = forms.ModelChoiceField(
+        label="契約営業所（受任者）",
+        queryset=Branch.objects.none(),
+        required=False,
+        empty_label="本店（代表者）",
+        help_text="保証証書には、選んだ支店・営業所と受任者が保証契約者として記載されます。",
+    )
     orderer = forms.ModelChoiceField(
         label="発注者",
         queryset=Orderer.objects.order_by("prefecture", "name"),
@@ -160,10 +168,12 @@ class ApplicationForm(forms.Form):
     )
     client_token = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, menu, **kwargs):
+    def __init__(self, *args, menu, company=None, **kwargs):
         kwargs.setdefault("label_suffix", "")  # Japanese labels take no colon
         super().__init__(*args, **kwargs)
         self.menu = menu
+        if company is not None:
+            self.fields["branch"].queryset = company.branches.all()
         keep = set(MENU_FIELDS[menu]) | set(COMMON_FIELDS)
         for name in list(self.fields):
             if name not in keep:

@@ -69,7 +69,7 @@ def new(request, menu, work_pk=None):
             raise Http404
         work = _eligible_work(company, menu, work_pk)
     if request.method == "POST":
-        form = ApplicationForm(request.POST, menu=menu)
+        form = ApplicationForm(request.POST, menu=menu, company=company)
         if form.is_valid():
             return drafts.save_and_submit(request, form, work=work, page=_page(request, work))
         return _form_page(request, form, menu=menu, work=work, status=400)
@@ -78,7 +78,8 @@ def new(request, menu, work_pk=None):
         initial["delivery"] = (
             "" if validation.delivery_refusal(work, []) else Application.Delivery.ELECTRONIC
         )
-    return _form_page(request, ApplicationForm(initial=initial, menu=menu), menu=menu, work=work)
+    form = ApplicationForm(initial=initial, menu=menu, company=company)
+    return _form_page(request, form, menu=menu, work=work)
 
 
 @verified_member_required
@@ -103,14 +104,16 @@ def _edit_page(request, application):
     menu = application.menu
     work = None if menu == Menu.ADVANCE_CONTRACT else application.work
     if request.method == "POST":
-        form = ApplicationForm(request.POST, menu=menu)
+        form = ApplicationForm(request.POST, menu=menu, company=application.company)
         if form.is_valid():
             page = _page(request, work)
             return drafts.save_and_submit(
                 request, form, work=work, application=application, page=page
             )
         return _form_page(request, form, menu=menu, work=work, application=application, status=400)
-    form = ApplicationForm(initial=ApplicationForm.initial_for(application), menu=menu)
+    form = ApplicationForm(
+        initial=ApplicationForm.initial_for(application), menu=menu, company=application.company
+    )
     return _form_page(request, form, menu=menu, work=work, application=application)
 
 
@@ -125,7 +128,7 @@ def check(request, menu):
     if menu != Menu.ADVANCE_CONTRACT and request.POST.get("work"):
         # Only reads: the company's own work (eligible, or already in a saved draft).
         work = get_object_or_404(Work, pk=parse_id(request.POST["work"]), company=company)
-    form = ApplicationForm(request.POST, menu=menu)
+    form = ApplicationForm(request.POST, menu=menu, company=company)
     if not form.is_valid():
         return JsonResponse(drafts.check_answer(form.errors))
     application = form.unsaved(company, work)

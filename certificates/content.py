@@ -28,6 +28,25 @@ def fingerprint(content) -> str:
     return hashlib.sha256(canonical_json(content)).hexdigest()
 
 
+def contractor_content(company, branch=None):
+    """保証契約者 as the certificate names it: the company with its head office and
+    representative, and the contracting office (契約営業所) with its 受任者 when one was
+    chosen (a snapshot: editing the branch later changes no certificate)."""
+    contractor = {
+        "name": company.name,
+        "corporate_number": company.corporate_number,
+        "address": company.address,
+        "representative": f"{company.representative_title} {company.representative_name}",
+    }
+    if branch is not None:
+        contractor["branch"] = {
+            "name": branch.name,
+            "address": branch.address,
+            "agent": branch.agent,
+        }
+    return contractor
+
+
 def build_content(
     *,
     number,
@@ -63,12 +82,7 @@ def build_content(
         "issued_at": issued_at.isoformat(),
         "delivery": str(delivery),
         "surety": {"name": surety_name},
-        "contractor": {
-            "name": company.name,
-            "corporate_number": company.corporate_number,
-            "address": company.address,
-            "representative": f"{company.representative_title} {company.representative_name}",
-        },
+        "contractor": contractor_content(company, work.branch),
         "orderer": {"name": orderer.name, "head_title": orderer.head_title},
         "office": {"name": office.name if office else ""},
         "work": {

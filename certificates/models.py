@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from accounts.models import Company, Orderer, OrdererOffice
+from accounts.models import Branch, Company, Orderer, OrdererOffice
 from certificates.numbering import format_number
 from esure.choices import ContractMethod, Delivery, GuaranteeKind, WorkCategory
 
@@ -37,6 +37,16 @@ class Work(models.Model):
         null=True,
         blank=True,
         verbose_name="発注機関",
+    )
+    # The contracting office (契約営業所): the certificate names it and its 受任者 as
+    # 保証契約者; none means the head office and the representative.
+    branch = models.ForeignKey(
+        Branch,
+        on_delete=models.PROTECT,
+        related_name="works",
+        null=True,
+        blank=True,
+        verbose_name="契約営業所",
     )
     work_number = models.CharField("工事番号", max_length=50, blank=True)
     name = models.CharField("工事名", max_length=200, blank=True)

@@ -144,3 +144,18 @@ def test_the_demo_prints_a_number_and_key_that_open_dsure(settings, client):
     response = client.post("/dsure/", {"number": number, "key": key.lower()})
     assert response.status_code == 302
     assert "市道堅徳線道路改良工事" in client.get(response["Location"]).content.decode()
+
+
+def test_the_demo_guarantee_is_contracted_through_a_branch_and_its_agent(demo):
+    from certificates.models import Guarantee
+
+    company = Company.objects.get(name="株式会社デモ建設")
+    branch = company.branches.get()
+    assert (branch.name, branch.agent) == ("大分支店", "支店長 津久見 次郎")
+    guarantee = Guarantee.objects.get(company=company)
+    contractor = guarantee.certificates.get().content["contractor"]
+    assert contractor["branch"] == {
+        "name": "大分支店",
+        "address": "大分県大分市府内町一丁目1番1号",
+        "agent": "支店長 津久見 次郎",
+    }

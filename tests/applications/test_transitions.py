@@ -15,9 +15,7 @@ from tests.conftest import make_application
 S = Application.Status
 REASON = "工事場所の記載が契約書と異なります。"
 
-ALLOWED_MOVES = [
-    (old, new) for old, targets in services.ALLOWED.items() for new in sorted(targets)
-]
+ALLOWED_MOVES = [(old, new) for old, targets in services.ALLOWED.items() for new in sorted(targets)]
 FORBIDDEN_MOVES = [
     (old, new)
     for old, new in itertools.product(S.values, S.values)

@@ -62,6 +62,15 @@ DEMO_COMPANY = {
     "license_number": "大分県知事許可(般-6)第12345号",
 }
 DEMO_CORPORATE_NUMBER = "9320000999001"  # fictional, valid check digit
+# The demo company's contracting office (契約営業所) and its 受任者: the demo guarantee is
+# contracted through it, so its certificate names 「株式会社デモ建設 大分支店 支店長 津久見 次郎」.
+DEMO_BRANCH = {
+    "name": "大分支店",
+    "postal_code": "870-0021",
+    "address": "大分県大分市府内町一丁目1番1号",
+    "agent_title": "支店長",
+    "agent_name": "津久見 次郎",
+}
 
 
 class Command(BaseCommand):
@@ -78,6 +87,7 @@ class Command(BaseCommand):
             company = self._company(clerk)
             if company.status != Company.Status.VERIFIED:
                 services.verify_company(company=company, by=staff, note="デモデータ")
+            self._branch(company, clerk)
             self.created += load_demo_fee_tables()
             guarantee = self._concluded_guarantee(company, clerk, staff)
         self.stdout.write(f"Demo data: {self.created} new rows.")
@@ -150,9 +160,15 @@ class Command(BaseCommand):
             staff=staff,
             work_number="津土第R8-1号",
             name="市道堅徳線道路改良工事（デモ）",
+            branch=company.branches.get(name=DEMO_BRANCH["name"]),
         )
         self.created += 1
         return guarantee
+
+    def _branch(self, company, clerk):
+        if not company.branches.filter(name=DEMO_BRANCH["name"]).exists():
+            services.save_branch(company=company, by=clerk, **DEMO_BRANCH)
+            self._count(True)
 
     def _company(self, clerk):
         company = Company.objects.filter(corporate_number=DEMO_CORPORATE_NUMBER).first()
@@ -172,6 +188,7 @@ def submit_demo_application(
     name,
     amounts=None,
     delivery=Application.Delivery.ELECTRONIC,
+    branch=None,
 ):
     """A 津久見市 menu-1 application on a 12,345,000円 work (工期 from tomorrow for 150 days),
     entered and submitted by the clerk through the services, as the form does. `amounts`:
@@ -183,6 +200,7 @@ def submit_demo_application(
         menu=Application.Menu.ADVANCE_CONTRACT,
         by=clerk,
         work_values={
+            "branch": branch,
             "orderer": tsukumi,
             "office": tsukumi.offices.get(name=TSUKUMI_OFFICES[1][0]),
             "work_number": work_number,
@@ -207,14 +225,26 @@ def submit_demo_application(
 
 
 def conclude_demo_advance(
-    *, company, clerk, staff, work_number, name, delivery=Application.Delivery.ELECTRONIC
+    *,
+    company,
+    clerk,
+    staff,
+    work_number,
+    name,
+    delivery=Application.Delivery.ELECTRONIC,
+    branch=None,
 ):
     """A 津久見市 前払金保証 of 4,900,000円 (submit_demo_application) through the real workflow:
     staff approve and record the fee, which concludes it (numbers, PDFs, mail). Also the
     restore drill's seed (seed_drill)."""
     today = timezone.localdate()
     application = submit_demo_application(
-        company=company, clerk=clerk, work_number=work_number, name=name, delivery=delivery
+        company=company,
+        clerk=clerk,
+        work_number=work_number,
+        name=name,
+        delivery=delivery,
+        branch=branch,
     )
     app_services.approve_application(application=application, by=staff)
     fee = expected_fee(application, today).due
