@@ -155,11 +155,21 @@ class Membership(models.Model):
         ADMIN = "admin", "管理者"
         MEMBER = "member", "担当者"
 
+    class Duty(models.TextChoices):
+        """What the member may do with applications (decision 0022): a 申込担当 drafts, saves
+        and edits; a 承認者 also submits to the surety, requests changes and shows the
+        認証キー. The administrator assigns it; a company always keeps one 承認者."""
+
+        DRAFTER = "drafter", "申込担当"
+        APPROVER = "approver", "承認者"
+
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="membership"
     )
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField("権限", max_length=20, choices=Role.choices, default=Role.MEMBER)
+    # Members from before roles existed became 承認者 (they could submit): nothing broke.
+    duty = models.CharField("役割", max_length=20, choices=Duty.choices, default=Duty.APPROVER)
     joined_at = models.DateTimeField("参加日時", default=timezone.now)
 
     class Meta:
@@ -168,6 +178,10 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.company}"
+
+    @property
+    def can_approve(self):
+        return self.duty == self.Duty.APPROVER
 
 
 class Invitation(models.Model):

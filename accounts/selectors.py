@@ -1,6 +1,7 @@
 """Access helpers: one per guarded object. Another company's object is a 404, like a missing one."""
 
 from allauth.account.models import EmailAddress
+from django.core.exceptions import PermissionDenied
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -13,6 +14,33 @@ def membership_of(user):
     if not user.is_authenticated:
         return None
     return Membership.objects.select_related("company").filter(user=user).first()
+
+
+MSG_APPROVER_ONLY = (
+    "この操作は承認者のみが行えます。申込担当の方は、申込を保存して貴社の承認者に"
+    "送信（申込・変更の申込）や認証キーの表示を依頼してください。"
+)
+
+
+def require_approver(user, company):
+    """The one check of the 申込担当/承認者 rule (decision 0022): only a 承認者 of `company`
+    submits an application or a change and shows its 認証キー; anyone else gets
+    PermissionDenied (a 403 with MSG_APPROVER_ONLY)."""
+    allowed = Membership.objects.filter(
+        user_id=user.pk, company=company, duty=Membership.Duty.APPROVER
+    ).exists()
+    if not allowed:
+        raise PermissionDenied(MSG_APPROVER_ONLY)
+
+
+def get_member_for_admin(user, pk):
+    """A membership of the user's own company, for its administrator (others: 404)."""
+    membership = membership_of(user)
+    if membership is None or membership.role != Membership.Role.ADMIN:
+        raise Http404
+    return get_object_or_404(
+        Membership.objects.select_related("user"), pk=pk, company=membership.company
+    )
 
 
 def get_own_invitation(user, pk):

@@ -32,6 +32,7 @@ MSG_HAS_OTHER_ROLE = (
 MSG_BANK_ALREADY_INVITED = "このメールアドレスはすでに金融機関の利用者として招待済みです。"
 MSG_BANK_ALREADY_MEMBER = "このメールアドレスの利用者はすでに金融機関の利用者です。"
 MSG_INVITATION_CLOSED = "この招待はすでに使用済みか、取り消されています。"
+MSG_LAST_APPROVER = "承認者が一人もいなくなるため変更できません。先に他の方を承認者にしてください。"
 MSG_BRANCH_NAME_TAKEN = "この名称の支店・営業所はすでに登録されています。"
 
 # Which company moves staff may make (STYLE.md: an explicit table, one helper).
@@ -149,8 +150,34 @@ def accept_invitation(*, invitation, user):
             raise ValidationError(MSG_BANK_USER)
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at"])
+        # A newcomer drafts until the administrator makes them a 承認者 (decision 0022).
         membership = Membership.objects.create(
-            user=user, company=invitation.company, role=Membership.Role.MEMBER
+            user=user,
+            company=invitation.company,
+            role=Membership.Role.MEMBER,
+            duty=Membership.Duty.DRAFTER,
+        )
+    return membership
+
+
+def set_duty(*, membership, duty, by):
+    """The administrator makes a member 申込担当 or 承認者; the last 承認者 stays one (so a
+    one-person company's only member always holds both roles)."""
+    _require_admin(membership.company, by)
+    duty = Membership.Duty(duty)
+    with transaction.atomic():
+        members = Membership.objects.select_for_update().filter(company=membership.company)
+        approvers = {m.pk for m in members if m.duty == Membership.Duty.APPROVER}
+        if duty == Membership.Duty.DRAFTER and approvers == {membership.pk}:
+            raise ValidationError(MSG_LAST_APPROVER)
+        old = membership.duty
+        Membership.objects.filter(pk=membership.pk).update(duty=duty)
+        membership.duty = duty
+        audit.record(
+            actor=by,
+            action="member.duty",
+            obj=membership,
+            data={"user": membership.user.email, "from": old, "to": duty.value},
         )
     return membership
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("invitations/", views.invite, name="invite"),
     path("invitations/<id:pk>/revoke/", views.revoke_invitation, name="revoke_invitation"),
     path("invitations/<id:pk>/accept/", views.accept_invitation, name="accept_invitation"),
+    path("members/<id:pk>/duty/", views.set_duty, name="set_duty"),
     path("branches/new/", views.branch_edit, name="branch_new"),
     path("branches/<id:pk>/", views.branch_edit, name="branch_edit"),
     path(

@@ -60,6 +60,7 @@ def _company_page(request, form, status=200):
         "members": company.memberships.select_related("user").order_by("joined_at"),
         "invitations": invitations.order_by("-created_at") if is_admin else [],
         "branches": company.branches.all(),
+        "duties": Membership.Duty.choices,
         "form": form,
     }
     return render(request, "accounts/company.html", context, status=status)
@@ -126,6 +127,25 @@ def accept_bank_invitation(request, pk):
     mark_bank_session(request)
     messages.success(request, f"{invitation.branch} のご担当者として参加しました。")
     return redirect("home")
+
+
+@require_POST
+@member_required
+def set_duty(request, pk):
+    """The administrator gives a member the role 申込担当 or 承認者."""
+    membership = selectors.get_member_for_admin(request.user, pk)
+    duty = request.POST.get("duty")
+    if duty not in Membership.Duty.values:
+        messages.error(request, "役割を選択してください。")
+        return redirect("accounts:company")
+    try:
+        services.set_duty(membership=membership, duty=duty, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        label = Membership.Duty(duty).label
+        messages.success(request, f"{membership.user.email} を{label}にしました。")
+    return redirect("accounts:company")
 
 
 def _branch_page(request, form, branch=None, status=200):

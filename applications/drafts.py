@@ -3,8 +3,8 @@ draft (保存中) and, when the clerk pressed 申込む, submitting it — with 
 clerk reads after it —, and the answer of the live check as the clerk types."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.shortcuts import redirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
 
 from accounts.forms import add_service_errors
 from applications import fees, services, validation
@@ -44,6 +44,9 @@ def save_and_submit(request, form, *, page, work=None, application=None):
         return redirect("applications:edit", application.pk)
     try:
         services.submit_application(application=application, by=request.user)
+    except PermissionDenied as error:
+        # A 申込担当 pressed 申込む: the draft is saved; a 承認者 sends it.
+        return render(request, "403.html", {"exception": str(error)}, status=403)
     except services.TransitionError:
         messages.info(request, MSG_ALREADY_SUBMITTED)
         return redirect("applications:detail", application.pk)

@@ -118,6 +118,15 @@ class Application(models.Model):
     created_at = models.DateTimeField("作成日時", default=timezone.now)
     updated_at = models.DateTimeField("最終更新", default=timezone.now)
     submitted_at = models.DateTimeField("提出日時", null=True, blank=True)
+    # The company's 承認者 who sent it (each submit, decision 0022).
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="承認者（送信者）",
+    )
     # Set by the new-application form: a second POST of the same form finds the first.
     client_token = models.UUIDField(null=True, blank=True, editable=False)
 

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.selectors import require_approver
 from applications import fees, notifications, rules, validation
 from applications.models import ALLOWED as ALLOWED  # the status table, checked by _lock
 from applications.models import Application, ApplicationItem, FeeReceipt, StatusChange
@@ -57,7 +58,8 @@ def _transition(*, application, to, by, note=""):
     fields = ["status", "updated_at"]
     if to == S.SUBMITTED:
         locked.submitted_at = now
-        fields.append("submitted_at")
+        locked.submitted_by = by
+        fields += ["submitted_at", "submitted_by"]
     locked.save(update_fields=fields)
     StatusChange.objects.create(
         application=locked, old_status=old, new_status=to, by=by, at=now, note=note
@@ -162,10 +164,13 @@ def _edit(application, work_values, application_values):
 def submit_application(*, application, by):
     """保存中/差戻し → 手続き中, only when complete and every rule holds.
 
-    Raises ValidationError with per-field messages otherwise; the draft stays saved.
+    Raises ValidationError with per-field messages otherwise; the draft stays saved. Only a
+    承認者 of the company submits (PermissionDenied otherwise); the history and
+    `submitted_by` record who.
     """
     with transaction.atomic():
         application = _lock(application, S.SUBMITTED)
+        require_approver(by, application.company)
         errors = validation.application_errors(application)
         if errors:
             raise ValidationError(errors)

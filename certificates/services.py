@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.selectors import require_approver
 from audit import services as audit
 from certificates import content as certificate_content
 from certificates import keys, notifications, pdf
@@ -224,7 +225,9 @@ def current_key(guarantee):
 
 
 def record_key_display(*, guarantee, user, via):
-    """The contractor saw the key (on screen or in the notice PDF): who and when, not what."""
+    """The contractor saw the key (on screen or in the notice PDF): who and when, not what.
+    Only a 承認者 of the company may (PermissionDenied otherwise: nothing is shown)."""
+    require_approver(user, guarantee.company)
     if not guarantee.has_key:
         raise KeyNotAvailable(guarantee.number)
     with transaction.atomic():

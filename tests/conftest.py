@@ -119,10 +119,12 @@ def make_company(*, status=Company.Status.VERIFIED, **fields):
     return Company.objects.create(**values)
 
 
-def make_member(company=None, *, role=Membership.Role.ADMIN, **user_fields):
+def make_member(
+    company=None, *, role=Membership.Role.ADMIN, duty=Membership.Duty.APPROVER, **user_fields
+):
     company = company or make_company()
     user = make_user(**user_fields)
-    Membership.objects.create(user=user, company=company, role=role)
+    Membership.objects.create(user=user, company=company, role=role, duty=duty)
     return user
 
 
