@@ -129,6 +129,87 @@ class Branch(models.Model):
         return f"{self.agent_title} {self.agent_name}"
 
 
+class JointVenture(models.Model):
+    """A 共同企業体 (JV) of verified companies that contracts one work (特定) or works in
+    general (経常) as one 保証契約者. Its 代表者 (the representative company) applies; the
+    other members see its guarantees read-only (decision 0023)."""
+
+    class Kind(models.TextChoices):
+        SPECIFIC = "specific", "特定建設工事共同企業体"
+        REGULAR = "regular", "経常建設共同企業体"
+
+    class AdvanceDeposit(models.TextChoices):
+        """How a 前払金 is deposited (the advances use it)."""
+
+        REPRESENTATIVE = "representative", "代表者名義の口座に一括して預託"
+        SPLIT = "split", "構成員ごとに出資比率で分割して預託"
+
+    name = models.CharField("共同企業体の名称", max_length=200)
+    kind = models.CharField("種類", max_length=20, choices=Kind.choices)
+    representative = models.ForeignKey(
+        Company,
+        on_delete=models.PROTECT,
+        related_name="led_joint_ventures",
+        verbose_name="代表者",
+    )
+    advance_deposit = models.CharField(
+        "前払金の預託方法",
+        max_length=20,
+        choices=AdvanceDeposit.choices,
+        default=AdvanceDeposit.REPRESENTATIVE,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="登録者"
+    )
+    created_at = models.DateTimeField("登録日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = "共同企業体"
+        verbose_name_plural = "共同企業体"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["representative", "name"], name="joint_venture_unique_name"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class JointVentureMember(models.Model):
+    """A member (構成員) of a JV with its 出資比率 in percent, one decimal (60.0); the
+    representative is a member too. The shares add up to exactly 100 (accounts.validators)."""
+
+    joint_venture = models.ForeignKey(
+        JointVenture, on_delete=models.PROTECT, related_name="members", verbose_name="共同企業体"
+    )
+    company = models.ForeignKey(
+        Company,
+        on_delete=models.PROTECT,
+        related_name="joint_venture_memberships",
+        verbose_name="構成員",
+    )
+    share = models.DecimalField("出資比率（%）", max_digits=4, decimal_places=1)
+    position = models.PositiveSmallIntegerField("順序", default=0)
+
+    class Meta:
+        verbose_name = "共同企業体の構成員"
+        verbose_name_plural = "共同企業体の構成員"
+        ordering = ["joint_venture", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["joint_venture", "company"], name="joint_venture_member_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(share__gt=0) & models.Q(share__lt=100),
+                name="joint_venture_share_percent",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.company} {self.share}%"
+
+
 class CompanyStatusChange(models.Model):
     """Who verified or suspended a company, when and why (never deleted)."""
 

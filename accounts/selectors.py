@@ -6,7 +6,15 @@ from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from accounts.models import BankInvitation, BankMembership, Branch, Invitation, Membership
+from accounts.models import (
+    BankInvitation,
+    BankMembership,
+    Branch,
+    Invitation,
+    JointVenture,
+    JointVentureMember,
+    Membership,
+)
 
 
 def membership_of(user):
@@ -41,6 +49,30 @@ def get_member_for_admin(user, pk):
     return get_object_or_404(
         Membership.objects.select_related("user"), pk=pk, company=membership.company
     )
+
+
+def joint_ventures_of(company):
+    """The JVs the company is a member of (as 代表者 or 構成員), with their members."""
+    return (
+        JointVenture.objects.filter(members__company=company)
+        .select_related("representative")
+        .prefetch_related("members__company")
+        .order_by("-created_at")
+    )
+
+
+def joint_venture_ids_of(company):
+    """A subquery of the JVs the company belongs to (for the registry's read access)."""
+    return JointVentureMember.objects.filter(company=company).values("joint_venture_id")
+
+
+def unverified_members(joint_venture):
+    """The JV's members that are not (or no longer) verified: a JV is refused until none."""
+    return [
+        m.company
+        for m in joint_venture.members.select_related("company")
+        if not m.company.is_verified
+    ]
 
 
 def get_own_invitation(user, pk):

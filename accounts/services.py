@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts import notifications
+from accounts import notifications, validators
 from accounts.models import (
     BankInvitation,
     BankMembership,
@@ -12,6 +12,8 @@ from accounts.models import (
     Company,
     CompanyStatusChange,
     Invitation,
+    JointVenture,
+    JointVentureMember,
     Membership,
     OfficeMembership,
 )
@@ -180,6 +182,85 @@ def set_duty(*, membership, duty, by):
             data={"user": membership.user.email, "from": old, "to": duty.value},
         )
     return membership
+
+
+MSG_JV_MEMBER_UNKNOWN = (
+    "法人番号 {number} の会社はesureに登録されていません。"
+    "構成員の会社にesureへの登録を依頼してください。"
+)
+MSG_JV_MEMBER_NOT_VERIFIED = (
+    "{name}は保証会社による会社情報の確認が完了していないため、構成員にできません。"
+)
+MSG_JV_MEMBER_IS_REPRESENTATIVE = "代表者（貴社）は構成員欄に入力しないでください。"
+MSG_JV_MEMBER_TWICE = "同じ会社が2回入力されています。"
+MSG_JV_NO_MEMBER = "代表者のほかに構成員を1社以上入力してください。"
+MSG_JV_NOT_VERIFIED = "会社情報の確認が完了するまで、共同企業体は登録できません。"
+MSG_JV_NAME_TAKEN = "この名称の共同企業体はすでに登録されています。"
+
+
+def register_joint_venture(*, company, by, name, kind, advance_deposit, own_share, members):
+    """The representative's clerk registers a 共同企業体: `company` is its 代表者 with
+    `own_share`; `members` the other members as [(corporate_number, share)] in the order
+    typed (form rows 1, 2, …). Every member must be a verified company on esure, and the
+    出資比率 add up to exactly 100 (validators.check_share_total). Errors name the row:
+    member_<n>_number / member_<n>_share, or own_share for the total."""
+    if not Membership.objects.filter(user=by, company=company).exists():
+        raise PermissionDenied(MSG_NOT_ALLOWED)
+    company = Company.objects.get(pk=company.pk)  # its status now, not as the caller read it
+    if not company.is_verified:
+        raise ValidationError(MSG_JV_NOT_VERIFIED)
+    errors = {}
+    rows = []
+    seen = {company.pk}
+    for n, (number, share) in enumerate(members, start=1):
+        field = f"member_{n}_number"
+        member = Company.objects.filter(corporate_number=number).first()
+        if member is None:
+            errors[field] = MSG_JV_MEMBER_UNKNOWN.format(number=number)
+        elif member.pk == company.pk:
+            errors[field] = MSG_JV_MEMBER_IS_REPRESENTATIVE
+        elif member.pk in seen:
+            errors[field] = MSG_JV_MEMBER_TWICE
+        elif not member.is_verified:
+            errors[field] = MSG_JV_MEMBER_NOT_VERIFIED.format(name=member.name)
+        else:
+            seen.add(member.pk)
+            rows.append((member, share))
+    if not members:
+        errors["member_1_number"] = MSG_JV_NO_MEMBER
+    total_problem = validators.check_share_total([own_share, *(s for _, s in members)])
+    if total_problem:
+        errors["own_share"] = total_problem
+    if JointVenture.objects.filter(representative=company, name=name).exists():
+        errors["name"] = MSG_JV_NAME_TAKEN
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        jv = JointVenture.objects.create(
+            name=name,
+            kind=kind,
+            representative=company,
+            advance_deposit=advance_deposit,
+            created_by=by,
+        )
+        JointVentureMember.objects.create(
+            joint_venture=jv, company=company, share=own_share, position=0
+        )
+        for position, (member, share) in enumerate(rows, start=1):
+            JointVentureMember.objects.create(
+                joint_venture=jv, company=member, share=share, position=position
+            )
+        audit.record(
+            actor=by,
+            action="joint_venture.registered",
+            obj=jv,
+            data={
+                "name": name,
+                "kind": kind,
+                "members": [[m.corporate_number, str(s)] for m, s in [(company, own_share), *rows]],
+            },
+        )
+    return jv
 
 
 BRANCH_FIELDS = ("name", "postal_code", "address", "agent_title", "agent_name")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("invitations/<id:pk>/revoke/", views.revoke_invitation, name="revoke_invitation"),
     path("invitations/<id:pk>/accept/", views.accept_invitation, name="accept_invitation"),
     path("members/<id:pk>/duty/", views.set_duty, name="set_duty"),
+    path("joint-ventures/new/", views.joint_venture_new, name="joint_venture_new"),
     path("branches/new/", views.branch_edit, name="branch_new"),
     path("branches/<id:pk>/", views.branch_edit, name="branch_edit"),
     path(

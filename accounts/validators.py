@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
@@ -42,6 +43,20 @@ def clean_corporate_number(value: str) -> str:
     if int(digits[0]) != corporate_number_check_digit(digits[1:]):
         raise ValidationError(MSG_CORPORATE_NUMBER_CHECK, code="check_digit")
     return digits
+
+
+# 共同企業体: the members' 出資比率 (percent, one decimal) add up to exactly 100 — the JV
+# agreement (協定書) divides the whole contract; 99.9 or 100.1 is a typing error.
+SHARE_TOTAL = 100
+MSG_SHARES_TOTAL = "出資比率の合計が100%になるように入力してください（現在の合計 {total}%）。"
+
+
+def check_share_total(shares):
+    """None when the shares (Decimals) add up to exactly 100, else the message."""
+    total = sum(shares, Decimal(0))
+    if total != SHARE_TOTAL:
+        return MSG_SHARES_TOTAL.format(total=total.quantize(Decimal("0.1")))
+    return None
 
 
 def clean_postal_code(value: str) -> str:

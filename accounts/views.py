@@ -7,7 +7,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.decorators import member_required
-from accounts.forms import BranchForm, CompanyRegistrationForm, InvitationForm, add_service_errors
+from accounts.forms import (
+    BranchForm,
+    CompanyRegistrationForm,
+    InvitationForm,
+    JointVentureForm,
+    add_service_errors,
+)
 from accounts.models import Membership
 from accounts.signals import mark_bank_session
 
@@ -61,6 +67,7 @@ def _company_page(request, form, status=200):
         "invitations": invitations.order_by("-created_at") if is_admin else [],
         "branches": company.branches.all(),
         "duties": Membership.Duty.choices,
+        "joint_ventures": selectors.joint_ventures_of(company),
         "form": form,
     }
     return render(request, "accounts/company.html", context, status=status)
@@ -146,6 +153,36 @@ def set_duty(request, pk):
         label = Membership.Duty(duty).label
         messages.success(request, f"{membership.user.email} を{label}にしました。")
     return redirect("accounts:company")
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def joint_venture_new(request):
+    """共同企業体の登録: the clerk of the representative company (代表者) registers the JV."""
+    company = request.membership.company
+    form = JointVentureForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                jv = services.register_joint_venture(
+                    company=company,
+                    by=request.user,
+                    name=data["name"],
+                    kind=data["kind"],
+                    advance_deposit=data["advance_deposit"],
+                    own_share=data["own_share"],
+                    members=form.members(),
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, f"{jv.name}を登録しました。")
+                return redirect("accounts:company")
+    context = {"form": form, "company": company}
+    return render(request, "accounts/joint_venture_form.html", context, status=status)
 
 
 def _branch_page(request, form, branch=None, status=200):

@@ -39,7 +39,8 @@ def index(request):
 
 @member_required
 def detail(request, number):
-    guarantee = registry.get_guarantee_for(request.membership.company, number)
+    company = request.membership.company
+    guarantee = registry.get_guarantee_readable_by(company, number)
     versions = registry.versions_of(guarantee)
     current = versions[-1]
     context = {
@@ -54,6 +55,8 @@ def detail(request, number):
         "handovers": dsure_selectors.handovers_of(guarantee),
         "handover_offices": _handover_offices(guarantee),
         "default_office": registry.submission_office(guarantee),
+        # A JV member other than the 代表者 reads only (no key, no hand-over, no change).
+        "read_only": guarantee.company_id != company.pk,
     }
     context.update(pdf.certificate_context(current))
     return render(request, "certs/detail.html", context)
@@ -107,7 +110,7 @@ def document(request, number, version, kind):
     """A stored PDF (保証証書, お客様控え, 保証料計算書) of one version: the original bytes."""
     if kind not in Document.Kind.values:
         return HttpResponse(status=404)
-    guarantee = registry.get_guarantee_for(request.membership.company, number)
+    guarantee = registry.get_guarantee_readable_by(request.membership.company, number)
     doc = registry.get_document(guarantee, version, kind)
     filename = f"{guarantee.number_display}-v{version}-{kind}.pdf"
     return FileResponse(doc.file.open("rb"), content_type="application/pdf", filename=filename)

@@ -10,7 +10,7 @@ import uuid
 
 from django import forms
 
-from accounts.models import Branch, Orderer, OrdererOffice
+from accounts.models import Branch, JointVenture, Orderer, OrdererOffice
 from applications.models import Application
 from certificates.models import Work
 from esure.choices import ContractMethod, GuaranteeKind, WorkCategory
@@ -35,6 +35,7 @@ class OfficeSelect(forms.Select):
 
 
 WORK_FIELDS = [
+    "joint_venture",
     "branch",
     "orderer",
     "office",
@@ -92,6 +93,13 @@ COMMON_FIELDS = [
 
 class ApplicationForm(forms.Form):
     # 工事請負契約 (menu 1)
+    joint_venture = forms.ModelChoiceField(
+        label="保証契約者",
+        queryset=JointVenture.objects.none(),
+        required=False,
+        empty_label="貴社単独",
+        help_text="共同企業体（貴社が代表者）で契約する場合は選んでください。共同企業体は会社情報の画面で登録します。",
+    )
     branch = forms.ModelChoiceField(
         label="契約営業所（受任者）",
         queryset=Branch.objects.none(),
@@ -174,6 +182,7 @@ class ApplicationForm(forms.Form):
         self.menu = menu
         if company is not None:
             self.fields["branch"].queryset = company.branches.all()
+            self.fields["joint_venture"].queryset = company.led_joint_ventures.all()
         keep = set(MENU_FIELDS[menu]) | set(COMMON_FIELDS)
         for name in list(self.fields):
             if name not in keep:

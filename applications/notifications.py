@@ -2,11 +2,21 @@
 
 from django.urls import reverse
 
+from accounts.models import Membership
 from esure.mail import send_templated_mail
 
 
+def recipients_of(application):
+    """The company's members, and for a 共同企業体 every member company's (the same mails)."""
+    companies = [application.company_id]
+    if application.work.joint_venture_id:
+        companies = application.work.joint_venture.members.values_list("company_id", flat=True)
+    members = Membership.objects.filter(company_id__in=list(companies)).select_related("user")
+    return [m.user.email for m in members.order_by("company_id", "joined_at")]
+
+
 def _send(name, application, **extra):
-    recipients = [m.user.email for m in application.company.memberships.select_related("user")]
+    recipients = recipients_of(application)
     context = {
         "application": application,
         "work": application.work,

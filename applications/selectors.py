@@ -2,9 +2,10 @@
 
 import uuid
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
 
+from accounts.selectors import joint_venture_ids_of
 from applications.models import GUARANTEED, TAKEN, Application, ApplicationItem
 from certificates.models import Work
 from esure.choices import GuaranteeKind
@@ -16,6 +17,17 @@ def get_application_for(company, pk):
         Application.objects.select_related("work", "work__orderer", "work__office"),
         pk=pk,
         company=company,
+    )
+
+
+def get_application_readable_by(company, pk):
+    """One application of the company, or of a 共同企業体 it is a member of (read-only for
+    the members: every other helper here gives them a 404)."""
+    return get_object_or_404(
+        Application.objects.select_related("work", "work__orderer", "work__office").filter(
+            Q(company=company) | Q(work__joint_venture__in=joint_venture_ids_of(company))
+        ),
+        pk=pk,
     )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from accounts.selectors import unverified_members
 from applications import rules, selectors
 from applications.changes.validation import change_errors
 from applications.errors import MSG_REQUIRED, Errors
@@ -20,6 +21,10 @@ MSG_TERMS = "電子交付には「{name}」の使用の確認が必要です。"
 MSG_KIND_TAKEN = "この工事の{kind}はすでに申込済みです。申込一覧をご確認ください。"
 MSG_OFFICE_ORDERER = "発注機関は選択した発注者のものを選んでください。"
 MSG_PERIOD = rules.MSG_WORK_PERIOD_ORDER
+MSG_JV_UNVERIFIED = (
+    "構成員の{names}は保証会社による会社情報の確認が済んでいない（または利用停止中の）ため、"
+    "この共同企業体では申し込めません。"
+)
 
 WORK_REQUIRED = [
     "orderer",
@@ -48,6 +53,7 @@ class Facts:
     office_orderer_id: int | None  # the orderer of the chosen office
     taken: frozenset  # kinds another live application of the work already requests
     advance_guaranteed: int | None  # the 前払金 guaranteed for the work, if any
+    jv_unverified: tuple = ()  # names of the JV's members not verified (now)
 
 
 def gather_facts(application, kinds):
@@ -64,6 +70,10 @@ def gather_facts(application, kinds):
         taken=frozenset(selectors.kinds_requested_elsewhere(application) if application.pk else ()),
         advance_guaranteed=(
             selectors.guaranteed_amount(work, GuaranteeKind.ADVANCE) if needs_advance else None
+        ),
+        jv_unverified=tuple(
+            c.name
+            for c in (unverified_members(work.joint_venture) if work.joint_venture_id else ())
         ),
     )
 
@@ -105,6 +115,11 @@ def check_application(application, amounts, facts, today):
         errors.add("end_date", MSG_PERIOD)
     if work.office_id and work.orderer_id and facts.office_orderer_id != work.orderer_id:
         errors.add("office", MSG_OFFICE_ORDERER)
+    if facts.jv_unverified:
+        field = (
+            "joint_venture" if application.menu == Application.Menu.ADVANCE_CONTRACT else "__all__"
+        )
+        errors.add(field, MSG_JV_UNVERIFIED.format(names="、".join(facts.jv_unverified)))
     complete = not errors
     if work.end_date and "end_date" not in errors:
         # Checked as soon as the end is typed (it needs no other value), without hiding the

@@ -181,7 +181,8 @@ def index(request):
 
 @verified_member_required
 def detail(request, pk):
-    application = selectors.get_application_for(request.membership.company, pk)
+    company = request.membership.company
+    application = selectors.get_application_readable_by(company, pk)
     expected = fees.expected_fee(application)
     items = list(application.items.all())
     for item in items:
@@ -193,6 +194,7 @@ def detail(request, pk):
         "fee_total": expected.due,
         "change_fee": expected.change,
         "history": application.status_changes.select_related("by"),
+        "read_only": application.company_id != company.pk,
     }
     return render(request, "applications/detail.html", context)
 

@@ -28,7 +28,7 @@ def fingerprint(content) -> str:
     return hashlib.sha256(canonical_json(content)).hexdigest()
 
 
-def contractor_content(company, branch=None):
+def contractor_content(company, branch=None, joint_venture=None):
     """保証契約者 as the certificate names it: the company with its head office and
     representative, and the contracting office (契約営業所) with its 受任者 when one was
     chosen (a snapshot: editing the branch later changes no certificate)."""
@@ -43,6 +43,23 @@ def contractor_content(company, branch=None):
             "name": branch.name,
             "address": branch.address,
             "agent": branch.agent,
+        }
+    if joint_venture is not None:
+        # The JV is 保証契約者; `company` (with its branch) is its 代表者. Shares as text
+        # ("60.0"): the content is plain JSON, without floats.
+        contractor["joint_venture"] = {
+            "name": joint_venture.name,
+            "kind": joint_venture.get_kind_display(),
+            "advance_deposit": joint_venture.advance_deposit,
+            "members": [
+                {
+                    "name": m.company.name,
+                    "corporate_number": m.company.corporate_number,
+                    "share": str(m.share),
+                    "representative": m.company_id == company.pk,
+                }
+                for m in joint_venture.members.select_related("company").order_by("position")
+            ],
         }
     return contractor
 
@@ -82,7 +99,7 @@ def build_content(
         "issued_at": issued_at.isoformat(),
         "delivery": str(delivery),
         "surety": {"name": surety_name},
-        "contractor": contractor_content(company, work.branch),
+        "contractor": contractor_content(company, work.branch, work.joint_venture),
         "orderer": {"name": orderer.name, "head_title": orderer.head_title},
         "office": {"name": office.name if office else ""},
         "work": {

@@ -48,6 +48,16 @@ class Work(models.Model):
         blank=True,
         verbose_name="契約営業所",
     )
+    # A 共同企業体 contracting the work (its 代表者 is `company`); the limits apply to the
+    # JV's contract as a whole, i.e. to `price`.
+    joint_venture = models.ForeignKey(
+        "accounts.JointVenture",
+        on_delete=models.PROTECT,
+        related_name="works",
+        null=True,
+        blank=True,
+        verbose_name="共同企業体",
+    )
     work_number = models.CharField("工事番号", max_length=50, blank=True)
     name = models.CharField("工事名", max_length=200, blank=True)
     location = models.CharField("工事場所", max_length=200, blank=True)

@@ -3,10 +3,11 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.selectors import joint_venture_ids_of
 from certificates import numbering
 from certificates.models import Certificate, Document, Guarantee
 
@@ -59,11 +60,18 @@ LIST_FIELDS = (
 )
 
 
+def readable_by(company):
+    """What the company may read: its own guarantees and those of the 共同企業体 it is a
+    member of (read-only for members other than the 代表者, who owns them)."""
+    return Q(company=company) | Q(work__joint_venture__in=joint_venture_ids_of(company))
+
+
 def guarantees_of(company):
-    """The company's guarantees, newest first, each with its current values (a queryset,
-    for the list to page through; `add_status` then labels the rows shown)."""
+    """The guarantees the company may read (readable_by), newest first, each with its
+    current values (a queryset, for the list to page through; `add_status` then labels the
+    rows shown)."""
     return (
-        with_current(Guarantee.objects.filter(company=company))
+        with_current(Guarantee.objects.filter(readable_by(company)))
         .select_related("work", "orderer")
         .only(*LIST_FIELDS)
         .order_by("-concluded_at", "-pk")
@@ -83,9 +91,25 @@ def add_status(guarantees, today=None):
     return guarantees
 
 
+def get_guarantee_readable_by(company, number):
+    """One guarantee the company may read (its own, or its JV's as a member) by its number;
+    any other is a 404. For pages and files that change nothing."""
+    if not numbering.is_stored_form(number):
+        raise Http404
+    guarantee = (
+        Guarantee.objects.select_related("work", "orderer", "office", "company")
+        .filter(readable_by(company), number=number)
+        .first()
+    )
+    if guarantee is None:
+        raise Http404
+    return guarantee
+
+
 def get_guarantee_for(company, number):
     """One guarantee of the company by its number; another company's is a 404, and so is
-    anything that is not 11 ASCII digits (a posted NUL would make PostgreSQL raise)."""
+    anything that is not 11 ASCII digits (a posted NUL would make PostgreSQL raise). A JV's
+    guarantee belongs to its 代表者: this is the helper for every action on it."""
     if not numbering.is_stored_form(number):
         raise Http404
     guarantee = (

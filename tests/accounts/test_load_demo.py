@@ -68,7 +68,7 @@ def test_a_paper_only_orderer_exists(demo):
 
 
 def test_demo_company_is_verified_with_a_clerk(demo):
-    company = Company.objects.get()
+    company = Company.objects.get(name="株式会社デモ建設")
     assert company.status == Company.Status.VERIFIED
     assert company.verified_at is not None
     # Its 法人番号 is fictional but passes the same check as a typed one.
@@ -114,7 +114,7 @@ def test_second_run_creates_no_rows(demo):
     assert row_counts() == before
     assert "Demo data: 0 new rows." in output
     assert before["accounts.Orderer"] == 2
-    assert before["accounts.Company"] == 1
+    assert before["accounts.Company"] == 2  # 株式会社デモ建設 and its JV partner
 
 
 def test_refuses_without_demo_allowed(settings, db):
@@ -159,3 +159,21 @@ def test_the_demo_guarantee_is_contracted_through_a_branch_and_its_agent(demo):
         "address": "大分県大分市府内町一丁目1番1号",
         "agent": "支店長 津久見 次郎",
     }
+
+
+def test_the_demo_has_a_jv_with_a_second_verified_company(demo):
+    from decimal import Decimal
+
+    from accounts.models import JointVenture
+
+    jv = JointVenture.objects.get(name="津久見・デモ特定建設工事共同企業体")
+    assert jv.representative.name == "株式会社デモ建設"
+    members = [(m.company.name, m.share) for m in jv.members.order_by("position")]
+    assert members == [
+        ("株式会社デモ建設", Decimal("60.0")),
+        ("津久見建設株式会社", Decimal("40.0")),
+    ]
+    assert jv.members.get(position=1).company.is_verified
+    member = User.objects.get(email="member@demo.esure.example")
+    assert member.check_password("demo-member-2026")
+    assert member.membership.company.name == "津久見建設株式会社"

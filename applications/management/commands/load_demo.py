@@ -3,6 +3,7 @@ contractor with a clerk, a surety staff user and the demo fee tables. Idempotent
 outside DEBUG. It lives in `applications`, the app that may import all the others."""
 
 import datetime
+from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -28,6 +29,8 @@ from esure.choices import ContractMethod, GuaranteeKind, SubmissionChannel, Work
 
 CLERK_EMAIL = "clerk@demo.esure.example"
 CLERK_PASSWORD = "demo-clerk-2026"  # noqa: S105 — demo only, printed on purpose
+MEMBER_EMAIL = "member@demo.esure.example"
+MEMBER_PASSWORD = "demo-member-2026"  # noqa: S105 — demo only, printed on purpose
 STAFF_EMAIL = "staff@demo.esure.example"
 STAFF_PASSWORD = "demo-staff-2026"  # noqa: S105 — demo only, printed on purpose
 
@@ -62,6 +65,24 @@ DEMO_COMPANY = {
     "license_number": "大分県知事許可(般-6)第12345号",
 }
 DEMO_CORPORATE_NUMBER = "9320000999001"  # fictional, valid check digit
+# The second demo company, member (構成員) of the demo JV that 株式会社デモ建設 represents.
+SECOND_COMPANY = {
+    "name": "津久見建設株式会社",
+    "name_kana": "ツクミケンセツカブシキガイシャ",
+    "representative_title": "代表取締役",
+    "representative_name": "堅徳 花子",
+    "postal_code": "879-2471",
+    "address": "大分県津久見市大字上青江1番地",
+    "phone": "0972-82-1111",
+    "license_number": "大分県知事許可(般-6)第23456号",
+}
+SECOND_CORPORATE_NUMBER = "8320000999002"  # fictional, valid check digit
+DEMO_JV = {
+    "name": "津久見・デモ特定建設工事共同企業体",
+    "kind": "specific",
+    "advance_deposit": "representative",
+    "own_share": Decimal("60.0"),
+}
 # The demo company's contracting office (契約営業所) and its 受任者: the demo guarantee is
 # contracted through it, so its certificate names 「株式会社デモ建設 大分支店 支店長 津久見 次郎」.
 DEMO_BRANCH = {
@@ -88,11 +109,13 @@ class Command(BaseCommand):
             if company.status != Company.Status.VERIFIED:
                 services.verify_company(company=company, by=staff, note="デモデータ")
             self._branch(company, clerk)
+            self._joint_venture(company, clerk, staff)
             self.created += load_demo_fee_tables()
             guarantee = self._concluded_guarantee(company, clerk, staff)
         self.stdout.write(f"Demo data: {self.created} new rows.")
         self.stdout.write(
             f"\n  Contractor clerk (受注者): {CLERK_EMAIL} / {CLERK_PASSWORD}"
+            f"\n  JV member (構成員, 津久見建設): {MEMBER_EMAIL} / {MEMBER_PASSWORD}"
             f"\n  Surety staff (保証会社):   {STAFF_EMAIL} / {STAFF_PASSWORD}"
             f"\n  D-Sure (発注者, no login): 保証契約番号 {guarantee.number_display}"
             f" / 認証キー {current_key(guarantee)}  (demo only)\n"
@@ -168,6 +191,26 @@ class Command(BaseCommand):
     def _branch(self, company, clerk):
         if not company.branches.filter(name=DEMO_BRANCH["name"]).exists():
             services.save_branch(company=company, by=clerk, **DEMO_BRANCH)
+            self._count(True)
+
+    def _joint_venture(self, company, clerk, staff):
+        """津久見建設株式会社 (its clerk: MEMBER_EMAIL) and the JV 60:40 with デモ建設 as 代表者."""
+        member_clerk = self._user(MEMBER_EMAIL, MEMBER_PASSWORD, name="津久見建設 事務担当")
+        second = Company.objects.filter(corporate_number=SECOND_CORPORATE_NUMBER).first()
+        if second is None:
+            second = services.register_company(
+                user=member_clerk, corporate_number=SECOND_CORPORATE_NUMBER, **SECOND_COMPANY
+            )
+            self._count(True)
+        if second.status != Company.Status.VERIFIED:
+            services.verify_company(company=second, by=staff, note="デモデータ")
+        if not company.led_joint_ventures.filter(name=DEMO_JV["name"]).exists():
+            services.register_joint_venture(
+                company=company,
+                by=clerk,
+                members=[(SECOND_CORPORATE_NUMBER, Decimal("40.0"))],
+                **DEMO_JV,
+            )
             self._count(True)
 
     def _company(self, clerk):
