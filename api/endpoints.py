@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
 
 from api import limits, selectors
 from api.auth import TokenAuth
@@ -36,6 +37,12 @@ DESCRIPTION = """発注者（発注機関）のシステムから電子証書を
 エラーは RFC 9457 の problem details（`application/problem+json`、title と detail は日本語）です。
 この発注機関に交付されていない保証は、存在しない番号と同じく 404 になります。
 """
+
+
+class Utf8JSONRenderer(JSONRenderer):
+    """UTF-8 JSON: 工事名 and 和暦 read as written (not as \\uXXXX), as in problem bodies."""
+
+    json_dumps_params = {"ensure_ascii": False}
 
 
 class EsureAPI(NinjaAPI):
@@ -65,6 +72,7 @@ api = EsureAPI(
     description=DESCRIPTION,
     urls_namespace="api_v1",
     auth=TokenAuth(),
+    renderer=Utf8JSONRenderer(),
     docs_url=None,  # ninja's docs page loads Swagger UI from a CDN: api.views.docs instead
 )
 

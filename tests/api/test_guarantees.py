@@ -35,6 +35,7 @@ def test_a_delivered_guarantee_reads_as_typed_terms(guarantee, token):
     assert body["work"]["contract_date"] == {"iso": "2026-11-20", "wareki": "令和8年11月20日"}
     assert isinstance(body["work"]["price"], int)
     assert body["orderer"]["name"] == "津久見市"
+    assert "津久見市".encode() in response.content  # UTF-8 as written, not \\u escapes
     assert body["current_version"] == 1
     [v1] = body["versions"]
     assert v1["fingerprint"] == current.fingerprint
