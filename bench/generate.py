@@ -589,6 +589,7 @@ def generate(s=None, out=sys.stdout, seed=20261130):
     # and a token of that office, through the services as a clerk and an office do it.
     from accounts.models import OfficeMembership, OrdererSubmissionChannel
     from api import services as api_services
+    from certificates import services as registry_services
     from certificates.models import Guarantee
     from dsure import services as dsure_services
 
@@ -599,7 +600,10 @@ def generate(s=None, out=sys.stdout, seed=20261130):
     )
     official = User.objects.create_user("official@bench.example", None)
     OfficeMembership.objects.create(user=official, office=api_office)
-    dsure_services.hand_over(guarantee=api_guarantee, office=api_office, by=user)
+    # The hand-over service moves from dsure into the registry with issue #13 (decision 0018):
+    # the bench uses whichever this checkout has, so it keeps running across that change.
+    hand_over = getattr(registry_services, "hand_over", None) or dsure_services.hand_over
+    hand_over(guarantee=api_guarantee, office=api_office, by=user)
     api_token = api_services.create_token(office=api_office, name="bench", by=official)
     manifest = {
         "scale": scale() if s is None else s,
