@@ -7,27 +7,23 @@ the states themselves come from the apps' status tables.
 """
 
 import dataclasses
-import datetime
 from collections.abc import Callable
 
 from django.contrib import admin
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min
 from django.tasks import TaskResultStatus
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django_tasks_db.models import DBTaskResult, get_date_max
+from django_tasks_db.models import DBTaskResult
 
 from advances.models import UsePlan, Withdrawal
 from applications.models import Application
 from certificates.models import Guarantee
 from dsure import throttle
 from dsure.models import Alert, LockClear, NumberLock
+from esure import queue
 from esure.choices import Delivery
-from esure.queue import STUCK_AFTER
-
-# A task READY and due this long ago has found no worker (esure.health uses the same 5 min).
-OVERDUE_AFTER = datetime.timedelta(minutes=5)
 
 
 def _locked_now(queryset, now):
@@ -36,12 +32,7 @@ def _locked_now(queryset, now):
 
 
 def _stuck(queryset, now):
-    overdue = Q(status=TaskResultStatus.READY) & (
-        Q(run_after=get_date_max(), enqueued_at__lt=now - OVERDUE_AFTER)
-        | Q(run_after__lt=now - OVERDUE_AFTER)
-    )
-    running_too_long = Q(status=TaskResultStatus.RUNNING, started_at__lt=now - STUCK_AFTER)
-    return queryset.filter(overdue | running_too_long)
+    return queryset.filter(queue.stalled(now) | queue.abandoned(now))
 
 
 @dataclasses.dataclass(frozen=True)

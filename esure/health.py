@@ -12,7 +12,6 @@ private ranges by default), others get 403 before any check runs (docs/decisions
 are GET/HEAD only and never redirected to https (SECURE_REDIRECT_EXEMPT).
 """
 
-import datetime
 import logging
 import uuid
 
@@ -27,15 +26,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django_tasks_db.models import DBTaskResult, get_date_max
 
+from esure import queue
 from esure.clientip import internal_only
 
 logger = logging.getLogger(__name__)
-
-# The Tasks worker (django-tasks-db's db_worker) cannot be changed to write a heartbeat, so
-# "the worker is alive" is read from the queue instead: no task may have been due for longer
-# than this and still be waiting. The worker polls every second and our tasks (mail) take
-# seconds, so five minutes of backlog means no worker is draining the queue.
-QUEUE_STALE_AFTER = datetime.timedelta(minutes=5)
 
 OK, FAIL, SKIPPED = "ok", "fail", "skipped"
 
@@ -82,10 +76,9 @@ def oldest_due_task(now):
 
 
 def check_tasks():
-    now = timezone.now()
-    oldest = oldest_due_task(now)
-    if oldest is not None and oldest < now - QUEUE_STALE_AFTER:
-        raise NotReady(f"tasks due for more than {QUEUE_STALE_AFTER} are still waiting")
+    # "The worker is alive" is read from the queue (esure.queue.stalled).
+    if DBTaskResult.objects.filter(queue.stalled(timezone.now())).exists():
+        raise NotReady(f"tasks due for more than {queue.QUEUE_STALE_AFTER} are still waiting")
 
 
 # (name, check, needs the database): checks that need it are skipped when it is down, so a

@@ -19,9 +19,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 
 from dsure.throttle import locks_in_force
-from esure import health
+from esure import health, queue
 from esure.clientip import internal_only
-from esure.queue import STUCK_AFTER
 
 TASK_STATUSES = ("READY", "RUNNING", "SUCCESSFUL", "FAILED")
 
@@ -47,9 +46,7 @@ class DatabaseCollector:
             "not being drained when it keeps growing.",
             value=(now - oldest).total_seconds() if oldest else 0,
         )
-        stuck = DBTaskResult.objects.filter(
-            status="RUNNING", started_at__lt=now - STUCK_AFTER
-        ).count()
+        stuck = DBTaskResult.objects.filter(queue.abandoned(now)).count()
         yield GaugeMetricFamily(
             "esure_tasks_stuck",
             "Tasks RUNNING for longer than any of ours takes: a worker died "
