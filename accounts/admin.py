@@ -13,13 +13,14 @@ from accounts.models import (
     CompanyStatusChange,
     Invitation,
     Membership,
+    OfficeInvitation,
     OfficeMembership,
     Orderer,
     OrdererOffice,
     OrdererSubmissionChannel,
     User,
 )
-from esure.admin import ReadOnlyInline
+from esure.admin import ReadOnlyAdmin, ReadOnlyInline
 from esure.choices import ContractMethod, GuaranteeKind
 
 
@@ -127,7 +128,16 @@ class OrdererOfficeForm(forms.ModelForm):
 
     class Meta:
         model = OrdererOffice
-        fields = ["orderer", "name", "handles_kinds", "postal_code", "address", "phone", "fax"]
+        fields = [
+            "orderer",
+            "name",
+            "handles_kinds",
+            "postal_code",
+            "address",
+            "phone",
+            "fax",
+            "notification_email",
+        ]
 
 
 class SubmissionChannelInline(admin.TabularInline):
@@ -202,12 +212,23 @@ class OrdererOfficeAdmin(admin.ModelAdmin):
 
 @admin.register(OfficeMembership)
 class OfficeMembershipAdmin(admin.ModelAdmin):
-    """Accounts of orderer offices (発注機関の利用者), created by surety staff."""
+    """Accounts of orderer offices (発注機関の利用者): staff create each orderer's first 管理者
+    here; that 管理者 invites the others on D-Sure's 利用者の管理 (decision 0018)."""
 
-    list_display = ["user", "office", "created_at"]
+    list_display = ["user", "office", "role", "created_at"]
+    list_filter = ["role"]
     list_select_related = ["user", "office", "office__orderer"]
     raw_id_fields = ["user"]
     search_fields = ["user__email", "office__name", "office__orderer__name"]
+
+
+@admin.register(OfficeInvitation)
+class OfficeInvitationAdmin(ReadOnlyAdmin):
+    """Invitations an orderer's 管理者 sent to colleagues (written by accounts.services)."""
+
+    list_display = ["email", "office", "invited_by", "created_at", "accepted_at", "revoked_at"]
+    list_select_related = ["office__orderer", "invited_by"]
+    search_fields = ["email", "office__name"]
 
 
 # --- Banks (預託金融機関), their branches and bank users ---------------------------------------

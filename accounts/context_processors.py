@@ -16,7 +16,9 @@ def membership(request):
         and user.is_authenticated
         and not user.is_staff
     ):
-        office = OfficeMembership.objects.select_related("office").filter(user=user).first()
+        office = getattr(request, "office_membership", None) or (
+            OfficeMembership.objects.select_related("office__orderer").filter(user=user).first()
+        )
     bank = None
     if office is None and request.membership is None and user is not None:
         if not hasattr(request, "bank_membership"):

@@ -409,6 +409,20 @@ class Orderer(models.Model):
         chosen = {c.channel for c in self.submission_channels.all() if c.kind == kind}
         return [c for c in SubmissionChannel if c in chosen]
 
+    def channel_summary(self):
+        """How each kind reaches this orderer, as the clerk reads it where the application
+        asks for 受取方法 (e.g. 「前払金保証：esureの受信箱へ自動で交付」)."""
+        parts = []
+        for kind in GuaranteeKind:
+            channels = self.channels_for(kind)
+            if channels:
+                parts.append(f"{kind.label}：{'、'.join(c.label for c in channels)}")
+        return " ／ ".join(parts)
+
+    def delivers_to_inbox(self, kind):
+        """Whether esure delivers each version of this kind to the office's 受信箱."""
+        return SubmissionChannel.INBOX in self.channels_for(kind)
+
     def accepts_method(self, method):
         return method not in self.excluded_contract_methods
 
@@ -447,6 +461,11 @@ class OrdererOffice(models.Model):
     address = models.CharField("所在地", max_length=300, blank=True)
     phone = models.CharField("電話番号", max_length=20, blank=True)
     fax = models.CharField("FAX番号", max_length=20, blank=True)
+    notification_email = models.EmailField(
+        "通知先メールアドレス",
+        blank=True,
+        help_text="電子証書の到着・変更・期限のお知らせを、利用者に加えてこの宛先にも送ります。",
+    )
 
     class Meta:
         verbose_name = "発注機関"
@@ -460,9 +479,14 @@ class OrdererOffice(models.Model):
 
 
 class OfficeMembership(models.Model):
-    """An orderer's staff member with an account (optional, beyond the real D-Sure): their
-    lookups are attributed to them, and they keep a 受領一覧 of their office. Created by
-    surety staff in admin."""
+    """An orderer's staff member with an account: their lookups are attributed to them, they
+    keep the office's list (受信箱), answer 受領 / 返戻 and get its alerts. Surety staff create
+    each orderer's first 管理者 in admin; a 管理者 invites colleagues (OfficeInvitation),
+    assigns them to the orderer's offices and removes them (decision 0018)."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "管理者"
+        MEMBER = "member", "担当者"
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -473,6 +497,7 @@ class OfficeMembership(models.Model):
     office = models.ForeignKey(
         OrdererOffice, on_delete=models.PROTECT, related_name="members", verbose_name="発注機関"
     )
+    role = models.CharField("権限", max_length=20, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField("登録日時", default=timezone.now)
 
     class Meta:
@@ -481,6 +506,45 @@ class OfficeMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.office}"
+
+    @property
+    def is_admin(self):
+        return self.role == self.Role.ADMIN
+
+
+class OfficeInvitation(models.Model):
+    """An orderer's 管理者 invites a colleague to one of its offices, bound to an e-mail
+    address: as for companies (Invitation) there is no token — the invitee signs up or logs
+    in with that address, which allauth has verified, and accepts on the home page."""
+
+    office = models.ForeignKey(
+        OrdererOffice, on_delete=models.PROTECT, related_name="invitations", verbose_name="発注機関"
+    )
+    email = models.EmailField("招待先メールアドレス")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="招待者"
+    )
+    created_at = models.DateTimeField("招待日時", default=timezone.now)
+    accepted_at = models.DateTimeField("参加日時", null=True, blank=True)
+    revoked_at = models.DateTimeField("取消日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "発注機関の利用者の招待"
+        verbose_name_plural = "発注機関の利用者の招待"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="office_invitation_one_open_per_email",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.email} → {self.office}"
+
+    @property
+    def is_open(self):
+        return self.accepted_at is None and self.revoked_at is None
 
 
 class Bank(models.Model):

@@ -32,3 +32,12 @@ def bank_user_invited(invitation):
         },
         [invitation.email],
     )
+
+
+def office_user_invited(invitation):
+    """The invitation of an orderer's staff member: sign up or log in with this address."""
+    send_templated_mail(
+        "emails/office_user_invited",
+        {"invitation": invitation, "signup_path": reverse("account_signup")},
+        [invitation.email],
+    )

@@ -14,6 +14,8 @@ from accounts.models import (
     JointVenture,
     JointVentureMember,
     Membership,
+    OfficeInvitation,
+    OfficeMembership,
 )
 
 
@@ -135,6 +137,66 @@ def bank_invitations_for(user):
 
 def get_bank_invitation_for_invitee(user, pk):
     invitation = bank_invitations_for(user).filter(pk=pk).first()
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+def office_invitations_for(user):
+    """Open office invitations addressed to one of the user's verified e-mail addresses."""
+    verified = EmailAddress.objects.filter(user=user, verified=True).values_list(
+        Lower("email"), flat=True
+    )
+    return (
+        OfficeInvitation.objects.select_related("office__orderer")
+        .annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=verified, accepted_at=None, revoked_at=None)
+        .order_by("-created_at")
+    )
+
+
+def get_office_invitation_for_invitee(user, pk):
+    invitation = office_invitations_for(user).filter(pk=pk).first()
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+def office_members_of(orderer):
+    """Every office user of the orderer, by office, with their user."""
+    return list(
+        OfficeMembership.objects.filter(office__orderer=orderer)
+        .select_related("user", "office")
+        .order_by("office__name", "user__email")
+    )
+
+
+def get_office_member_for(orderer, pk):
+    """One office user of the orderer; another orderer's is a 404."""
+    membership = (
+        OfficeMembership.objects.filter(office__orderer=orderer, pk=pk)
+        .select_related("user", "office__orderer")
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def open_office_invitations_of(orderer):
+    return list(
+        OfficeInvitation.objects.filter(office__orderer=orderer, accepted_at=None, revoked_at=None)
+        .select_related("office")
+        .order_by("-created_at")
+    )
+
+
+def get_office_invitation_for(orderer, pk):
+    invitation = (
+        OfficeInvitation.objects.filter(office__orderer=orderer, pk=pk)
+        .select_related("office__orderer")
+        .first()
+    )
     if invitation is None:
         raise Http404
     return invitation

@@ -15,6 +15,7 @@ from accounts.models import (
     JointVenture,
     JointVentureMember,
     Membership,
+    OfficeInvitation,
     OfficeMembership,
 )
 from audit import services as audit
@@ -359,3 +360,118 @@ def accept_bank_invitation(*, invitation, user):
             data={"branch": str(invitation.branch), "invitation": invitation.pk},
         )
     return membership
+
+
+# --- Orderer office users (発注機関の利用者, decision 0018) ----------------------------------
+
+MSG_OFFICE_ALREADY_INVITED = "このメールアドレスはすでに発注機関の利用者として招待済みです。"
+MSG_OFFICE_ALREADY_MEMBER = "このメールアドレスの利用者はすでに発注機関の利用者です。"
+MSG_OFFICE_OF_ORDERER = "発注機関は、貴団体の発注機関から選んでください。"
+MSG_CANNOT_REMOVE_SELF = "ご自身を削除することはできません。別の管理者に依頼してください。"
+
+
+def _check_office_admin(by, orderer):
+    """Surety staff, or a 管理者 of one of the orderer's offices; anyone else is refused."""
+    if by.is_staff:
+        return
+    membership = OfficeMembership.objects.select_related("office").filter(user=by).first()
+    if membership is None or not membership.is_admin or membership.office.orderer_id != orderer.pk:
+        raise PermissionDenied(MSG_NOT_ALLOWED)
+
+
+def check_office_invitation(email):
+    """Refuse an address that already belongs to an office user or has an open invitation."""
+    if OfficeMembership.objects.filter(user__email__iexact=email).exists():
+        raise ValidationError({"email": MSG_OFFICE_ALREADY_MEMBER})
+    invitations = OfficeInvitation.objects.filter(email__iexact=email)
+    if invitations.filter(accepted_at=None, revoked_at=None).exists():
+        raise ValidationError({"email": MSG_OFFICE_ALREADY_INVITED})
+
+
+def invite_office_user(*, office, email, by):
+    """An orderer's 管理者 (or surety staff) invites a colleague to one of its offices by
+    e-mail address (no token: the invitee signs up or logs in with it and accepts on HOME)."""
+    email = email.strip().lower()
+    _check_office_admin(by, office.orderer)
+    with transaction.atomic():
+        check_office_invitation(email)
+        invitation = OfficeInvitation.objects.create(office=office, email=email, invited_by=by)
+        audit.record(
+            actor=by,
+            action="office_user.invited",
+            obj=invitation,
+            data={"office": office.pk, "email": email},
+        )
+        notifications.office_user_invited(invitation)
+    return invitation
+
+
+def revoke_office_invitation(*, invitation, by):
+    _check_office_admin(by, invitation.office.orderer)
+    with transaction.atomic():
+        invitation = OfficeInvitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.is_open:
+            invitation.revoked_at = timezone.now()
+            invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+def accept_office_invitation(*, invitation, user):
+    """The invitee (logged in with the invited, verified address) joins the office as a
+    担当者. One person, one role, as for bank users."""
+    with transaction.atomic():
+        invitation = OfficeInvitation.objects.select_for_update().get(pk=invitation.pk)
+        if not invitation.is_open:
+            raise ValidationError(MSG_INVITATION_CLOSED)
+        if (
+            user.is_staff
+            or Membership.objects.filter(user=user).exists()
+            or OfficeMembership.objects.filter(user=user).exists()
+            or BankMembership.objects.filter(user=user).exists()
+        ):
+            raise ValidationError(MSG_HAS_OTHER_ROLE)
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_at"])
+        membership = OfficeMembership.objects.create(user=user, office=invitation.office)
+        audit.record(
+            actor=user,
+            action="office_user.joined",
+            obj=membership,
+            data={"office": invitation.office_id, "invitation": invitation.pk},
+        )
+    return membership
+
+
+def assign_office(*, membership, office, by):
+    """A 管理者 moves a colleague to another office (課・担当) of the same orderer."""
+    _check_office_admin(by, membership.office.orderer)
+    if office.orderer_id != membership.office.orderer_id:
+        raise ValidationError(MSG_OFFICE_OF_ORDERER)
+    with transaction.atomic():
+        old = membership.office_id
+        OfficeMembership.objects.filter(pk=membership.pk).update(office=office)
+        audit.record(
+            actor=by,
+            action="office_user.assigned",
+            obj=membership,
+            data={"from": old, "to": office.pk},
+        )
+    membership.office = office
+    return membership
+
+
+def remove_office_user(*, membership, by):
+    """A 管理者 removes a colleague: their account stays (its history names them), their
+    access to the orderer's offices ends at once."""
+    _check_office_admin(by, membership.office.orderer)
+    if membership.user_id == by.pk:
+        raise ValidationError(MSG_CANNOT_REMOVE_SELF)
+    with transaction.atomic():
+        audit.record(
+            actor=by,
+            action="office_user.removed",
+            object_type="accounts.officemembership",
+            object_id=membership.pk,
+            data={"user": membership.user_id, "office": membership.office_id},
+        )
+        OfficeMembership.objects.filter(pk=membership.pk).delete()

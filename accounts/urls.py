@@ -18,4 +18,9 @@ urlpatterns = [
         views.accept_bank_invitation,
         name="accept_bank_invitation",
     ),
+    path(
+        "office-invitations/<id:pk>/accept/",
+        views.accept_office_invitation,
+        name="accept_office_invitation",
+    ),
 ]

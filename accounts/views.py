@@ -24,15 +24,17 @@ def home(request):
         return render(request, "home_public.html")
     membership = selectors.membership_of(request.user)
     bank_membership = None if membership else selectors.bank_membership_of(request.user)
-    invitations = bank_invitations = []
+    invitations = bank_invitations = office_invitations = []
     if membership is None and bank_membership is None:
         invitations = selectors.invitations_for(request.user)
         bank_invitations = selectors.bank_invitations_for(request.user)
+        office_invitations = selectors.office_invitations_for(request.user)
     context = {
         "membership": membership,
         "bank_membership": bank_membership,
         "invitations": invitations,
         "bank_invitations": bank_invitations,
+        "office_invitations": office_invitations,
     }
     return render(request, "home.html", context)
 
@@ -214,3 +216,17 @@ def branch_edit(request, pk=None):
                 return redirect("accounts:company")
         return _branch_page(request, form, branch, status=400)
     return _branch_page(request, form, branch)
+
+
+@require_POST
+@login_required
+def accept_office_invitation(request, pk):
+    """The invited orderer's staff member joins the office and goes to its list."""
+    invitation = selectors.get_office_invitation_for_invitee(request.user, pk)
+    try:
+        services.accept_office_invitation(invitation=invitation, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("home")
+    messages.success(request, f"{invitation.office} の利用者として参加しました。")
+    return redirect("dsure:inbox")

@@ -37,7 +37,9 @@ def _form_page(request, form, *, menu, work=None, application=None, status=200):
     shown_work = (
         work or (application.work if application else None) or (preview.work if preview else None)
     )
-    orderers = list(Orderer.objects.order_by("prefecture", "name"))
+    orderers = list(
+        Orderer.objects.order_by("prefecture", "name").prefetch_related("submission_channels")
+    )
     shown_orderer = shown_work.orderer if shown_work and shown_work.orderer_id else None
     context = {
         "form": form,
@@ -47,6 +49,9 @@ def _form_page(request, form, *, menu, work=None, application=None, status=200):
         "limits": validation.limits(shown_work) if shown_work else {},
         "terms_names": {o.pk: o.electronic_terms_name for o in orderers},
         "terms_name": shown_orderer.electronic_terms_name if shown_orderer else "",
+        # How the guarantee reaches the orderer (esure's 受信箱 or the key path), per kind.
+        "channel_notes": {o.pk: o.channel_summary() for o in orderers},
+        "channel_note": next((o.channel_summary() for o in orderers if o == shown_orderer), ""),
     }
     return render(request, "applications/form.html", context, status=status)
 

@@ -17,6 +17,9 @@ from certificates.models import (
     KeyDisplay,
     KeyReissue,
     NumberCounter,
+    OfficeAlert,
+    Submission,
+    SubmissionEvent,
     Work,
 )
 from esure.admin import ReadOnlyAdmin, ReadOnlyInline
@@ -217,3 +220,30 @@ class WorkAdmin(ReadOnlyAdmin):
     @admin.display(description="契約日", ordering="contract_date")
     def contract_day(self, obj):
         return to_wareki(obj.contract_date) if obj.contract_date else "—"
+
+
+class SubmissionEventInline(ReadOnlyInline):
+    model = SubmissionEvent
+    fields = ("at", "old_status", "new_status", "by", "note")
+    readonly_fields = fields
+
+
+@admin.register(Submission)
+class SubmissionAdmin(ReadOnlyAdmin):
+    """提出: what reached which office, and its 受領 / 返戻 (written by the registry's services)."""
+
+    list_display = ("guarantee", "certificate", "office", "channel", "status", "delivered_at")
+    list_filter = ("status", "channel")
+    search_fields = ("guarantee__number", "office__name", "reason")
+    list_select_related = ("guarantee", "certificate__guarantee", "office__orderer")
+    inlines = [SubmissionEventInline]
+
+
+@admin.register(OfficeAlert)
+class OfficeAlertAdmin(ReadOnlyAdmin):
+    """お知らせ to offices (changes, cancellations, expiry), made by the registry's services."""
+
+    list_display = ("at", "office", "guarantee", "kind", "subject")
+    list_filter = ("kind",)
+    search_fields = ("guarantee__number", "office__name")
+    list_select_related = ("office__orderer", "guarantee")

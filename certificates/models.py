@@ -150,6 +150,8 @@ class Guarantee(models.Model):
     concluded_at = models.DateTimeField("締結日時", default=timezone.now)
     cancelled_at = models.DateTimeField("解約日時", null=True, blank=True)
     printed_at = models.DateTimeField("書面の印刷日時", null=True, blank=True)
+    # 閲覧済 for the contractor: the orderer first opened it (key or office account).
+    first_viewed_at = models.DateTimeField("発注者の初回閲覧日時", null=True, blank=True)
 
     class Meta:
         verbose_name = "保証契約"
@@ -310,3 +312,181 @@ class KeyReissue(models.Model):
 
     def __str__(self):
         return f"{self.guarantee} → 第{self.new_version}版"
+
+
+class Submission(models.Model):
+    """提出: one certificate version in an orderer office's hands (decision 0018).
+
+    esure delivers it to the office's 受信箱 at conclusion and at each later version where
+    the orderer's policy says so (INBOX), the contractor hands it over (HANDOVER), or an
+    office user opened it with the key and then answered (KEY). The office records 受領 or
+    返戻 (with a reason) once: the row moves along SUBMISSION_ALLOWED and each move leaves a
+    SubmissionEvent. A new version is a new row (delivered again), never a reopened one.
+    """
+
+    class Channel(models.TextChoices):
+        INBOX = "inbox", "受信箱へ自動交付"
+        HANDOVER = "handover", "受注者が電子提出"
+        KEY = "key", "認証キーで閲覧"
+
+    class Status(models.TextChoices):
+        DELIVERED = "delivered", "未受領"
+        RECEIVED = "received", "受領"
+        RETURNED = "returned", "返戻"
+
+    guarantee = models.ForeignKey(
+        Guarantee, on_delete=models.PROTECT, related_name="submissions", verbose_name="保証契約"
+    )
+    certificate = models.ForeignKey(
+        Certificate, on_delete=models.PROTECT, related_name="submissions", verbose_name="電子証書"
+    )
+    office = models.ForeignKey(
+        OrdererOffice, on_delete=models.PROTECT, related_name="submissions", verbose_name="提出先"
+    )
+    channel = models.CharField("提出の方法", max_length=20, choices=Channel.choices)
+    status = models.CharField(
+        "状態", max_length=20, choices=Status.choices, default=Status.DELIVERED
+    )
+    delivered_at = models.DateTimeField("提出日時", default=timezone.now)
+    # None: esure delivered it at conclusion (no person did).
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="提出者",
+    )
+    note = models.TextField("連絡事項", blank=True)
+    viewed_at = models.DateTimeField("初回閲覧日時", null=True, blank=True)
+    decided_at = models.DateTimeField("受領・返戻日時", null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="受領・返戻した利用者",
+    )
+    reason = models.TextField("返戻の理由・受領のメモ", blank=True)
+
+    class Meta:
+        verbose_name = "提出（発注機関への交付）"
+        verbose_name_plural = "提出（発注機関への交付）"
+        constraints = [
+            models.UniqueConstraint(fields=["certificate", "office"], name="submission_once"),
+            models.CheckConstraint(
+                condition=models.Q(status="delivered", decided_at__isnull=True)
+                | (~models.Q(status="delivered") & models.Q(decided_at__isnull=False)),
+                name="submission_decided_when_answered",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="returned") | ~models.Q(reason=""),
+                name="submission_return_has_reason",
+            ),
+        ]
+        indexes = [
+            # The office's list: what reached it, newest first.
+            models.Index(fields=["office", "-delivered_at"], name="submission_office_recent"),
+            models.Index(fields=["guarantee", "office"], name="submission_guarantee_office"),
+        ]
+
+    def __str__(self):
+        return f"{self.certificate} → {self.office}（{self.get_status_display()}）"
+
+
+S = Submission.Status
+# The one status table of a submission: 受領 and 返戻 are answers, given once per version; a
+# new version is delivered as a new submission.
+SUBMISSION_ALLOWED = {
+    S.DELIVERED: {S.RECEIVED, S.RETURNED},
+    S.RECEIVED: set(),
+    S.RETURNED: set(),
+}
+
+
+class SubmissionEvent(models.Model):
+    """Every move of a submission: delivered (old status empty), 受領, 返戻 — who, when, why."""
+
+    submission = models.ForeignKey(
+        Submission, on_delete=models.PROTECT, related_name="events", verbose_name="提出"
+    )
+    old_status = models.CharField(
+        "変更前", max_length=20, choices=Submission.Status.choices, blank=True
+    )
+    new_status = models.CharField("変更後", max_length=20, choices=Submission.Status.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="操作した利用者",
+    )
+    at = models.DateTimeField("日時", default=timezone.now)
+    note = models.TextField("メモ", blank=True)
+
+    class Meta:
+        verbose_name = "提出の履歴"
+        verbose_name_plural = "提出の履歴"
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.submission}: {self.old_status or '—'} → {self.new_status}"
+
+
+class OfficeAlert(models.Model):
+    """お知らせ to an office about a guarantee in its list: a new version, a cancellation, or
+    its 保証期限 within ESURE_EXPIRY_ALERT_DAYS. One per (office, guarantee, kind, subject) —
+    the subject is the version or the period end — so the daily expiry run may repeat without
+    a second mail. Each of the office's users sees a badge until they open the guarantee."""
+
+    class Kind(models.TextChoices):
+        NEW_VERSION = "new_version", "変更"
+        CANCELLED = "cancelled", "解約"
+        EXPIRING = "expiring", "期限間近"
+
+    office = models.ForeignKey(
+        OrdererOffice, on_delete=models.PROTECT, related_name="alerts", verbose_name="発注機関"
+    )
+    guarantee = models.ForeignKey(
+        Guarantee, on_delete=models.PROTECT, related_name="office_alerts", verbose_name="保証契約"
+    )
+    kind = models.CharField("種類", max_length=20, choices=Kind.choices)
+    subject = models.CharField("対象（版・期限）", max_length=20)
+    at = models.DateTimeField("日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = "発注機関へのお知らせ"
+        verbose_name_plural = "発注機関へのお知らせ"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "guarantee", "kind", "subject"], name="office_alert_once"
+            )
+        ]
+        indexes = [models.Index(fields=["office", "guarantee", "-at"], name="office_alert_recent")]
+
+    def __str__(self):
+        return f"{self.office} {self.guarantee} {self.get_kind_display()}"
+
+
+class OfficeAlertSeen(models.Model):
+    """A user of the office opened the guarantee after the alert: no badge for them."""
+
+    alert = models.ForeignKey(
+        OfficeAlert, on_delete=models.CASCADE, related_name="seen", verbose_name="お知らせ"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="利用者"
+    )
+    at = models.DateTimeField("確認日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = "お知らせの確認"
+        verbose_name_plural = "お知らせの確認"
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "user"], name="office_alert_seen_once")
+        ]
+
+    def __str__(self):
+        return f"{self.alert} ✓ {self.user}"

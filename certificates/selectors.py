@@ -1,15 +1,17 @@
 """Reads of the registry: current versions and terms, statuses, access helpers."""
 
 import datetime
+import re
+import unicodedata
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.selectors import joint_venture_ids_of
 from certificates import numbering
-from certificates.models import Certificate, Document, Guarantee
+from certificates.models import Certificate, Document, Guarantee, OfficeAlert, Submission
 
 
 class Status:
@@ -211,3 +213,169 @@ def submission_office(guarantee):
         if guarantee.kind in candidate.handles_kinds:
             return candidate
     return office
+
+
+# --- 提出 (decision 0018) -----------------------------------------------------------------
+
+# The channels by which a version is in an office's hands without a key: its users may open it.
+_KEYLESS = (Submission.Channel.INBOX, Submission.Channel.HANDOVER)
+
+
+def submissions_of(guarantee):
+    """Every submission of the guarantee, oldest first, with its office and version: what
+    the contractor follows (提出済 → 閲覧済 → 受領 / 返戻, with the reason)."""
+    return list(
+        Submission.objects.filter(guarantee=guarantee)
+        .select_related("office", "certificate", "decided_by")
+        .order_by("delivered_at", "pk")
+    )
+
+
+def is_submitted_to(guarantee, office):
+    """Whether a version of the guarantee reached the office without a key (delivered or
+    handed over): then the office's users open it without typing the key."""
+    if office is None:
+        return False
+    return Submission.objects.filter(
+        guarantee=guarantee, office=office, channel__in=_KEYLESS
+    ).exists()
+
+
+def submissions_to(guarantee, office):
+    """The office's submissions of the guarantee by certificate id (its answer per version)."""
+    if office is None:
+        return {}
+    return {
+        s.certificate_id: s for s in Submission.objects.filter(guarantee=guarantee, office=office)
+    }
+
+
+# The office's list (/dsure/office/, the API): sort keys → order, each ending in a unique column.
+OFFICE_SORTS = {
+    "new": ("-last_delivered_at", "-pk"),
+    "number": ("number",),
+    "ends": ("current_ends_on", "number"),
+    "amount": ("-current_amount", "number"),
+    "work_number": ("work__work_number", "number"),
+}
+
+
+def _status_q(status, today):
+    """The SQL of one status (Status, as status_of decides it) over with_current rows."""
+    alive = Q(cancelled_at__isnull=True)
+    running = alive & Q(current_ends_on__gte=today)
+    return {
+        Status.CANCELLED: ~alive,
+        Status.EXPIRED: alive & Q(current_ends_on__lt=today),
+        Status.CHANGED: running & Q(current_version__gt=1),
+        Status.VALID: running & Q(current_version=1),
+    }[status]
+
+
+def _active(queryset, today):
+    """有効 in the duplicate check's sense: not cancelled, its 保証期間 not over."""
+    return queryset.filter(cancelled_at__isnull=True, current_ends_on__gte=today)
+
+
+def office_list(
+    office,
+    *,
+    kind="",
+    status="",
+    ending_within=None,
+    unreceived=False,
+    returned=False,
+    q="",
+    sort="new",
+    today=None,
+    user=None,
+):
+    """Every guarantee in the office's favour that reached it (delivered, handed over, or
+    opened by its users with the key): a queryset, newest delivery first, for a page at a
+    time. Each row carries its current version, amount and period (with_current), the
+    office's latest answer (`office_status` of `office_version`), `last_delivered_at`, and
+    `duplicate` (another 有効 guarantee of the same kind for the same 工事番号 reached this
+    office), and for `user` the kind of the latest alert they have not seen (`alert_kind`:
+    the badge). The query count does not grow with the rows: every column is a subquery.
+
+    Filters: `kind`; `status` (Status.*); `ending_within` N days (保証期限, i.e. the 工期's
+    end for 前払金, from today to today + N); `unreceived` (the office has not answered the
+    current version); `returned` (its latest answer is 返戻); `q` matches 工事番号, 工事名, the
+    保証契約番号 (typed with or without dashes) or the contractor's name.
+    """
+    today = today or timezone.localdate()
+    mine = Submission.objects.filter(guarantee=OuterRef("pk"), office=office)
+    latest = mine.order_by("-certificate__version", "-pk")
+    others = _active(
+        with_current(
+            Guarantee.objects.filter(
+                kind=OuterRef("kind"), work__work_number=OuterRef("work__work_number")
+            )
+            .exclude(pk=OuterRef("pk"))
+            .filter(Exists(Submission.objects.filter(guarantee=OuterRef("pk"), office=office)))
+        ),
+        today,
+    )
+    rows = (
+        with_current(Guarantee.objects.filter(orderer_id=office.orderer_id).filter(Exists(mine)))
+        .annotate(
+            current_starts_on=_latest("starts_on"),
+            office_status=Subquery(latest.values("status")[:1]),
+            office_version=Subquery(latest.values("certificate__version")[:1]),
+            last_delivered_at=Subquery(mine.order_by("-delivered_at").values("delivered_at")[:1]),
+            has_twin=Exists(others),
+            # Reached without a key (delivered or handed over): its users open it directly;
+            # otherwise (opened with the key) each user types the key again.
+            keyless=Exists(mine.filter(channel__in=_KEYLESS)),
+        )
+        .select_related("work", "company")
+    )
+    if user is not None:
+        unseen = (
+            OfficeAlert.objects.filter(guarantee=OuterRef("pk"), office=office)
+            .exclude(seen__user=user)
+            .order_by("-at", "-pk")
+        )
+        rows = rows.annotate(alert_kind=Subquery(unseen.values("kind")[:1]))
+    if kind:
+        rows = rows.filter(kind=kind)
+    if status:
+        rows = rows.filter(_status_q(status, today))
+    if ending_within is not None:
+        rows = rows.filter(
+            current_ends_on__gte=today,
+            current_ends_on__lte=today + datetime.timedelta(days=ending_within),
+        )
+    if unreceived:
+        delivered = Q(office_status=Submission.Status.DELIVERED)
+        rows = rows.filter(delivered | Q(office_version__lt=F("current_version")))
+    if returned:
+        rows = rows.filter(office_status=Submission.Status.RETURNED)
+    if q:
+        match = (
+            Q(work__work_number__icontains=q)
+            | Q(work__name__icontains=q)
+            | Q(company__name__icontains=q)
+        )
+        # A number as printed (08-1-0000001-2) or typed in full width: digits only, then
+        # NFKC (safe on digits; never on free text, DESIGN.md §10).
+        compact = re.sub(r"[\s\-‐‑–—−ー－ｰ]", "", q)
+        if compact.isdigit():
+            match |= Q(number__contains=unicodedata.normalize("NFKC", compact))
+        rows = rows.filter(match)
+    return rows.order_by(*OFFICE_SORTS.get(sort, OFFICE_SORTS["new"]))
+
+
+def label_office_rows(rows, today=None):
+    """Label the rows of one page (office_list): status today, 未受領, 返戻, duplicate."""
+    today = today or timezone.localdate()
+    add_status(rows, today)
+    for g in rows:
+        g.unreceived = (
+            g.office_status == Submission.Status.DELIVERED or g.office_version < g.current_version
+        )
+        g.returned = g.office_status == Submission.Status.RETURNED
+        g.duplicate = g.has_twin and g.status in (Status.VALID, Status.CHANGED)
+        kind = getattr(g, "alert_kind", None)
+        g.alert_label = OfficeAlert.Kind(kind).label if kind else ""
+    return rows

@@ -1,6 +1,8 @@
-"""The registry's writes: issue a guarantee, re-issue its key, record key displays.
+"""The registry's writes: issue a guarantee and its versions, re-issue its key, record key
+displays, and submit versions to orderer offices (提出) with their 受領 and 返戻.
 
-Called by the workflow (applications) with plain values; knows nothing of applications.
+Called by the faces (the workflow, D-Sure, the contractor's pages) with plain values and
+model instances; knows nothing of them.
 """
 
 import contextlib
@@ -11,6 +13,7 @@ import json
 import logging
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,17 +21,23 @@ from django.utils import timezone
 from accounts.selectors import require_approver
 from audit import services as audit
 from certificates import content as certificate_content
-from certificates import keys, notifications, pdf
+from certificates import keys, notifications, pdf, selectors
 from certificates.models import (
+    SUBMISSION_ALLOWED,
     Certificate,
     Document,
     Guarantee,
     KeyDisplay,
     KeyReissue,
     NumberCounter,
+    OfficeAlert,
+    OfficeAlertSeen,
+    Submission,
+    SubmissionEvent,
 )
 from certificates.numbering import KIND_DIGITS, make_number, parse_number
 from esure import metrics
+from esure.choices import SubmissionChannel
 from esure.wareki import fiscal_year_reiwa, to_wareki, yen
 
 logger = logging.getLogger(__name__)
@@ -199,6 +208,7 @@ def issue_guarantee(
         )
         for kind_, data in pdf.render_issuance_documents(certificate).items():
             store_document(certificate=certificate, kind=kind_, data=data)
+        deliver_new_version(certificate=certificate)
         audit.record(
             actor=by,
             action="guarantee.concluded",
@@ -369,6 +379,8 @@ def issue_change(
         if cancelled_on:
             guarantee.cancelled_at = issued_at
             guarantee.save(update_fields=["cancelled_at"])
+        delivered = deliver_new_version(certificate=certificate)
+        alert_change(certificate=certificate, cancelled=bool(cancelled_on), delivered=delivered)
         audit.record(
             actor=by,
             action="guarantee.cancelled" if cancelled_on else "guarantee.changed",
@@ -382,3 +394,318 @@ def issue_change(
             },
         )
     return certificate
+
+
+# --- 提出: versions in orderer offices' hands, 受領 and 返戻 (decision 0018) ---------------
+
+MSG_SUBMISSION_OFFICE = "提出先は、この保証の発注者の発注機関から選んでください。"
+MSG_ALREADY_SUBMITTED = "この版はこの発注機関にすでに提出済みです。"
+MSG_RETURN_REASON = "返戻の理由を入力してください。"
+MSG_ALREADY_ANSWERED = "この版はすでに{status}しています。"
+RETURN_REASON_MAX = 1000
+
+SubmissionStatus = Submission.Status
+
+
+def deliver(*, certificate, office, channel, by=None, note="", at=None):
+    """提出: one certificate version reaches one office of the guarantee's orderer.
+
+    `channel` says how (Submission.Channel); `by` is the contractor's clerk for a hand-over,
+    the office user for a version opened with the key, None when esure delivers it. The
+    office's users and its notification address are mailed for INBOX and HANDOVER (never
+    the key). A version reaches an office once (MSG_ALREADY_SUBMITTED otherwise).
+    """
+    guarantee = certificate.guarantee
+    if office.orderer_id != guarantee.orderer_id:
+        raise ValidationError(MSG_SUBMISSION_OFFICE)
+    at = at or timezone.now()
+    with transaction.atomic():
+        if Submission.objects.filter(certificate=certificate, office=office).exists():
+            raise ValidationError(MSG_ALREADY_SUBMITTED)
+        submission = Submission.objects.create(
+            guarantee=guarantee,
+            certificate=certificate,
+            office=office,
+            channel=channel,
+            delivered_at=at,
+            delivered_by=by,
+            note=note,
+        )
+        SubmissionEvent.objects.create(
+            submission=submission,
+            new_status=SubmissionStatus.DELIVERED,
+            by=by,
+            at=at,
+            note=note[:1000],
+        )
+        audit.record(
+            actor=by,
+            action="submission.delivered",
+            obj=submission,
+            data={
+                "number": guarantee.number,
+                "version": certificate.version,
+                "office": office.pk,
+                "channel": channel,
+            },
+        )
+        if channel != Submission.Channel.KEY:
+            notifications.delivered_to_office(submission)
+    return submission
+
+
+MSG_HANDOVER_NOT_ACCEPTED = (
+    "この発注機関は esure での電子提出を受け付けていません。認証キー等のお知らせを"
+    "発注者の定める方法で提出してください。"
+)
+
+
+def can_hand_over(guarantee, office):
+    """発注者へ電子で提出 needs the orderer to accept it for this kind (HANDOVER), an office
+    of that orderer with accounts to receive it, and a key-bearing (電子交付) guarantee."""
+    return (
+        guarantee.has_key
+        and office.orderer_id == guarantee.orderer_id
+        and SubmissionChannel.HANDOVER in guarantee.orderer.channels_for(guarantee.kind)
+        and office.members.exists()
+    )
+
+
+def hand_over(*, guarantee, office, by, note=""):
+    """発注者へ電子で提出: the contractor's clerk submits the current version to an office;
+    its users open it without the key, and later versions follow (deliver_new_version)."""
+    if office.orderer_id != guarantee.orderer_id:
+        raise ValidationError(MSG_SUBMISSION_OFFICE)
+    if not can_hand_over(guarantee, office):
+        raise ValidationError(MSG_HANDOVER_NOT_ACCEPTED)
+    current = guarantee.certificates.order_by("-version").first()
+    return deliver(
+        certificate=current, office=office, channel=Submission.Channel.HANDOVER, by=by, note=note
+    )
+
+
+def deliver_new_version(*, certificate):
+    """Deliver a new version of an electronic guarantee, in the issuing transaction: to the
+    office that handles its kind (certificates.selectors.submission_office) where the
+    orderer's policy says INBOX for the kind, and to every office an earlier version reached
+    through esure (INBOX or a hand-over), so each later version follows the first. A 書面交付
+    guarantee and an orderer on the key path get nothing. Returns the submissions."""
+    guarantee = certificate.guarantee
+    if not guarantee.has_key:
+        return []
+    offices = {}
+    if guarantee.orderer.delivers_to_inbox(guarantee.kind):
+        office = selectors.submission_office(guarantee)
+        if office is not None:
+            offices[office.pk] = office
+    earlier = (
+        Submission.objects.filter(guarantee=guarantee)
+        .exclude(channel=Submission.Channel.KEY)
+        .exclude(certificate=certificate)
+        .select_related("office__orderer")
+        .order_by("pk")
+    )
+    for submission in earlier:
+        offices.setdefault(submission.office_id, submission.office)
+    return [
+        deliver(
+            certificate=certificate,
+            office=office,
+            channel=Submission.Channel.INBOX,
+            at=certificate.issued_at,
+        )
+        for office in offices.values()
+    ]
+
+
+def _check_office_user(user, office, guarantee):
+    """Only a user of the office answers for it, and only for its own orderer's guarantees."""
+    membership = getattr(user, "office_membership", None)
+    if membership is None or membership.office_id != office.pk:
+        raise PermissionDenied
+    if office.orderer_id != guarantee.orderer_id:
+        raise PermissionDenied
+
+
+def _answer(*, certificate, office, by, to, note):
+    guarantee = certificate.guarantee
+    _check_office_user(by, office, guarantee)
+    now = timezone.now()
+    with transaction.atomic():
+        rows = Submission.objects.select_for_update().filter(certificate=certificate, office=office)
+        submission = rows.first()
+        if submission is None:  # opened with the key, never submitted: answered all the same
+            deliver(certificate=certificate, office=office, channel=Submission.Channel.KEY, by=by)
+            submission = rows.get()
+        if to not in SUBMISSION_ALLOWED[submission.status]:
+            raise ValidationError(
+                MSG_ALREADY_ANSWERED.format(status=submission.get_status_display()),
+                code="already_answered",
+            )
+        old = submission.status
+        submission.status = to
+        submission.decided_at = now
+        submission.decided_by = by
+        submission.reason = note
+        submission.save(update_fields=["status", "decided_at", "decided_by", "reason"])
+        SubmissionEvent.objects.create(
+            submission=submission, old_status=old, new_status=to, by=by, at=now, note=note
+        )
+        audit.record(
+            actor=by,
+            action=f"submission.{to}",
+            obj=submission,
+            data={
+                "number": guarantee.number,
+                "version": certificate.version,
+                "office": office.pk,
+                "note": note[:200],
+            },
+        )
+        if to == SubmissionStatus.RETURNED:
+            notifications.submission_returned(submission)
+    return submission
+
+
+def receive(*, certificate, office, by, note=""):
+    """受領: a user of `office` accepts one version (delivered, handed over, or opened with
+    the key). Once per version and office; a later version is answered on its own."""
+    return _answer(
+        certificate=certificate, office=office, by=by, to=SubmissionStatus.RECEIVED, note=note
+    )
+
+
+def return_(*, certificate, office, by, reason):
+    """返戻: a user of `office` sends one version back with a reason (e.g. 工事番号が契約書と
+    異なる). The contractor and surety staff are mailed the reason; the contractor may then
+    apply for a change (menu 5), whose new version is delivered again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(MSG_RETURN_REASON, code="reason_required")
+    return _answer(
+        certificate=certificate,
+        office=office,
+        by=by,
+        to=SubmissionStatus.RETURNED,
+        note=reason[:RETURN_REASON_MAX],
+    )
+
+
+def record_first_view(*, guarantee, at=None):
+    """The orderer opened the guarantee (with the key, or as an office user): the first time
+    is kept (閲覧済 for the contractor). One UPDATE, a no-op once stamped."""
+    return Guarantee.objects.filter(pk=guarantee.pk, first_viewed_at=None).update(
+        first_viewed_at=at or timezone.now()
+    )
+
+
+def record_office_view(*, guarantee, office, at=None):
+    """An office user opened the guarantee: the first view of each version submitted to the
+    office is stamped (閲覧済 for the contractor). One UPDATE, a no-op once stamped."""
+    at = at or timezone.now()
+    record_first_view(guarantee=guarantee, at=at)
+    return Submission.objects.filter(guarantee=guarantee, office=office, viewed_at=None).update(
+        viewed_at=at
+    )
+
+
+def record_key_opening(*, guarantee, office, by):
+    """An office user opened the guarantee with the key: its current version joins the
+    office's list (a KEY submission, viewed now) unless that version already reached the
+    office, which is then marked viewed. Nothing for another orderer's office."""
+    if office.orderer_id != guarantee.orderer_id:
+        return None
+    current = guarantee.certificates.order_by("-version").first()
+    now = timezone.now()
+    if not Submission.objects.filter(certificate=current, office=office).exists():
+        try:
+            with transaction.atomic():
+                submission = deliver(
+                    certificate=current,
+                    office=office,
+                    channel=Submission.Channel.KEY,
+                    by=by,
+                    at=now,
+                )
+        except (IntegrityError, ValidationError):
+            pass  # opened at the same moment by a colleague: one submission is enough
+        else:
+            Submission.objects.filter(pk=submission.pk).update(viewed_at=now)
+            return submission
+    record_office_view(guarantee=guarantee, office=office, at=now)
+    return None
+
+
+# --- お知らせ to offices: changes, cancellations, expiry (decision 0018) -------------------
+
+
+def _offices_holding(guarantee_ids):
+    """(office_id, guarantee_id) of every office each guarantee reached, once each."""
+    return set(
+        Submission.objects.filter(guarantee_id__in=guarantee_ids)
+        .values_list("office_id", "guarantee_id")
+        .distinct()
+    )
+
+
+def alert_change(*, certificate, cancelled, delivered=()):
+    """A guarantee in offices' lists got a new version (or was cancelled): one alert per
+    office, a badge for each of its users until they open it. Offices the version was just
+    delivered to were mailed 「電子証書が届きました」; the others (on the key path) get
+    「保証内容の変更のお知らせ」. Runs in the issuing transaction."""
+    guarantee = certificate.guarantee
+    kind = OfficeAlert.Kind.CANCELLED if cancelled else OfficeAlert.Kind.NEW_VERSION
+    mailed = {s.office_id for s in delivered if s.channel != Submission.Channel.KEY}
+    alerts = []
+    for office_id, _ in sorted(_offices_holding([guarantee.pk])):
+        alert, created = OfficeAlert.objects.get_or_create(
+            office_id=office_id,
+            guarantee=guarantee,
+            kind=kind,
+            subject=f"v{certificate.version}",
+            defaults={"at": certificate.issued_at},
+        )
+        if created:
+            alerts.append(alert)
+            if office_id not in mailed:
+                notifications.office_alert(alert, certificate=certificate)
+    return alerts
+
+
+def alert_expiring(*, today=None, days=None):
+    """The daily run: every guarantee in an office's list, not cancelled, whose current
+    保証期限 falls within `days` (ESURE_EXPIRY_ALERT_DAYS) from today gets one alert per
+    office, and each office one mail listing its new ones. Idempotent: an alert exists once
+    per period end, so a second run (or a retry) mails nothing. Returns the alerts made."""
+    today = today or timezone.localdate()
+    days = settings.ESURE_EXPIRY_ALERT_DAYS if days is None else days
+    ending = selectors.with_current(Guarantee.objects.filter(cancelled_at__isnull=True)).filter(
+        current_ends_on__gte=today,
+        current_ends_on__lte=today + datetime.timedelta(days=days),
+    )
+    ends = dict(ending.values_list("pk", "current_ends_on"))
+    made = []
+    with transaction.atomic():
+        for office_id, guarantee_id in sorted(_offices_holding(list(ends))):
+            alert, created = OfficeAlert.objects.get_or_create(
+                office_id=office_id,
+                guarantee_id=guarantee_id,
+                kind=OfficeAlert.Kind.EXPIRING,
+                subject=ends[guarantee_id].isoformat(),
+            )
+            if created:
+                made.append(alert)
+        by_office = {}
+        for alert in made:
+            by_office.setdefault(alert.office_id, []).append(alert)
+        for alerts in by_office.values():
+            notifications.expiry_alerts(alerts, ends=ends)
+    return made
+
+
+def mark_alerts_seen(*, guarantee, office, user):
+    """The user opened the guarantee: its alerts at their office lose their badge for them."""
+    unseen = OfficeAlert.objects.filter(guarantee=guarantee, office=office).exclude(seen__user=user)
+    OfficeAlertSeen.objects.bulk_create(
+        [OfficeAlertSeen(alert=alert, user=user) for alert in unseen], ignore_conflicts=True
+    )

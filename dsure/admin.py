@@ -8,12 +8,11 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from certificates.numbering import format_number, parse_number
 from dsure import services, throttle
-from dsure.models import AccessLog, Alert, Handover, LockClear, NumberLock, Receipt
+from dsure.models import AccessLog, Alert, LockClear, NumberLock
 from esure.admin import ReadOnlyAdmin
 
 MSG_CLEAR_NUMBER = (
@@ -102,22 +101,6 @@ class AlertAdmin(ReadOnlyAdmin):
 @admin.register(LockClear)
 class LockClearAdmin(ReadOnlyAdmin):
     list_display = ["at", "number", "by", "note"]
-
-
-@admin.register(Handover)
-class HandoverAdmin(ReadOnlyAdmin):
-    list_display = ["at", "guarantee", "office", "by"]
-    list_select_related = ["guarantee", "office", "office__orderer", "by"]
-
-
-@admin.register(Receipt)
-class ReceiptAdmin(ReadOnlyAdmin):
-    list_display = ["at", "guarantee", "certificate_version", "office", "by", "note"]
-    list_select_related = ["guarantee", "certificate", "office", "office__orderer", "by"]
-
-    @admin.display(description="版")
-    def certificate_version(self, obj):
-        return format_html("第{}版", obj.certificate.version)
 
 
 @admin.register(NumberLock)

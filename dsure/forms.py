@@ -1,5 +1,8 @@
 from django import forms
 
+from certificates.selectors import Status
+from esure.choices import GuaranteeKind
+
 
 class LookupForm(forms.Form):
     """保証契約番号 + 認証キー as city staff type them from paper: any width, case, spaces or
@@ -33,3 +36,116 @@ class LookupForm(forms.Form):
 
 class ReceiptForm(forms.Form):
     note = forms.CharField(label="メモ（任意）", required=False, max_length=500)
+
+
+class ReturnForm(forms.Form):
+    reason = forms.CharField(
+        label="返戻の理由",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "例: 工事番号が契約書と異なる"}),
+        error_messages={"required": "返戻の理由を入力してください。"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+# The status filter's values in the URL (?status=valid) and the registry's Status they mean.
+STATUS_CODES = {
+    "valid": Status.VALID,
+    "changed": Status.CHANGED,
+    "cancelled": Status.CANCELLED,
+    "expired": Status.EXPIRED,
+}
+
+
+class OfficeListForm(forms.Form):
+    """The office list's filters, search and sort (GET): an invalid value filters nothing and
+    is shown next to its field."""
+
+    q = forms.CharField(
+        label="検索（工事番号・工事名・保証契約番号・受注者）", max_length=100, required=False
+    )
+    kind = forms.ChoiceField(
+        label="保証の種類", choices=[("", "すべて"), *GuaranteeKind.choices], required=False
+    )
+    status = forms.ChoiceField(
+        label="状態",
+        choices=[("", "すべて"), *((code, label) for code, label in STATUS_CODES.items())],
+        required=False,
+    )
+    ending_within = forms.IntegerField(
+        label="保証期限（工期末）まで（日以内）",
+        min_value=0,
+        max_value=3650,
+        required=False,
+        error_messages={
+            "invalid": "日数は半角数字で入力してください。",
+            "min_value": "日数は0以上で入力してください。",
+            "max_value": "日数は3650以下で入力してください。",
+        },
+    )
+    unreceived = forms.BooleanField(label="未受領のみ", required=False)
+    returned = forms.BooleanField(label="返戻のみ", required=False)
+    sort = forms.ChoiceField(
+        label="並び順",
+        choices=[
+            ("new", "提出の新しい順"),
+            ("number", "保証契約番号順"),
+            ("ends", "保証期限の近い順"),
+            ("amount", "保証金額の大きい順"),
+            ("work_number", "工事番号順"),
+        ],
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def filters(self):
+        """The registry's office_list arguments from the valid fields (invalid ones: none)."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "q": (data.get("q") or "").strip(),
+            "kind": data.get("kind") or "",
+            "status": STATUS_CODES.get(data.get("status") or "", ""),
+            "ending_within": data.get("ending_within"),
+            "unreceived": bool(data.get("unreceived")),
+            "returned": bool(data.get("returned")),
+            "sort": data.get("sort") or "new",
+        }
+
+
+class OfficeInviteForm(forms.Form):
+    """A 管理者 invites a colleague to one of the orderer's offices."""
+
+    email = forms.EmailField(
+        label="メールアドレス",
+        error_messages={
+            "required": "メールアドレスを入力してください。",
+            "invalid": "メールアドレスの形式で入力してください。",
+        },
+    )
+    office = forms.ModelChoiceField(
+        label="発注機関・担当課",
+        queryset=None,
+        empty_label=None,
+        error_messages={"invalid_choice": "発注機関・担当課を一覧から選んでください。"},
+    )
+
+    def __init__(self, *args, orderer, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["office"].queryset = orderer.offices.order_by("pk")
+
+
+class AssignOfficeForm(forms.Form):
+    office = forms.ModelChoiceField(label="担当課", queryset=None, empty_label=None)
+
+    def __init__(self, *args, orderer, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["office"].queryset = orderer.offices.order_by("pk")

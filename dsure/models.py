@@ -5,8 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from accounts.models import OrdererOffice
-from certificates.models import Certificate, Guarantee
+from certificates.models import Guarantee
 
 
 class AccessLog(models.Model):
@@ -23,8 +22,8 @@ class AccessLog(models.Model):
         FAILURE = "failure", "不一致"
         THROTTLED = "throttled", "待機中のため拒否"
         LOCKED = "locked", "ロック中のため拒否"
-        # An office user opened what was handed over to them (no key): 閲覧済 for the
-        # contractor, but not a success of the key, so it resets no throttle.
+        # An office user opened what was submitted to their office (no key): not a success
+        # of the key, so it resets no throttle.
         HANDOVER_VIEW = "handover_view", "電子提出から閲覧"
         # Past the address's hard ceiling: refused without checking the key, and counted
         # against the number — `attempts` of them in this one row (dsure.throttle).
@@ -144,59 +143,3 @@ class Alert(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.subject}"
-
-
-class Handover(models.Model):
-    """発注者へ電子で提出: the contractor handed the guarantee to an office in esure. The
-    hand-over itself grants the office's users access (no key typing)."""
-
-    guarantee = models.ForeignKey(
-        Guarantee, on_delete=models.PROTECT, related_name="handovers", verbose_name="保証契約"
-    )
-    office = models.ForeignKey(
-        OrdererOffice, on_delete=models.PROTECT, related_name="handovers", verbose_name="発注機関"
-    )
-    note = models.TextField("連絡事項", blank=True)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="提出者"
-    )
-    at = models.DateTimeField("提出日時", default=timezone.now)
-
-    class Meta:
-        verbose_name = "電子提出"
-        verbose_name_plural = "電子提出"
-        constraints = [
-            models.UniqueConstraint(fields=["guarantee", "office"], name="handover_once")
-        ]
-
-    def __str__(self):
-        return f"{self.guarantee} → {self.office}"
-
-
-class Receipt(models.Model):
-    """受領: an office user acknowledged a certificate version."""
-
-    certificate = models.ForeignKey(
-        Certificate, on_delete=models.PROTECT, related_name="+", verbose_name="電子証書"
-    )
-    guarantee = models.ForeignKey(
-        Guarantee, on_delete=models.PROTECT, related_name="receipts", verbose_name="保証契約"
-    )
-    office = models.ForeignKey(
-        OrdererOffice, on_delete=models.PROTECT, related_name="receipts", verbose_name="発注機関"
-    )
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="受領者"
-    )
-    at = models.DateTimeField("受領日時", default=timezone.now)
-    note = models.TextField("メモ", blank=True)
-
-    class Meta:
-        verbose_name = "受領"
-        verbose_name_plural = "受領"
-        constraints = [
-            models.UniqueConstraint(fields=["certificate", "office"], name="receipt_once")
-        ]
-
-    def __str__(self):
-        return f"{self.certificate} 受領 {self.office}"

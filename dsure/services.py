@@ -1,4 +1,5 @@
-"""D-Sure's one access helper and its writes: lookup, grant, receipt, hand-over, clearing.
+"""D-Sure's one access helper and its writes: lookup, viewing, clearing (受領 and 返戻 are the
+registry's services: certificates.services.receive / return_).
 
 find_guarantee(number, key) gives one answer for an unknown number, a wrong key and an
 old (re-issued) key, does the same work on each of those paths, and records the attempt in
@@ -9,16 +10,15 @@ ceiling). The key itself is never stored, logged or put in a URL.
 import enum
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import OfficeMembership
 from audit import services as audit
 from certificates import keys, numbering
+from certificates import services as registry
 from dsure import throttle
-from dsure.models import AccessLog, Handover, LockClear, Receipt
-from esure.choices import SubmissionChannel
+from dsure.models import AccessLog, LockClear
 
 MSG_NUMBER_FORMAT = (
     "保証契約番号の入力に誤りがあります。「06-1-0001234-9」のような11桁の番号を、"
@@ -141,10 +141,14 @@ def _log(number, ip, outcome, office_user, now, guarantee_id=None):
     )
 
 
-def record_handover_view(*, guarantee, user, ip):
-    """An office user opened a handed-over guarantee: logged (so the contractor sees 閲覧済),
-    as its own outcome — it proves no key, so it must not reset the number's throttle."""
-    _log(guarantee.number, ip, AccessLog.Outcome.HANDOVER_VIEW, user, timezone.now(), guarantee.pk)
+def record_office_view(*, guarantee, user, ip):
+    """An office user opened a guarantee submitted to their office: logged as its own outcome
+    (it proves no key, so it resets no throttle) and stamped on the office's submissions
+    (閲覧済 for the contractor)."""
+    now = timezone.now()
+    _log(guarantee.number, ip, AccessLog.Outcome.HANDOVER_VIEW, user, now, guarantee.pk)
+    office = user.office_membership.office
+    registry.record_office_view(guarantee=guarantee, office=office, at=now)
 
 
 def clear_lock(*, number, by, note=""):
@@ -159,48 +163,3 @@ def clear_lock(*, number, by, note=""):
             data={"number": number, "note": note[:200]},
         )
     return cleared
-
-
-MSG_HANDOVER_OFFICE = "提出先は、この保証の発注者の発注機関から選んでください。"
-MSG_HANDOVER_NOT_ACCEPTED = (
-    "この発注機関は esure での電子提出を受け付けていません。認証キー等のお知らせを"
-    "発注者の定める方法で提出してください。"
-)
-
-
-def can_hand_over(guarantee, office):
-    """Electronic hand-over needs the orderer to accept it for this kind, an office with
-    accounts to receive it, and a key-bearing (電子交付) guarantee."""
-    return (
-        guarantee.has_key
-        and SubmissionChannel.HANDOVER in guarantee.orderer.channels_for(guarantee.kind)
-        and office.members.exists()
-    )
-
-
-def hand_over(*, guarantee, office, by, note=""):
-    """発注者へ電子で提出: the office's users may open the guarantee without the key."""
-    if office.orderer_id != guarantee.orderer_id:
-        raise ValidationError(MSG_HANDOVER_OFFICE)
-    if not can_hand_over(guarantee, office):
-        raise ValidationError(MSG_HANDOVER_NOT_ACCEPTED)
-    with transaction.atomic():
-        handover, created = Handover.objects.get_or_create(
-            guarantee=guarantee, office=office, defaults={"by": by, "note": note}
-        )
-    if not created:
-        raise ValidationError("この発注機関にはすでに提出済みです。")
-    return handover
-
-
-def acknowledge(*, certificate, office_user, note=""):
-    """受領: an office user acknowledges one certificate version for their office."""
-    membership = getattr(office_user, "office_membership", None)
-    if membership is None:
-        raise PermissionDenied
-    receipt, _ = Receipt.objects.get_or_create(
-        certificate=certificate,
-        office=membership.office,
-        defaults={"guarantee": certificate.guarantee, "by": office_user, "note": note},
-    )
-    return receipt

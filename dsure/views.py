@@ -1,24 +1,41 @@
 """D-Sure (発注者用保証確認サービス): number + key → the original certificate, for city staff
-without an account; office users also get a 受領一覧. Every response: no-store, no referrer,
-noindex."""
+without an account; office users also get the office's list (受信箱) and answer each version
+with 受領 or 返戻 (the registry's services, decision 0018). Every response: no-store, no
+referrer, noindex."""
 
+import csv
+import io
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.handlers.exception import response_for_exception
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
+from accounts import selectors as accounts_selectors
+from accounts import services as accounts_services
+from accounts.forms import add_service_errors
 from certificates import pdf
 from certificates import selectors as registry
-from certificates.models import Document
+from certificates import services as registry_services
+from certificates.models import Document, Guarantee
 from dsure import selectors, services
-from dsure.forms import LookupForm, ReceiptForm
+from dsure.forms import (
+    AssignOfficeForm,
+    LookupForm,
+    OfficeInviteForm,
+    OfficeListForm,
+    ReceiptForm,
+    ReturnForm,
+)
 from esure import metrics
 from esure.clientip import client_key
+from esure.pagination import page_of
+from esure.wareki import to_wareki
 
 
 def viewer_headers(view):
@@ -55,6 +72,13 @@ def lookup(request):
             metrics.count_lookup(found.result)
             if found.result is services.Result.OK:
                 selectors.grant(request, found.number)
+                office = selectors.office_of(request.user)
+                if office is not None:  # it joins the office's list
+                    registry_services.record_key_opening(
+                        guarantee=Guarantee.objects.get(pk=found.guarantee_id),
+                        office=office,
+                        by=request.user,
+                    )
                 return redirect("dsure:viewer", found.number)
             # Keep the number, never echo a key back into the page.
             form = LookupForm(initial={"number": form.cleaned_data["number"]})
@@ -65,7 +89,7 @@ def lookup(request):
     return render(request, "dsure/lookup.html", {"form": form})
 
 
-def _viewer_context(request, guarantee, version=None):
+def _viewer_context(request, guarantee, version=None, receipt_form=None, return_form=None):
     versions = registry.versions_of(guarantee)
     current = versions[-1]
     shown = (
@@ -81,8 +105,10 @@ def _viewer_context(request, guarantee, version=None):
         "shown": shown,
         "status": registry.status_of_guarantee(guarantee, current),
         "office": office,
-        "receipt_form": ReceiptForm(),
-        "received": selectors.received_by(guarantee, office),
+        "receipt_form": receipt_form or ReceiptForm(),
+        "return_form": return_form or ReturnForm(),
+        # The office's submission of the version shown (its 受領 / 返戻), if any.
+        "answer": registry.submissions_to(guarantee, office).get(shown.pk),
     }
     context.update(pdf.certificate_context(shown))
     return context
@@ -91,10 +117,13 @@ def _viewer_context(request, guarantee, version=None):
 @viewer_headers
 def viewer(request, number):
     guarantee = selectors.viewable_guarantee(request, number)
-    if not selectors.has_grant(request, number):  # opened through a hand-over
-        services.record_handover_view(
-            guarantee=guarantee, user=request.user, ip=client_key(request)
-        )
+    if not selectors.has_grant(request, number):  # opened as submitted to the office
+        services.record_office_view(guarantee=guarantee, user=request.user, ip=client_key(request))
+    elif guarantee.first_viewed_at is None:  # 閲覧済 for the contractor: once, ever
+        registry_services.record_first_view(guarantee=guarantee)
+    office = selectors.office_of(request.user)
+    if office is not None:  # the list's badge ends for this user
+        registry_services.mark_alerts_seen(guarantee=guarantee, office=office, user=request.user)
     return render(request, "dsure/viewer.html", _viewer_context(request, guarantee))
 
 
@@ -126,36 +155,236 @@ def office_required(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        request.office = selectors.office_of(request.user)
-        if request.office is None:
+        # One query for the office and its orderer, reused by the page's header.
+        request.office_membership = selectors.office_membership_of(request.user)
+        if request.office_membership is None:
             raise PermissionDenied
+        request.office = request.office_membership.office
         return view(request, *args, **kwargs)
 
     return wrapper
 
 
 @viewer_headers
+@require_GET
 @office_required
 def inbox(request):
-    """受領一覧 of the user's office."""
+    """The office's list: every guarantee that reached it, filtered, searched, sorted, 20 a
+    page (the filters kept in the page links)."""
+    form = OfficeListForm(request.GET)
+    rows = registry.office_list(request.office, user=request.user, **form.filters())
+    page = page_of(request, rows)
+    registry.label_office_rows(page.object_list)
     return render(
         request,
         "dsure/inbox.html",
-        {"office": request.office, "guarantees": selectors.office_inbox(request.office)},
+        {"office": request.office, "form": form, "page": page, "guarantees": page.object_list},
     )
+
+
+def _version_of(guarantee, version):
+    certificate = guarantee.certificates.filter(version=version).first()
+    if certificate is None:
+        raise Http404
+    return certificate
 
 
 @viewer_headers
 @require_POST
 @office_required
 def receive(request, number, version):
-    """受領: the office acknowledges one version it may view."""
+    """受領: the office accepts one version it may view."""
     guarantee = selectors.viewable_guarantee(request, number)
-    certificate = next((v for v in registry.versions_of(guarantee) if v.version == version), None)
-    if certificate is None:
-        raise Http404
+    certificate = _version_of(guarantee, version)
     form = ReceiptForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
-    services.acknowledge(certificate=certificate, office_user=request.user, note=note)
-    messages.success(request, f"{guarantee.number_display} 第{version}版を受領しました。")
-    return redirect("dsure:viewer", number)
+    try:
+        registry_services.receive(
+            certificate=certificate, office=request.office, by=request.user, note=note
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{guarantee.number_display} 第{version}版を受領しました。")
+    return redirect("dsure:version", number, version)
+
+
+@viewer_headers
+@require_POST
+@office_required
+def return_(request, number, version):
+    """返戻: the office sends one version back with a reason (the contractor and staff are
+    mailed it). A missing reason shows the page again with the form as typed."""
+    guarantee = selectors.viewable_guarantee(request, number)
+    certificate = _version_of(guarantee, version)
+    form = ReturnForm(request.POST)
+    if not form.is_valid():
+        context = _viewer_context(request, guarantee, version, return_form=form)
+        return render(request, "dsure/viewer.html", context, status=400)
+    try:
+        registry_services.return_(
+            certificate=certificate,
+            office=request.office,
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{guarantee.number_display} 第{version}版を返戻しました。")
+    return redirect("dsure:version", number, version)
+
+
+# The CSV's columns, in order (the city's contract and accounting systems read them by name).
+CSV_HEADER = [
+    "保証契約番号",
+    "保証の種類",
+    "工事番号",
+    "工事名",
+    "受注者",
+    "保証金額",
+    "保証期間（自）",
+    "保証期間（自）ISO",
+    "保証期限",
+    "保証期限ISO",
+    "状態",
+    "最新の版",
+    "受領状況",
+]
+
+
+def _answer_label(g):
+    if g.returned:
+        return f"返戻（第{g.office_version}版）"
+    if g.unreceived:
+        return "未受領"
+    return f"受領済（第{g.office_version}版）"
+
+
+@viewer_headers
+@require_GET
+@office_required
+def inbox_csv(request):
+    """The filtered list as CSV for the city's systems: UTF-8 with a BOM (Excel opens it),
+    dates in 和暦 and ISO, amounts as plain integers."""
+    form = OfficeListForm(request.GET)
+    rows = registry.office_list(request.office, **form.filters())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for g in registry.label_office_rows(list(rows)):
+        writer.writerow(
+            [
+                g.number_display,
+                g.get_kind_display(),
+                g.work.work_number,
+                g.work.name,
+                g.company.name,
+                g.current_amount,
+                to_wareki(g.current_starts_on),
+                g.current_starts_on.isoformat(),
+                to_wareki(g.current_ends_on),
+                g.current_ends_on.isoformat(),
+                g.status,
+                g.current_version,
+                _answer_label(g),
+            ]
+        )
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    filename = f"guarantees-{timezone.localdate():%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- 利用者の管理: an orderer's 管理者 invites, assigns and removes colleagues ---------------
+
+
+def office_admin_required(view):
+    """An office user whose role is 管理者; other office users get 403."""
+
+    @office_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.office_membership.is_admin:
+            raise PermissionDenied
+        request.orderer = request.office.orderer
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _members_page(request, invite_form=None, status=200):
+    orderer = request.orderer
+    context = {
+        "orderer": orderer,
+        "members": accounts_selectors.office_members_of(orderer),
+        "invitations": accounts_selectors.open_office_invitations_of(orderer),
+        "invite_form": invite_form or OfficeInviteForm(orderer=orderer),
+        "offices": list(orderer.offices.order_by("pk")),
+    }
+    return render(request, "dsure/members.html", context, status=status)
+
+
+@require_GET
+@office_admin_required
+def members(request):
+    """The orderer's office users and open invitations."""
+    return _members_page(request)
+
+
+@require_POST
+@office_admin_required
+def invite(request):
+    form = OfficeInviteForm(request.POST, orderer=request.orderer)
+    if form.is_valid():
+        try:
+            accounts_services.invite_office_user(
+                office=form.cleaned_data["office"],
+                email=form.cleaned_data["email"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{form.cleaned_data['email']} を招待しました。")
+            return redirect("dsure:members")
+    return _members_page(request, invite_form=form, status=400)
+
+
+@require_POST
+@office_admin_required
+def assign(request, pk):
+    membership = accounts_selectors.get_office_member_for(request.orderer, pk)
+    form = AssignOfficeForm(request.POST, orderer=request.orderer)
+    if not form.is_valid():
+        messages.error(request, "担当課を一覧から選んでください。")
+        return redirect("dsure:members")
+    accounts_services.assign_office(
+        membership=membership, office=form.cleaned_data["office"], by=request.user
+    )
+    messages.success(
+        request, f"{membership.user} の担当課を {form.cleaned_data['office']} にしました。"
+    )
+    return redirect("dsure:members")
+
+
+@require_POST
+@office_admin_required
+def remove(request, pk):
+    membership = accounts_selectors.get_office_member_for(request.orderer, pk)
+    try:
+        accounts_services.remove_office_user(membership=membership, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{membership.user} を利用者から削除しました。")
+    return redirect("dsure:members")
+
+
+@require_POST
+@office_admin_required
+def revoke(request, pk):
+    invitation = accounts_selectors.get_office_invitation_for(request.orderer, pk)
+    accounts_services.revoke_office_invitation(invitation=invitation, by=request.user)
+    messages.success(request, f"{invitation.email} への招待を取り消しました。")
+    return redirect("dsure:members")

@@ -27,8 +27,11 @@ class WorkCategory(models.TextChoices):
 
 
 class SubmissionChannel(models.TextChoices):
-    """How the contractor hands the key notice (and printout) to the orderer."""
+    """How a guarantee reaches the orderer, per kind (the orderer's policy). INBOX: esure
+    delivers each version to the office's 受信箱 at conclusion, no key needed (decision
+    0018); without it the key path stays (the contractor hands over the key notice)."""
 
+    INBOX = "inbox", "esureの受信箱へ自動で交付"
     CARRY = "carry", "持参"
     FAX = "fax", "FAX"
     EMAIL = "email", "メール"

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "accounts",
     "certificates",
     "applications",
+    "certs",
     "dsure",
     "audit",
     "advances",
@@ -172,6 +173,12 @@ ESURE_BANK_MFA_REQUIRED = env.bool("ESURE_BANK_MFA_REQUIRED", default=ESURE_STAF
 ESURE_DSURE_LOCK_HOURS = env.int("ESURE_DSURE_LOCK_HOURS", default=24)
 if ESURE_DSURE_LOCK_HOURS < 1:
     raise ImproperlyConfigured("ESURE_DSURE_LOCK_HOURS must be 1 or more")
+
+# Offices are told once when a guarantee in their list ends within this many days
+# (`manage.py send_expiry_alerts`, daily; decision 0018).
+ESURE_EXPIRY_ALERT_DAYS = env.int("ESURE_EXPIRY_ALERT_DAYS", default=30)
+if ESURE_EXPIRY_ALERT_DAYS < 1:
+    raise ImproperlyConfigured("ESURE_EXPIRY_ALERT_DAYS must be 1 or more")
 
 # The admin path comes from the environment, so it is not the well-known /admin/.
 ESURE_ADMIN_PATH = env.str("ESURE_ADMIN_PATH", default="admin/").strip("/") + "/"

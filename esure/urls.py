@@ -20,7 +20,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("company/", include("accounts.urls")),
     path("applications/", include("applications.urls")),
-    path("certificates/", include("applications.certificate_urls")),
+    path("certificates/", include("certs.urls")),
     path("dsure/", include("dsure.urls")),
     path("advances/", include("advances.urls")),
     path("bank/", include("advances.bank_urls")),

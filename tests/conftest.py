@@ -493,6 +493,16 @@ def accept_handover(orderer, kind=GuaranteeKind.ADVANCE):
     )
 
 
+def deliver_to_inbox(orderer, kind=GuaranteeKind.ADVANCE):
+    """The orderer's policy: esure delivers each version of `kind` to the office's 受信箱."""
+    from accounts.models import OrdererSubmissionChannel
+    from esure.choices import SubmissionChannel
+
+    return OrdererSubmissionChannel.objects.create(
+        orderer=orderer, kind=kind, channel=SubmissionChannel.INBOX
+    )
+
+
 def dsure_lookup(client, number, key, **extra):
     """POST a 保証契約番号 + 認証キー to D-Sure's entry page, as city staff type them
     (`extra` e.g. REMOTE_ADDR="203.0.113.5")."""

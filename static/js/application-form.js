@@ -9,6 +9,8 @@
   var timer = null;
   var termsScript = document.getElementById("terms-names");
   var termsNames = JSON.parse((termsScript && termsScript.textContent) || "{}");
+  var channelsScript = document.getElementById("channel-notes");
+  var channelNotes = JSON.parse((channelsScript && channelsScript.textContent) || "{}");
   var yen = function (n) { return n.toLocaleString("ja-JP") + "円"; };
   var LIMIT_LABELS = {
     max_advance: "前払金の上限：",
@@ -77,6 +79,17 @@
     // scroll anchoring then moved the buttons away in the middle of a click.
     var shown = box.querySelector("[data-terms-name]");
     if (name && shown.textContent !== name) { shown.textContent = name; }
+    showChannels(select);
+  }
+
+  // How the guarantee reaches the chosen orderer (esure's 受信箱 or the key path).
+  function showChannels(select) {
+    var box = form.querySelector("[data-channels]");
+    if (!box || !select) { return; }
+    var note = channelNotes[select.value] || "";
+    box.hidden = !note;
+    var shown = box.querySelector("[data-channels-text]");
+    if (shown.textContent !== note) { shown.textContent = note; }
   }
 
   function check() {

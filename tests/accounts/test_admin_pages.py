@@ -6,12 +6,12 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from accounts.models import BankInvitation, OfficeMembership, Orderer, User
+from accounts.models import BankInvitation, OfficeInvitation, OfficeMembership, Orderer, User
 from esure.choices import ContractMethod, GuaranteeKind
 from tests.conftest import make_bank_user, make_invitation, make_orderer, make_user
 
 # Made only by accepting an invitation, never added by staff.
-NO_ADD = {"invitation", "bankmembership"}
+NO_ADD = {"invitation", "bankmembership", "officeinvitation"}
 
 ACCOUNTS_MODELS = [m for m in admin.site._registry if m._meta.app_label == "accounts"]
 
@@ -31,6 +31,9 @@ def test_every_accounts_admin_page_opens(staff_client, staff, clerk, model):
     BankInvitation.objects.create(
         branch=banker.bank_membership.branch, email="new@bank.example.jp", invited_by=staff
     )
+    OfficeInvitation.objects.create(
+        office=orderer.offices.first(), email="new@city.example.jp", invited_by=staff
+    )
     info = (model._meta.app_label, model._meta.model_name)
     obj = model._default_manager.first()
 
@@ -41,7 +44,8 @@ def test_every_accounts_admin_page_opens(staff_client, staff, clerk, model):
     )
     add = staff_client.get(reverse("admin:{}_{}_add".format(*info)))
     # Company invitations are sent by the company's administrator; bank memberships come
-    # from accepted invitations: neither is created by staff.
+    # from accepted invitations, office invitations from the orderer's 管理者: none is
+    # created by staff.
     assert add.status_code == (403 if model._meta.model_name in NO_ADD else 200)
 
 

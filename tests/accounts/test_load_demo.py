@@ -15,6 +15,7 @@ from esure.choices import GuaranteeKind, SubmissionChannel
 
 CLERK = ("clerk@demo.esure.example", "demo-clerk-2026")
 STAFF = ("staff@demo.esure.example", "demo-staff-2026")
+OFFICE = ("doboku@demo.esure.example", "demo-office-2026")
 
 
 def load_demo():
@@ -45,8 +46,11 @@ def test_tsukumi_is_electronic_from_2024_10_01_with_its_terms(demo):
     assert tsukumi.is_electronic
     assert tsukumi.printout_required
     assert tsukumi.electronic_terms_name == "津久見市公共工事請負契約約款【R6.10.1~】:電子保証用"
-    for kind in GuaranteeKind:
-        assert tsukumi.channels_for(kind) == [SubmissionChannel.CARRY, SubmissionChannel.FAX]
+    key_path = [SubmissionChannel.CARRY, SubmissionChannel.FAX]
+    # 前払金保証 also reaches the office's 受信箱 at conclusion (decision 0018).
+    assert tsukumi.channels_for(GuaranteeKind.ADVANCE) == [SubmissionChannel.INBOX, *key_path]
+    for kind in (GuaranteeKind.CONTRACT, GuaranteeKind.INTERMEDIATE):
+        assert tsukumi.channels_for(kind) == key_path
 
 
 def test_tsukumi_has_a_contract_office_and_a_works_office(demo):
@@ -104,6 +108,21 @@ def test_demo_staff_user_is_staff(demo):
 def test_output_prints_the_demo_logins(demo):
     assert CLERK[0] in demo and CLERK[1] in demo
     assert STAFF[0] in demo and STAFF[1] in demo
+    assert OFFICE[0] in demo and OFFICE[1] in demo
+
+
+def test_the_tsukumi_office_users_list_holds_the_demo_guarantee(client, demo):
+    """README's 津久見市 login: the demo guarantee was delivered to 土木課's 受信箱, no key."""
+    from certificates.models import Guarantee
+
+    guarantee = Guarantee.objects.get()
+    assert client.login(email=OFFICE[0], password=OFFICE[1])
+    html = client.get(reverse("dsure:inbox")).content.decode()
+    assert "津久見市 土木課 工事担当" in html
+    assert guarantee.number_display in html and "未受領" in html
+    viewer = client.get(reverse("dsure:viewer", args=[guarantee.number]))
+    assert viewer.status_code == 200
+    assert "第1版を受領する" in viewer.content.decode()
 
 
 def test_second_run_creates_no_rows(demo):

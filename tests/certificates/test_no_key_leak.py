@@ -191,7 +191,7 @@ def test_the_key_is_nowhere_but_on_its_page_and_in_its_notice(
         assert response.status_code == 200
         assert key in response.content.decode()
         assert response["Cache-Control"] == "no-store"
-        # never sent to another site (same-origin: see applications/certificate_views.py)
+        # never sent to another site (same-origin: see certs/views.py)
         assert response["Referrer-Policy"] in ("same-origin", "no-referrer")
     for response, key in ((notice, first_key), (new_notice, second_key)):
         assert response.status_code == 200 and response["Content-Type"] == "application/pdf"

@@ -144,3 +144,10 @@ def test_key_notice_of_an_issued_guarantee_with_the_orderers_channels(tsukumi):
         document.file.close()
         flat = squash(pdf_text(stored))
         assert key not in flat and key.replace("-", "") not in flat
+
+
+def test_key_notice_names_esures_inbox_where_the_orderer_takes_it():
+    """Decision 0018: the 受信箱 channel is printed with the others, by its label."""
+    inbox = SubmissionChannel.INBOX.label
+    _, _, data = render_unsaved(channels=[inbox, SubmissionChannel.CARRY.label])
+    assert f"提出方法：{inbox}、持参" in squash(pdf_text(data))

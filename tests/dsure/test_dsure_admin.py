@@ -180,8 +180,6 @@ def test_non_staff_cannot_reach_these(db, tsukumi, clerk, who):
         reverse("admin:dsure_accesslog_throttled"),
         reverse("admin:dsure_alert_changelist"),
         reverse("admin:dsure_lockclear_changelist"),
-        reverse("admin:dsure_handover_changelist"),
-        reverse("admin:dsure_receipt_changelist"),
     ]
     for url in urls:
         response = browser.get(url)

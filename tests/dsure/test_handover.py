@@ -1,4 +1,4 @@
-"""発注者へ電子で提出 (docs/decisions/0004): where the orderer accepts esure's hand-over
+"""発注者へ電子で提出 (decisions 0004, 0018): where the orderer accepts esure's hand-over
 channel and the office has an account, the clerk hands the guarantee over; the office's users
 open it without the key, and the clerk follows 提出済 → 閲覧済 → 受領. Nowhere else."""
 
@@ -10,10 +10,10 @@ from django.urls import reverse
 
 from accounts.models import OrdererOffice
 from certificates import services as registry
+from certificates.models import Submission
 from certificates.numbering import format_number
-from dsure import selectors as dsure_selectors
 from dsure import services, throttle
-from dsure.models import AccessLog, Handover, Receipt
+from dsure.models import AccessLog
 from tests.conftest import (
     NOW,
     WORK_DATES,
@@ -90,18 +90,21 @@ def test_the_hand_over_from_submission_to_receipt(
 
     response = hand_over(clerk_client, guarantee, office, note="よろしくお願いします")
     assert f"{office} へ電子で提出しました" in response.content.decode()
-    handover = Handover.objects.get()
-    assert (handover.guarantee, handover.office, handover.by) == (guarantee, office, clerk)
-    assert handover.note == "よろしくお願いします"
+    handover = Submission.objects.get()
+    assert (handover.guarantee, handover.office, handover.delivered_by) == (
+        guarantee,
+        office,
+        clerk,
+    )
+    assert (handover.note, handover.channel) == ("よろしくお願いします", "handover")
     steps = progress(certificate_page(clerk_client, guarantee))
-    assert f"提出済：{office}（2026/11/30 10:00）" in steps
+    assert f"提出済：{office}（第1版・受注者が電子提出・2026/11/30 10:00）" in steps
     assert "未閲覧" in steps
 
-    # At once in the office's inbox, unconfirmed, handed over.
+    # At once in the office's list, not yet received.
     row = inbox_row(official_client, guarantee)
     assert row is not None
-    assert "未確認" in row
-    assert "電子提出" in row
+    assert "未受領" in row
 
     # The official opens it without typing the key: logged as a view, so 閲覧済.
     frozen.shift(datetime.timedelta(hours=1))
@@ -115,15 +118,16 @@ def test_the_hand_over_from_submission_to_receipt(
     assert pdf.status_code == 200
     view = AccessLog.objects.get(guarantee=guarantee)  # no key typed: no failure either
     assert (view.office_user, view.at) == (official, NOW + datetime.timedelta(hours=1))
-    assert dsure_selectors.first_viewed_at(guarantee) == view.at
+    guarantee.refresh_from_db()
+    assert guarantee.first_viewed_at == view.at == Submission.objects.get().viewed_at
     steps = progress(certificate_page(clerk_client, guarantee))
-    assert "閲覧済：2026/11/30 11:00" in steps
+    assert f"閲覧済：{office}（2026/11/30 11:00）" in steps
 
     frozen.shift(datetime.timedelta(hours=1))
     response = official_client.post(reverse("dsure:receive", args=[guarantee.number, 1]))
     assert response.status_code == 302
-    assert Receipt.objects.get().office == office
-    assert "受領（第1版・2026/11/30 12:00）" in inbox_row(official_client, guarantee)
+    assert Submission.objects.get().status == Submission.Status.RECEIVED
+    assert "受領済（第1版）" in inbox_row(official_client, guarantee)
     steps = progress(certificate_page(clerk_client, guarantee))
     assert steps.index("提出済") < steps.index("閲覧済") < steps.index("受領：")
     assert f"受領：{office}（第1版・2026/11/30 12:00）" in steps
@@ -152,8 +156,8 @@ def test_without_the_hand_over_channel_there_is_no_form_and_no_hand_over(
 ):
     assert FORM_BUTTON not in certificate_page(clerk_client, guarantee)
     response = hand_over(clerk_client, guarantee, office)
-    assert services.MSG_HANDOVER_NOT_ACCEPTED in response.content.decode()
-    assert not Handover.objects.exists()
+    assert registry.MSG_HANDOVER_NOT_ACCEPTED in response.content.decode()
+    assert not Submission.objects.exists()
 
 
 def test_an_office_without_accounts_cannot_receive_a_hand_over(
@@ -162,8 +166,8 @@ def test_an_office_without_accounts_cannot_receive_a_hand_over(
     assert not office.members.exists()
     assert FORM_BUTTON not in certificate_page(clerk_client, guarantee)
     response = hand_over(clerk_client, guarantee, office)
-    assert services.MSG_HANDOVER_NOT_ACCEPTED in response.content.decode()
-    assert not Handover.objects.exists()
+    assert registry.MSG_HANDOVER_NOT_ACCEPTED in response.content.decode()
+    assert not Submission.objects.exists()
 
 
 def test_an_office_of_another_orderer_is_refused(guarantee, accepting, official, clerk_client):
@@ -174,8 +178,8 @@ def test_an_office_of_another_orderer_is_refused(guarantee, accepting, official,
     page = certificate_page(clerk_client, guarantee)
     assert f'<option value="{elsewhere.pk}"' not in page
     response = hand_over(clerk_client, guarantee, elsewhere)
-    assert services.MSG_HANDOVER_OFFICE in response.content.decode()
-    assert not Handover.objects.exists()
+    assert registry.MSG_SUBMISSION_OFFICE in response.content.decode()
+    assert not Submission.objects.exists()
 
 
 def test_a_paper_guarantee_cannot_be_handed_over(clerk, tsukumi, accepting, office, official):
@@ -184,8 +188,8 @@ def test_a_paper_guarantee_cannot_be_handed_over(clerk, tsukumi, accepting, offi
     browser.force_login(clerk)
     assert FORM_BUTTON not in certificate_page(browser, paper)
     response = hand_over(browser, paper, office)
-    assert services.MSG_HANDOVER_NOT_ACCEPTED in response.content.decode()
-    assert not Handover.objects.exists()
+    assert registry.MSG_HANDOVER_NOT_ACCEPTED in response.content.decode()
+    assert not Submission.objects.exists()
 
 
 def test_a_second_hand_over_to_the_same_office_is_refused(
@@ -194,7 +198,7 @@ def test_a_second_hand_over_to_the_same_office_is_refused(
     hand_over(clerk_client, guarantee, office)
     response = hand_over(clerk_client, guarantee, office)
     assert "すでに提出済み" in response.content.decode()
-    assert Handover.objects.count() == 1
+    assert Submission.objects.count() == 1
 
 
 def test_only_the_companys_own_guarantees_by_post_and_login(
@@ -213,7 +217,7 @@ def test_only_the_companys_own_guarantees_by_post_and_login(
     response = office_browser.post(url, {"office": office.pk})
     assert response.status_code == 302
     assert response["Location"] == reverse("accounts:register")  # not a company member
-    assert not Handover.objects.exists()
+    assert not Submission.objects.exists()
 
 
 def test_viewing_a_hand_over_does_not_lift_a_lock(

@@ -1,6 +1,6 @@
-"""Office accounts (docs/decisions/0004): an orderer's official with an account keeps the
-office's 受領一覧, their key lookups are attributed to them, and they acknowledge receipt
-(受領) of a version — which the contractor then sees on its certificate page."""
+"""Office accounts (decisions 0004, 0018): an orderer's official with an account keeps the
+office's list (受信箱), their key lookups are attributed to them and put the guarantee in that
+list, and they record 受領 of a version — which the contractor then sees on its page."""
 
 import pytest
 from django.test import Client
@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from accounts.models import OrdererOffice
 from certificates import services as registry
-from dsure.models import AccessLog, Receipt
+from certificates.models import Submission
+from dsure.models import AccessLog
 from esure.choices import GuaranteeKind
 from tests.conftest import (
     MAX_ADVANCE,
@@ -41,7 +42,7 @@ def official_client(official):
 
 
 def inbox_row(response, guarantee):
-    """The 受領一覧's table row of the guarantee (its HTML), or None."""
+    """The office list's table row of the guarantee (its HTML), or None."""
     html = response.content.decode()
     marker = f">{guarantee.number_display}</a>"
     if marker not in html:
@@ -54,9 +55,9 @@ def test_an_office_user_sees_the_inbox(official_client, office):
     response = official_client.get(reverse("dsure:inbox"))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "受領一覧" in html
+    assert "受信箱" in html
     assert str(office) in html
-    assert "まだありません" in html
+    assert "該当する保証はありません" in html
 
 
 def test_a_user_without_an_office_account_gets_403(db):
@@ -93,9 +94,14 @@ def test_lookups_are_attributed_and_the_receipt_reaches_the_contractor(
     # Still logged in after the session id changed, with the guarantee in the inbox.
     row = inbox_row(official_client.get(reverse("dsure:inbox")), guarantee)
     assert row is not None
-    assert "未確認" in row
-    assert "認証キー" in row  # 経路: opened by key, not handed over
+    assert "未受領" in row
     assert guarantee.work.name in row
+    opened = Submission.objects.get()
+    assert (opened.channel, opened.office, opened.viewed_at) == (
+        Submission.Channel.KEY,
+        office,
+        success.at,
+    )
 
     viewer = official_client.get(reverse("dsure:viewer", args=[guarantee.number]))
     assert "第1版を受領する" in viewer.content.decode()
@@ -104,27 +110,29 @@ def test_lookups_are_attributed_and_the_receipt_reaches_the_contractor(
         reverse("dsure:receive", args=[guarantee.number, 1]), {"note": "原本確認済"}
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("dsure:viewer", args=[guarantee.number])
-    receipt = Receipt.objects.get()
+    assert response["Location"] == reverse("dsure:version", args=[guarantee.number, 1])
+    receipt = Submission.objects.get()
     assert (receipt.guarantee, receipt.certificate.version) == (guarantee, 1)
-    assert (receipt.office, receipt.by, receipt.note) == (office, official, "原本確認済")
+    assert (receipt.office, receipt.decided_by, receipt.reason) == (office, official, "原本確認済")
+    assert receipt.status == Submission.Status.RECEIVED
 
     viewer = official_client.get(response["Location"]).content.decode()
     assert "第1版を受領しました" in viewer
-    assert f"第1版は {office} で受領済みです" in viewer
+    assert "第1版は 2026/11/30 10:00 に受領済みです" in viewer
     assert "第1版を受領する" not in viewer
 
     row = inbox_row(official_client.get(reverse("dsure:inbox")), guarantee)
-    assert "受領（第1版・2026/11/30 10:00）" in row
-    assert "未確認" not in row
+    assert "受領済（第1版）" in row
+    assert "未受領" not in row
 
     page = clerk_client.get(reverse("certs:detail", args=[guarantee.number])).content.decode()
     assert f"受領：{office}（第1版・2026/11/30 10:00）" in page
     assert "閲覧済：2026/11/30 10:00" in page
 
-    # Receiving twice keeps one receipt.
-    official_client.post(reverse("dsure:receive", args=[guarantee.number, 1]))
-    assert Receipt.objects.count() == 1
+    # Receiving twice keeps one receipt, and says so.
+    again = official_client.post(reverse("dsure:receive", args=[guarantee.number, 1]), follow=True)
+    assert "この版はすでに受領しています。" in again.content.decode()
+    assert Submission.objects.get().decided_by == official
 
 
 def test_receiving_what_the_office_may_not_view_is_404(clerk, guarantee, official_client, official):
@@ -141,7 +149,7 @@ def test_receiving_what_the_office_may_not_view_is_404(clerk, guarantee, officia
     colleague.force_login(make_office_user(official.office_membership.office))
     response = colleague.post(reverse("dsure:receive", args=[guarantee.number, 1]))
     assert response.status_code == 404
-    assert not Receipt.objects.exists()
+    assert not Submission.objects.exclude(status=Submission.Status.DELIVERED).exists()
 
 
 def test_receive_needs_a_post_and_an_office_account(guarantee):
@@ -153,7 +161,7 @@ def test_receive_needs_a_post_and_an_office_account(guarantee):
     response = browser.post(url)  # granted, but anonymous: to the login
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
-    assert not Receipt.objects.exists()
+    assert not Submission.objects.exists()
 
 
 def test_the_inbox_lists_only_the_offices_own(clerk, tsukumi, official_client, office):

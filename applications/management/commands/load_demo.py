@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import (
     Company,
+    OfficeMembership,
     Orderer,
     OrdererOffice,
     OrdererSubmissionChannel,
@@ -33,6 +34,8 @@ MEMBER_EMAIL = "member@demo.esure.example"
 MEMBER_PASSWORD = "demo-member-2026"  # noqa: S105 — demo only, printed on purpose
 STAFF_EMAIL = "staff@demo.esure.example"
 STAFF_PASSWORD = "demo-staff-2026"  # noqa: S105 — demo only, printed on purpose
+OFFICE_EMAIL = "doboku@demo.esure.example"
+OFFICE_PASSWORD = "demo-office-2026"  # noqa: S105 — demo only, printed on purpose
 
 TSUKUMI = {
     "prefecture": "大分県",
@@ -104,6 +107,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             staff = self._user(STAFF_EMAIL, STAFF_PASSWORD, name="保証会社 審査担当", staff=True)
             self._orderers()
+            self._office_user()
             clerk = self._user(CLERK_EMAIL, CLERK_PASSWORD, name="デモ建設 事務担当")
             company = self._company(clerk)
             if company.status != Company.Status.VERIFIED:
@@ -117,6 +121,7 @@ class Command(BaseCommand):
             f"\n  Contractor clerk (受注者): {CLERK_EMAIL} / {CLERK_PASSWORD}"
             f"\n  JV member (構成員, 津久見建設): {MEMBER_EMAIL} / {MEMBER_PASSWORD}"
             f"\n  Surety staff (保証会社):   {STAFF_EMAIL} / {STAFF_PASSWORD}"
+            f"\n  津久見市 土木課 (受信箱):  {OFFICE_EMAIL} / {OFFICE_PASSWORD}"
             f"\n  D-Sure (発注者, no login): 保証契約番号 {guarantee.number_display}"
             f" / 認証キー {current_key(guarantee)}  (demo only)\n"
         )
@@ -146,6 +151,12 @@ class Command(BaseCommand):
                     orderer=tsukumi, kind=kind, channel=channel
                 )
                 self._count(created)
+        # The demo city takes 前払金保証 in esure's 受信箱 (decision 0018): the demo guarantee
+        # is delivered to 土木課 工事担当 at conclusion, with no key to hand over.
+        _, created = OrdererSubmissionChannel.objects.get_or_create(
+            orderer=tsukumi, kind=GuaranteeKind.ADVANCE, channel=SubmissionChannel.INBOX
+        )
+        self._count(created)
         for name, kinds, phone in TSUKUMI_OFFICES:
             _, created = OrdererOffice.objects.get_or_create(
                 orderer=tsukumi,
@@ -171,6 +182,16 @@ class Command(BaseCommand):
                 orderer=paper, kind=kind, channel=SubmissionChannel.CARRY
             )
             self._count(created)
+
+    def _office_user(self):
+        """A 津久見市 土木課 工事担当 user, 管理者 (invites colleagues): the office's 受信箱
+        holds the demo guarantee."""
+        user = self._user(OFFICE_EMAIL, OFFICE_PASSWORD, name="津久見市 土木課 工事担当")
+        office = OrdererOffice.objects.get(orderer__name="津久見市", name=TSUKUMI_OFFICES[1][0])
+        _, created = OfficeMembership.objects.get_or_create(
+            user=user, defaults={"office": office, "role": OfficeMembership.Role.ADMIN}
+        )
+        self._count(created)
 
     def _concluded_guarantee(self, company, clerk, staff):
         """One concluded 前払金保証 for 津久見市, so D-Sure can be tried at once."""

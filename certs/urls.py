@@ -1,6 +1,6 @@
 from django.urls import path
 
-from applications import certificate_views as views
+from certs import views
 
 app_name = "certs"
 urlpatterns = [

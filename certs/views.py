@@ -16,9 +16,7 @@ from accounts.models import OrdererOffice
 from certificates import pdf
 from certificates import selectors as registry
 from certificates import services as registry_services
-from certificates.models import Document, KeyDisplay
-from dsure import selectors as dsure_selectors
-from dsure import services as dsure_services
+from certificates.models import Document, KeyDisplay, Submission
 from esure.converters import parse_id
 from esure.pagination import page_of
 
@@ -43,16 +41,16 @@ def detail(request, number):
     guarantee = registry.get_guarantee_readable_by(company, number)
     versions = registry.versions_of(guarantee)
     current = versions[-1]
+    submissions = registry.submissions_of(guarantee)
     context = {
         "guarantee": guarantee,
         "versions": versions,
         "current": current,
         "status": registry.status_of_guarantee(guarantee, current),
         "key_shown": KeyDisplay.objects.filter(guarantee=guarantee).order_by("-at").first(),
-        # What the orderer did with it: 提出済 → 閲覧済 → 受領.
-        "first_viewed_at": dsure_selectors.first_viewed_at(guarantee),
-        "receipts": dsure_selectors.receipts_of(guarantee),
-        "handovers": dsure_selectors.handovers_of(guarantee),
+        # What the orderer did with each version: 提出済 → 閲覧済 → 受領 / 返戻 (and why).
+        "submissions": submissions,
+        "returned": any(s.status == Submission.Status.RETURNED for s in submissions),
         "handover_offices": _handover_offices(guarantee),
         "default_office": registry.submission_office(guarantee),
         # A JV member other than the 代表者 reads only (no key, no hand-over, no change).
@@ -119,7 +117,7 @@ def document(request, number, version, kind):
 def _handover_offices(guarantee):
     """The orderer's offices that accept an electronic hand-over of this guarantee."""
     offices = OrdererOffice.objects.filter(orderer=guarantee.orderer).order_by("pk")
-    return [o for o in offices if dsure_services.can_hand_over(guarantee, o)]
+    return [o for o in offices if registry_services.can_hand_over(guarantee, o)]
 
 
 @require_POST
@@ -129,7 +127,7 @@ def hand_over(request, number):
     guarantee = registry.get_guarantee_for(request.membership.company, number)
     office = get_object_or_404(OrdererOffice, pk=parse_id(request.POST.get("office", "")))
     try:
-        dsure_services.hand_over(
+        registry_services.hand_over(
             guarantee=guarantee,
             office=office,
             by=request.user,
