@@ -14,9 +14,8 @@ from django.utils import timezone
 from api.models import ApiToken, WebhookDelivery, WebhookEndpoint
 from certificates import content as certificate_content
 from certificates import selectors as registry
-from certificates.models import Document, Guarantee
+from certificates.models import Document, Guarantee, Submission
 from certificates.numbering import format_number, parse_number
-from dsure.models import Handover
 from esure.wareki import to_wareki
 
 STATUS_CODES = {
@@ -28,8 +27,9 @@ STATUS_CODES = {
 
 
 def _reached(guarantee, office):
-    """Whether the guarantee reached the office without a key (handed over to it)."""
-    return Handover.objects.filter(guarantee=guarantee, office=office).exists()
+    """Whether the guarantee reached the office without a key (delivered or handed over:
+    the registry's submissions, decision 0018)."""
+    return registry.is_submitted_to(guarantee, office)
 
 
 def office_guarantee(office, typed_number):
@@ -183,9 +183,10 @@ def get_token_for(office, pk):
 
 def offices_reached(guarantee):
     """The ids of the offices the guarantee reached without a key (its webhook audience)."""
-    return sorted(
-        set(Handover.objects.filter(guarantee=guarantee).values_list("office_id", flat=True))
+    keyless = Submission.objects.filter(guarantee=guarantee).exclude(
+        channel=Submission.Channel.KEY
     )
+    return sorted(set(keyless.values_list("office_id", flat=True)))
 
 
 def endpoints_of(office):

@@ -44,11 +44,11 @@ def guarantee(clerk, tsukumi, office):
 
 def deliver(guarantee, office, by):
     """The guarantee reaches the office without a key (the contractor hands it over)."""
-    from dsure import services as dsure
+    from certificates import services as registry
 
     accept_handover(guarantee.orderer, guarantee.kind)
     make_office_user(office)  # hand-over needs an office with accounts
-    return dsure.hand_over(guarantee=guarantee, office=office, by=by)
+    return registry.hand_over(guarantee=guarantee, office=office, by=by)
 
 
 def make_token(office, by=None, **fields):

@@ -16,9 +16,9 @@ from django.db import transaction
 from accounts.models import OfficeMembership, OrdererOffice, OrdererSubmissionChannel, User
 from api import selectors, services
 from api.models import ApiToken
+from certificates import services as registry
 from certificates.models import Guarantee
 from certificates.services import current_key
-from dsure import services as dsure
 from esure.choices import GuaranteeKind, SubmissionChannel
 
 ADMIN_EMAIL = "api@demo.esure.example"
@@ -93,5 +93,6 @@ class Command(BaseCommand):
                 orderer=office.orderer, kind=guarantee.kind, channel=SubmissionChannel.HANDOVER
             )
             clerk = guarantee.company.memberships.select_related("user").first()
-            dsure.hand_over(guarantee=guarantee, office=office, by=clerk.user if clerk else admin)
+            by = clerk.user if clerk else admin
+            registry.hand_over(guarantee=guarantee, office=office, by=by)
         return guarantee
