@@ -297,7 +297,7 @@ def test_changes_in_the_audit_chain_become_events_once(
 def test_another_office_hears_nothing_of_our_guarantee(
     guarantee, receiver, office_admin, django_capture_on_commit_callbacks, tsukumi
 ):
-    other = tsukumi.offices.exclude(pk=guarantee.handovers.get().office_id).get()
+    other = tsukumi.offices.exclude(pk=guarantee.submissions.get().office_id).get()
     endpoint_for(other, receiver, office_admin)
     events.collect()
     with django_capture_on_commit_callbacks(execute=True):
