@@ -73,8 +73,6 @@ SECTIONS = [
             "dsure.numberlock",
             "dsure.lockclear",
             "dsure.accesslog",
-            "dsure.handover",
-            "dsure.receipt",
             "api.apitoken",
             "api.apirequest",
             "api.webhookendpoint",
