@@ -99,8 +99,8 @@ def forward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0006_office_notification_and_inbox_channel"),
-        ("certificates", "0007_submissions"),
+        ("accounts", "0009_office_notification_and_inbox_channel"),
+        ("certificates", "0009_submissions"),
         ("dsure", "0005_japanese_admin_names"),
     ]
 

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0006_office_notification_and_inbox_channel'),
+        ('accounts', '0009_office_notification_and_inbox_channel'),
     ]
 
     operations = [

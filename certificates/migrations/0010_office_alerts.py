@@ -9,8 +9,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0006_office_notification_and_inbox_channel'),
-        ('certificates', '0007_submissions'),
+        ('accounts', '0009_office_notification_and_inbox_channel'),
+        ('certificates', '0009_submissions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

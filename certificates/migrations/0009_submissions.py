@@ -9,8 +9,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0006_office_notification_and_inbox_channel'),
-        ('certificates', '0006_reissue_key_permission'),
+        ('accounts', '0009_office_notification_and_inbox_channel'),
+        ('certificates', '0008_joint_ventures'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

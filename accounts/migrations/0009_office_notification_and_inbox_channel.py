@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_japanese_admin_names'),
+        ('accounts', '0008_joint_ventures'),
     ]
 
     operations = [
