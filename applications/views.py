@@ -166,7 +166,7 @@ def index(request):
     orderer = request.GET.get("orderer") or ""
     if status not in Application.Status.values:
         status = ""
-    orderer_id = int(orderer) if orderer.isdigit() else None
+    orderer_id = parse_id(orderer)
     page = page_of(
         request, selectors.applications_of(company, status=status, orderer_id=orderer_id)
     )

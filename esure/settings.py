@@ -76,6 +76,8 @@ MIDDLEWARE = [
     # Outermost: counts every response as the client gets it (esure/metrics.py).
     "esure.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # A NUL anywhere in the request is a 400 before any view or query (decision 0030).
+    "esure.middleware.RefuseNulMiddleware",
     # Before WhiteNoise, so static files (the SVG favicon) carry the policy too.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

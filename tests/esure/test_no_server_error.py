@@ -38,6 +38,12 @@ def test_clerk_pages_answer_404_to_a_hostile_segment(clerk_client, url):
     assert clerk_client.get(url).status_code == 404
 
 
+def _refused(value):
+    """A posted NUL is refused before any view (esure.middleware, 400); any other hostile id
+    reaches the view, which answers as for a missing object (404)."""
+    return 400 if "\x00" in value else 404
+
+
 @pytest.fixture
 def guarantee(clerk):
     return make_registered_guarantee(clerk.membership.company)
@@ -47,19 +53,19 @@ def guarantee(clerk):
 def test_a_hand_over_to_a_hostile_office_is_404(client, clerk, guarantee, office):
     client.force_login(clerk)
     url = reverse("certs:hand_over", args=[guarantee.number])
-    assert client.post(url, {"office": office}).status_code == 404
+    assert client.post(url, {"office": office}).status_code == _refused(office)
 
 
 @pytest.mark.parametrize("work", ["abc", "\x00", "9" * 5000, "99999999999999999999"])
 def test_the_live_check_with_a_hostile_work_is_404(clerk_client, work):
     response = clerk_client.post(reverse("applications:check", args=["2"]), {"work": work})
-    assert response.status_code == 404
+    assert response.status_code == _refused(work)
 
 
 @pytest.mark.parametrize("number", ["\x00", "9" * 5000, "../"])
 def test_the_change_check_with_a_hostile_guarantee_is_404(clerk_client, number):
     response = clerk_client.post(reverse("applications:check_change"), {"guarantee": number})
-    assert response.status_code == 404
+    assert response.status_code == _refused(number)
 
 
 # esure.forms.YenField: Python refuses int() of more than 4,300 digits (CVE-2020-10735); the
@@ -100,3 +106,35 @@ def test_an_application_form_with_5000_digits_keeps_input_and_says_why(clerk_cli
 def test_a_member_of_another_company_gets_404_for_a_hostile_number(client, db):
     client.force_login(make_member())
     assert client.get("/certificates/%00/").status_code == 404
+
+
+# esure.middleware.RefuseNulMiddleware: NUL anywhere in a request is a 400 before any view.
+def test_nul_in_an_admin_list_filter_is_400_not_a_database_error(client, staff):
+    client.force_login(staff)
+    response = client.get(reverse("admin:accounts_company_changelist"), {"status__exact": "\x00"})
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+
+
+def test_nul_in_a_posted_note_is_400_and_nothing_is_handed_over(client, clerk, guarantee):
+    from dsure.models import Handover
+
+    client.force_login(clerk)
+    office = guarantee.orderer.offices.first()
+    url = reverse("certs:hand_over", args=[guarantee.number])
+    assert client.post(url, {"office": office.pk, "note": "a\x00b"}).status_code == 400
+    assert not Handover.objects.exists()
+
+
+def test_nul_in_a_parameter_name_is_400(clerk_client):
+    assert clerk_client.get("/applications/", {"a\x00": "1"}).status_code == 400
+    assert clerk_client.post("/applications/check/1/", {"a\x00": "1"}).status_code == 400
+
+
+def test_a_request_without_nul_passes(clerk_client):
+    assert clerk_client.get("/applications/", {"status": "draft"}).status_code == 200
+
+
+@pytest.mark.parametrize("orderer", ["9" * 5000, "١٢٣", "１２３", "-1", "abc"])
+def test_the_applications_list_ignores_a_hostile_orderer_filter(clerk_client, orderer):
+    assert clerk_client.get("/applications/", {"orderer": orderer}).status_code == 200
