@@ -292,11 +292,11 @@ def _seeds():
 
 def _values_for(action):
     """Every hostile value for the site's forms; for the admin's (Django's own form machinery,
-    ~90 of them) 5,000 digits and one other value, rotating from form to form."""
+    ~90 of them) NUL, 5,000 digits and one other value, rotating from form to form."""
     if not action.startswith(ADMIN):
         return list(HOSTILE.values())
-    others = [value for label, value in HOSTILE.items() if label != "digits"]
-    return [HOSTILE["digits"], others[len(action) % len(others)]]
+    others = [value for label, value in HOSTILE.items() if label not in ("nul", "digits")]
+    return [HOSTILE["nul"], HOSTILE["digits"], others[len(action) % len(others)]]
 
 
 def _world(users):
