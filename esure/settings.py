@@ -125,6 +125,10 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The role web and worker connect as, made and granted by `manage.py grant_app_role` (run as
+# the owner after every migrate; decision 0031). Only that command reads these two.
+ESURE_APP_DB_ROLE = env.str("ESURE_APP_DB_ROLE", default="esure_app")
+ESURE_APP_DB_PASSWORD = env.str("ESURE_APP_DB_PASSWORD", default="")
 
 # One cache shared by every web and worker process, so allauth's rate limits hold across them.
 CACHES = {

@@ -211,3 +211,19 @@ def test_the_image_collects_static_files():
 def test_secrets_never_go_into_the_image():
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".env", ".venv", "var", ".git"} <= set(ignored)
+
+
+def _database_user(service):
+    url = SERVICES[service]["environment"]["DATABASE_URL"]
+    return re.match(r"postgres://([^:@]+)", url).group(1)
+
+
+def test_web_and_worker_connect_as_the_app_role_and_migrate_as_the_owner():
+    # Decision 0031: the running app owns no table; the owner only runs the one-shot migrate.
+    owner = SERVICES["db"]["environment"]["POSTGRES_USER"]
+    assert _database_user("migrate") == owner
+    for name in ("web", "worker"):
+        assert _database_user(name) == "esure_app" != owner
+    words = _command_words(_service_command("migrate"))
+    # grant_app_role after migrate and createcachetable: new tables get their grants.
+    assert words.index("grant_app_role") > words.index("createcachetable") > words.index("migrate")
