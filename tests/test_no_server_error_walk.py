@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RoutePattern
 
-from dsure.services import hand_over
+from certificates.services import hand_over
 from tests.conftest import (
     accept_handover,
     advance_office,

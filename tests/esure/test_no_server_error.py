@@ -117,13 +117,13 @@ def test_nul_in_an_admin_list_filter_is_400_not_a_database_error(client, staff):
 
 
 def test_nul_in_a_posted_note_is_400_and_nothing_is_handed_over(client, clerk, guarantee):
-    from dsure.models import Handover
+    from certificates.models import Submission
 
     client.force_login(clerk)
     office = guarantee.orderer.offices.first()
     url = reverse("certs:hand_over", args=[guarantee.number])
     assert client.post(url, {"office": office.pk, "note": "a\x00b"}).status_code == 400
-    assert not Handover.objects.exists()
+    assert not Submission.objects.exists()
 
 
 def test_nul_in_a_parameter_name_is_400(clerk_client):
