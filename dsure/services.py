@@ -66,6 +66,7 @@ class Lookup:
     result: Result
     number: str = ""
     guarantee_id: int | None = None  # set when the key was right
+    key_version: int = 0  # the version whose key was right: the grant dies with it
 
     @property
     def message(self):
@@ -115,7 +116,7 @@ def find_guarantee(*, typed_number, typed_key, ip, office_user=None, now=None):
             right = False
         if right:
             _log(number, ip, AccessLog.Outcome.SUCCESS, user, now, state.guarantee_id)
-            return Lookup(Result.OK, number, state.guarantee_id)
+            return Lookup(Result.OK, number, state.guarantee_id, state.key_version)
         _log(number, ip, AccessLog.Outcome.FAILURE, user, now)
         throttle.lock_if_due(number=number, state=state, now=now)
     throttle.raise_alerts(ip, now)

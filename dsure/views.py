@@ -14,6 +14,7 @@ from django.core.handlers.exception import response_for_exception
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as accounts_selectors
@@ -58,6 +59,7 @@ def viewer_headers(view):
 
 
 @viewer_headers
+@sensitive_post_parameters("key")
 def lookup(request):
     """The entry page: 保証契約番号 and 認証キー (POST only: the key never travels in a URL)."""
     if request.method == "POST":
@@ -71,7 +73,7 @@ def lookup(request):
             )
             metrics.count_lookup(found.result)
             if found.result is services.Result.OK:
-                selectors.grant(request, found.number)
+                selectors.grant(request, found.number, found.key_version)
                 office = selectors.office_of(request.user)
                 if office is not None:  # it joins the office's list
                     registry_services.record_key_opening(
@@ -117,7 +119,7 @@ def _viewer_context(request, guarantee, version=None, receipt_form=None, return_
 @viewer_headers
 def viewer(request, number):
     guarantee = selectors.viewable_guarantee(request, number)
-    if not selectors.has_grant(request, number):  # opened as submitted to the office
+    if not selectors.has_grant(request, guarantee):  # opened as submitted to the office
         services.record_office_view(guarantee=guarantee, user=request.user, ip=client_key(request))
     elif guarantee.first_viewed_at is None:  # 閲覧済 for the contractor: once, ever
         registry_services.record_first_view(guarantee=guarantee)

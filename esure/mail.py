@@ -31,9 +31,16 @@ MAX_ATTEMPTS = 5
 BACKOFF_MINUTES = 4
 
 
+def one_line(text):
+    """A header value on one line: every run of whitespace and control characters (a CR/LF
+    typed into a work or company name) becomes one space. A line break left in a subject
+    would make the message impossible to build (BadHeaderError) — or a header injection."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 def render_mail(name, context):
     context = {"site_url": settings.ESURE_SITE_URL, **context}
-    subject = render_to_string(f"{name}_subject.txt", context).strip()
+    subject = one_line(render_to_string(f"{name}_subject.txt", context))
     body = render_to_string(f"{name}_body.txt", context)
     return subject, body
 
@@ -69,6 +76,11 @@ def deliver_mail(*, subject, body, recipients, attempt=1, message_id=None):
     message = EmailMessage(
         subject=subject, body=body, to=recipients, headers={"Message-ID": message_id}
     )
+    try:
+        message.message()  # build it first: a header that cannot be sent fails here
+    except ValueError as error:  # BadHeaderError and bad addresses: no retry can help
+        logger.error("mail %s cannot be built (%s): task failed", message_id, _reason(error))
+        raise
     try:
         message.send()
     except (smtplib.SMTPException, OSError) as error:

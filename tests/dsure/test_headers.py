@@ -5,6 +5,7 @@ noindex — pages, files, redirects and refusals alike, for a shared city PC and
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.views.debug import SafeExceptionReporterFilter
 
 from certificates import services as registry
 from certificates.numbering import make_number
@@ -100,3 +101,15 @@ def test_refusals_carry_the_headers(db):
     statuses = {what: r.status_code for what, r in answers.items()}
     assert statuses == {"end, GET": 405, "receive, GET": 405, "inbox, not an office user": 403}
     assert_private(answers)
+
+
+def test_the_key_is_hidden_from_error_reports(client, guarantee):
+    """sensitive_post_parameters("key"): a crash report (AdminEmailHandler, the debug page)
+    shows the number but never the typed key."""
+    key = registry.current_key(guarantee)
+
+    response = dsure_lookup(client, guarantee.number_display, key)
+
+    shown = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
+    assert shown["number"] == guarantee.number_display
+    assert shown["key"] != key and set(shown["key"]) == {"*"}

@@ -184,3 +184,4 @@ def test_the_inbox_lists_only_the_offices_own(clerk, tsukumi, official_client, o
     other = colleague.get(reverse("dsure:inbox"))
     assert inbox_row(other, theirs) is not None
     assert inbox_row(other, mine) is None
+

@@ -1,5 +1,6 @@
-"""The viewer session (docs/decisions/0004): a right number + key grants that one guarantee,
-for 30 minutes after the last use, in a fresh session id. Everything else is a 404, the same
+"""The viewer session (docs/decisions/0004, 0009): a right number + key grants that one
+guarantee at that key version, for 30 minutes after the last use and 8 hours at most, in a
+fresh session id. Everything else is a 404, the same
 as a number that does not exist. The PDF is the stored original; an older version says it is
 変更前; the key travels only in the POST body."""
 
@@ -102,7 +103,7 @@ def test_the_grant_ends_thirty_minutes_after_the_last_use(guarantee, frozen):
 
     frozen.shift(29 * MINUTE)
     assert browser.get(url).status_code == 200
-    assert browser.session[selectors.SESSION_KEY][guarantee.number] == int(
+    assert browser.session[selectors.SESSION_KEY][guarantee.number]["seen"] == int(
         (NOW + 29 * MINUTE).timestamp()
     )  # refreshed by that use
     frozen.shift(29 * MINUTE)  # 58 minutes after the lookup, 29 after the last use
@@ -277,3 +278,51 @@ def test_viewer_pages_read_a_constant_number_of_queries(
             change_summary="保証期限変更",
         )
     measure()
+
+
+def test_the_grant_ends_eight_hours_after_the_lookup_however_often_it_is_used(guarantee, frozen):
+    browser = opened(guarantee)
+    url = reverse("dsure:viewer", args=[guarantee.number])
+
+    for _ in range(24):  # used every 20 minutes: never idle for 30
+        frozen.shift(20 * MINUTE)
+        assert browser.get(url).status_code == 200
+    # NOW + 8 h exactly: still open (the limit is "more than 8 hours after the lookup")
+    assert browser.get(url).status_code == 200
+    frozen.shift(datetime.timedelta(seconds=1))
+    for each in viewer_urls(guarantee.number):
+        assert browser.get(each).status_code == 404, each
+    assert opened(guarantee, browser).get(url).status_code == 200  # the key opens it again
+
+
+def test_a_key_reissue_ends_the_grant_of_the_old_key(guarantee, staff):
+    browser = opened(guarantee)
+    assert browser.get(reverse("dsure:viewer", args=[guarantee.number])).status_code == 200
+
+    registry.reissue_key(guarantee=guarantee, by=staff)
+
+    for url in viewer_urls(guarantee.number):
+        assert browser.get(url).status_code == 404, url
+    guarantee.refresh_from_db()
+    assert opened(guarantee, browser).get(viewer_urls(guarantee.number)[0]).status_code == 200
+
+
+def test_the_grant_records_the_key_version_that_was_proven(guarantee, frozen):
+    browser = opened(guarantee)
+
+    assert browser.session[selectors.SESSION_KEY][guarantee.number] == {
+        "at": int(NOW.timestamp()),
+        "seen": int(NOW.timestamp()),
+        "key_version": 1,
+    }
+
+
+def test_a_grant_without_a_key_version_opens_nothing(guarantee):
+    """A session written before grants recorded the key version (a bare timestamp)."""
+    browser = Client()
+    session = browser.session
+    session[selectors.SESSION_KEY] = {guarantee.number: int(NOW.timestamp())}
+    session.save()
+
+    for url in viewer_urls(guarantee.number):
+        assert browser.get(url).status_code == 404, url

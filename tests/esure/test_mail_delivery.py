@@ -1,17 +1,22 @@
 """Durable mail: queued in the deciding transaction, sent after commit, retried with
 back-off on transient failures, failed for good (visible to staff) after the last try."""
 
+import logging
 import smtplib
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
+from applications import notifications
 from esure import mail as esure_mail
+from tests.conftest import make_application, run_db_worker
 
 
 def test_queued_mail_leaves_only_after_commit(db, django_capture_on_commit_callbacks):
@@ -89,3 +94,53 @@ def test_the_database_backend_writes_the_row_in_the_transaction(db):
         )
         assert DBTaskResult.objects.filter(task_path="esure.mail.deliver_mail").count() == 1
     assert mail.outbox == []  # nothing is sent until a worker runs it
+
+
+def test_a_line_break_in_a_name_cannot_break_the_subject(db, django_capture_on_commit_callbacks):
+    """A CR/LF typed into a work or company name: the subject is one line and the mail goes
+    out (a line break in a header would make Django refuse to build the message)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        esure_mail.send_templated_mail(
+            "emails/key_reissued",
+            {"guarantee": SimpleNamespace(number_display="08-1\r\nBcc: evil@example.jp\n")},
+            ["a@example.jp"],
+        )
+
+    [message] = mail.outbox
+    assert message.subject == "[esure] 認証キー再発行のお知らせ（08-1 Bcc: evil@example.jp ）"
+    assert message.message()["Bcc"] is None
+    assert message.recipients() == ["a@example.jp"]
+
+
+def test_a_work_name_with_a_line_break_still_reaches_the_clerk(
+    clerk, tsukumi, django_capture_on_commit_callbacks
+):
+    application = make_application(company=clerk.membership.company)
+    application.work.name = "市道堅徳線\r\n道路改良工事"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.application_returned(application, "工期の誤り")
+
+    [message] = mail.outbox
+    assert message.subject == "[esure] お申込みが差し戻されました（市道堅徳線 道路改良工事）"
+    assert message.to == [clerk.email]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mail_that_cannot_be_built_is_a_failed_task_never_a_silent_drop(database_tasks, caplog):
+    # e.g. a row queued before subjects were made one line
+    with transaction.atomic():
+        esure_mail.deliver_mail.enqueue(
+            subject="件名\r\nBcc: evil@example.jp",
+            body="本文",
+            recipients=["a@example.jp"],
+            message_id="<probe@esure.invalid>",
+        )
+
+    with caplog.at_level(logging.ERROR, logger="esure.mail"):
+        run_db_worker()
+
+    [row] = DBTaskResult.objects.all()
+    assert row.status == TaskResultStatus.FAILED  # admin → Tasks shows it to staff
+    assert mail.outbox == []
+    assert "mail <probe@esure.invalid> cannot be built (ValueError)" in caplog.text
