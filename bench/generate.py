@@ -378,6 +378,7 @@ def generate(s=None, out=sys.stdout, seed=20261130):
             "office_id",
             "delivery",
             "key_version",
+            "key_salt",
             "concluded_at",
             "cancelled_at",
             "printed_at",
@@ -396,6 +397,7 @@ def generate(s=None, out=sys.stdout, seed=20261130):
                     office_of[work_orderer[w]][1].pk,
                     "electronic",
                     1,
+                    "",  # no salt: the key is derive_key(number, 1), as the manifest says
                     concluded,
                     None,
                     None,

@@ -101,10 +101,11 @@ def key_check_lines():
     guarantees = (
         Guarantee.objects.filter(key_version__gte=1)
         .order_by("number")
-        .values_list("number", "key_version")
+        .values_list("number", "key_version", "key_salt")
     )
-    for number, version in guarantees.iterator(chunk_size=1000):
-        yield f"{number} {version} {key_digest(number, keys.derive_key(number, version))}"
+    for number, version, salt in guarantees.iterator(chunk_size=1000):
+        key = keys.derive_key(number, version, salt=salt)
+        yield f"{number} {version} {key_digest(number, key)}"
 
 
 def verify_key_check(lines, secret=None):
@@ -134,16 +135,20 @@ def verify_key_check(lines, secret=None):
 
 
 def _check_keys(recorded, secret, report):
-    versions = dict(
-        Guarantee.objects.filter(number__in=list(recorded)).values_list("number", "key_version")
-    )
+    current = {
+        number: (version, salt)
+        for number, version, salt in Guarantee.objects.filter(
+            number__in=list(recorded)
+        ).values_list("number", "key_version", "key_salt")
+    }
     for number, (version, digest) in recorded.items():
-        if number not in versions:
+        if number not in current:
             report.fail(f"{number}: no such guarantee")
-        elif versions[number] != version:
-            report.fail(f"{number}: key_version {versions[number]}, recorded {version}")
+        elif current[number][0] != version:
+            report.fail(f"{number}: key_version {current[number][0]}, recorded {version}")
         elif not hmac.compare_digest(
-            key_digest(number, keys.derive_key(number, version, secret)), digest
+            key_digest(number, keys.derive_key(number, version, secret, salt=current[number][1])),
+            digest,
         ):
             report.fail(f"{number}: the key no longer verifies (wrong ESURE_AUTH_KEY_SECRET?)")
         else:

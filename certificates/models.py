@@ -147,6 +147,10 @@ class Guarantee(models.Model):
     delivery = models.CharField("受取方法", max_length=20, choices=Delivery.choices)
     # 0: no key (書面交付). Re-issue adds one: the old key stops verifying at once.
     key_version = models.PositiveSmallIntegerField("認証キーの版", default=0)
+    # Random, per guarantee, part of every key's derivation (certificates.keys): a number
+    # issued again after a lossy restore gets other keys. Empty for guarantees concluded
+    # before salts existed: they keep the keys already handed out.
+    key_salt = models.CharField("認証キーのソルト", max_length=32, blank=True, default="")
     concluded_at = models.DateTimeField("締結日時", default=timezone.now)
     cancelled_at = models.DateTimeField("解約日時", null=True, blank=True)
     printed_at = models.DateTimeField("書面の印刷日時", null=True, blank=True)

@@ -178,6 +178,7 @@ def issue_guarantee(
             office=work.office,
             delivery=delivery,
             key_version=1 if delivery == Guarantee.Delivery.ELECTRONIC else 0,
+            key_salt=keys.new_salt(),
             concluded_at=issued_at,
         )
         content = certificate_content.build_content(
@@ -231,7 +232,8 @@ def current_key(guarantee):
     """The guarantee's 認証キー, printed XXXX-XXXX-XXXX-XXXX (derived on demand)."""
     if not guarantee.has_key:
         raise KeyNotAvailable(guarantee.number)
-    return keys.format_key(keys.derive_key(guarantee.number, guarantee.key_version))
+    key = keys.derive_key(guarantee.number, guarantee.key_version, salt=guarantee.key_salt)
+    return keys.format_key(key)
 
 
 def record_key_display(*, guarantee, user, via):

@@ -41,6 +41,7 @@ MSG_LOCKED = (
 )
 # Equal work on every failure path: an unknown number is checked against this key.
 _DUMMY_NUMBER = "00000000000"
+_DUMMY_SALT = "0" * 32
 
 
 class Result(enum.Enum):
@@ -110,9 +111,9 @@ def find_guarantee(*, typed_number, typed_key, ip, office_user=None, now=None):
             return Lookup(Result.WAIT, number)
 
         if state.guarantee_id is not None and state.key_version > 0:
-            right = keys.verify_key(number, state.key_version, key)
+            right = keys.verify_key(number, state.key_version, key, salt=state.key_salt)
         else:  # unknown, or 書面交付 (version 0, no key): the same work as a real check
-            keys.verify_key(_DUMMY_NUMBER, 1, key)
+            keys.verify_key(_DUMMY_NUMBER, 1, key, salt=_DUMMY_SALT)
             right = False
         if right:
             _log(number, ip, AccessLog.Outcome.SUCCESS, user, now, state.guarantee_id)

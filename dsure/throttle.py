@@ -118,6 +118,7 @@ class LookupState:
     guarantee_id: int | None
     key_version: int | None
     orderer_id: int | None
+    key_salt: str = ""  # "": a guarantee from before salts (certificates.keys)
 
 
 class Refusal:
@@ -203,7 +204,7 @@ address AS (
 )
 SELECT counted.n, counted.last, counted.by_ip, counted.by_ip_last, counted.by_user,
        counted.by_user_last, locked.until, address.n, reset.at,
-       guarantee.id, guarantee.key_version, guarantee.orderer_id
+       guarantee.id, guarantee.key_version, guarantee.orderer_id, guarantee.key_salt
 FROM counted, locked, address, reset
 LEFT JOIN certificates_guarantee AS guarantee ON guarantee.number = %(number)s
 """
@@ -236,7 +237,7 @@ def lookup_state(number, *, ip="0.0.0.0", user=None, now=None):  # noqa: S104 â€
         cursor.execute(_LOOKUP_STATE_SQL, params)
         row = cursor.fetchone()
     (n, last, by_ip, by_ip_last, by_user, by_user_last, until, address, reset_at) = row[:9]
-    guarantee_id, key_version, orderer_id = row[9:]
+    guarantee_id, key_version, orderer_id, key_salt = row[9:]
     return LookupState(
         number=NumberState(int(n), _datetime(last), _datetime(until)),
         by_address=Delay(int(by_ip), _datetime(by_ip_last)),
@@ -246,6 +247,7 @@ def lookup_state(number, *, ip="0.0.0.0", user=None, now=None):  # noqa: S104 â€
         guarantee_id=guarantee_id,
         key_version=key_version,
         orderer_id=orderer_id,
+        key_salt=key_salt or "",
     )
 
 

@@ -80,7 +80,7 @@ def test_a_period_extension_issues_v2_and_keeps_v1_byte_identical(
     v1 = Certificate.objects.get(guarantee=advance, version=1)
     v1_pdf = v1.documents.get(kind="certificate")
     v1_bytes = v1_pdf.file.open("rb").read()
-    key_before = keys.derive_key(advance.number, advance.key_version)
+    key_before = keys.derive_key(advance.number, advance.key_version, salt=advance.key_salt)
     application = change(
         advance,
         clerk,
@@ -105,7 +105,7 @@ def test_a_period_extension_issues_v2_and_keeps_v1_byte_identical(
     assert v1_pdf.file.open("rb").read() == v1_bytes
     # same number, same key; the contractor is told (without the key)
     advance.refresh_from_db()
-    assert keys.derive_key(advance.number, advance.key_version) == key_before
+    assert keys.derive_key(advance.number, advance.key_version, salt=advance.key_salt) == key_before
     assert registry.status_of_guarantee(advance, v2) == registry.Status.CHANGED
     (sent,) = [m for m in mail.outbox if "第2版" in m.subject]
     assert advance.number_display in sent.body
@@ -275,7 +275,9 @@ def test_dsure_shows_a_cancellation_only_after_a_right_key(advance, clerk, staff
     application = change(advance, clerk, C.CANCEL, cancel_reason="契約解除")
     submit_and_approve(application, clerk, staff)
     advance.refresh_from_db()
-    key = keys.format_key(keys.derive_key(advance.number, advance.key_version))
+    key = keys.format_key(
+        keys.derive_key(advance.number, advance.key_version, salt=advance.key_salt)
+    )
 
     wrong = client.post("/dsure/", {"number": advance.number_display, "key": "0000-0000-0000-0000"})
     assert wrong.status_code == 200

@@ -50,7 +50,7 @@ def test_reissue_kills_the_old_key_and_makes_a_new_one(
 ):
     colleague = make_member(clerk.membership.company)
     old = registry.current_key(guarantee)
-    assert keys.verify_key(guarantee.number, 1, old)
+    assert keys.verify_key(guarantee.number, 1, old, salt=guarantee.key_salt)
 
     with django_capture_on_commit_callbacks(execute=True):
         reissued = registry.reissue_key(guarantee=guarantee, by=staff, reason="お知らせの誤送信")
@@ -59,8 +59,8 @@ def test_reissue_kills_the_old_key_and_makes_a_new_one(
     assert guarantee.key_version == reissued.key_version == 2
     new = registry.current_key(guarantee)
     assert new != old
-    assert keys.verify_key(guarantee.number, 2, new)
-    assert not keys.verify_key(guarantee.number, 2, old)
+    assert keys.verify_key(guarantee.number, 2, new, salt=guarantee.key_salt)
+    assert not keys.verify_key(guarantee.number, 2, old, salt=guarantee.key_salt)
     record = KeyReissue.objects.get()
     assert (record.guarantee, record.new_version, record.by, record.reason) == (
         guarantee,
@@ -81,7 +81,7 @@ def test_reissue_kills_the_old_key_and_makes_a_new_one(
     registry.reissue_key(guarantee=guarantee, by=staff)
     guarantee.refresh_from_db()
     assert guarantee.key_version == 3
-    assert not keys.verify_key(guarantee.number, 3, new)
+    assert not keys.verify_key(guarantee.number, 3, new, salt=guarantee.key_salt)
     assert KeyReissue.objects.count() == 2
 
 
@@ -109,7 +109,7 @@ def test_the_contractor_sees_the_new_key_after_a_reissue(clerk_client, staff, gu
         clerk_client.post(reverse("certs:show_key", args=[guarantee.number])).content.decode()
     ).group()
     assert shown != old
-    assert keys.verify_key(guarantee.number, 2, shown)
+    assert keys.verify_key(guarantee.number, 2, shown, salt=guarantee.key_salt)
 
 
 # --- Through the admin -----------------------------------------------------------------------

@@ -157,7 +157,7 @@ def test_the_key_is_nowhere_but_on_its_page_and_in_its_notice(
     )
     assert "保証契約を締結しました" in concluded.content.decode()
     guarantee = Guarantee.objects.get()
-    first_key = keys.format_key(keys.derive_key(guarantee.number, 1))
+    first_key = keys.format_key(keys.derive_key(guarantee.number, 1, salt=guarantee.key_salt))
     number = guarantee.number
 
     def contractor_takes_the_key():
@@ -179,7 +179,7 @@ def test_the_key_is_nowhere_but_on_its_page_and_in_its_notice(
     )
     guarantee.refresh_from_db()
     assert guarantee.key_version == 2
-    second_key = keys.format_key(keys.derive_key(number, 2))
+    second_key = keys.format_key(keys.derive_key(number, 2, salt=guarantee.key_salt))
     new_page, new_notice = contractor_takes_the_key()
 
     queued = list(DBTaskResult.objects.values_list("args_kwargs", flat=True))
