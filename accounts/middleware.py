@@ -1,10 +1,14 @@
+import time
+
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from accounts.signals import BANK_SESSION_KEY
+from accounts.signals import BANK_SESSION_KEY, SESSION_LOGIN_AT, SESSION_SEEN_AT
 
 MSG_SET_UP_MFA = (
     "保証会社職員は二段階認証（TOTP）の設定が必要です。設定するまで他の画面は利用できません。"
@@ -61,3 +65,44 @@ class StaffMfaMiddleware:
             return None
         has_totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
         return None if has_totp else message
+
+
+MSG_SESSION_ENDED = (
+    "一定時間が経過したため、安全のためログアウトしました。もう一度ログインしてください。"
+)
+# The last request's time is written at most once a minute: most requests save no session.
+SEEN_REFRESH_SECONDS = 60
+
+
+class SessionLimitsMiddleware:
+    """A logged-in session ends ESURE_SESSION_MAX_HOURS after the login, however busy, and
+    ESURE_SESSION_IDLE_MINUTES after the last request (docs/decisions/0009): a browser left
+    open in a city office or a site hut does not stay a logged-in clerk or staff member.
+    The next request is logged out and sent to the login page, then back where it was."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated and self._expired(request):
+            logout(request)
+            messages.info(request, MSG_SESSION_ENDED)
+            return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
+
+    @staticmethod
+    def _expired(request):
+        session, now = request.session, int(time.time())
+        login_at = session.get(SESSION_LOGIN_AT)
+        if login_at is None:  # a session from before the limits: they start now
+            session[SESSION_LOGIN_AT] = session[SESSION_SEEN_AT] = now
+            return False
+        seen_at = session.get(SESSION_SEEN_AT, login_at)
+        if (
+            now - login_at > settings.ESURE_SESSION_MAX_HOURS * 3600
+            or now - seen_at > settings.ESURE_SESSION_IDLE_MINUTES * 60
+        ):
+            return True
+        if now - seen_at > SEEN_REFRESH_SECONDS:
+            session[SESSION_SEEN_AT] = now
+        return False

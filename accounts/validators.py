@@ -4,6 +4,7 @@ import re
 import unicodedata
 from decimal import Decimal
 
+from allauth.mfa.models import Authenticator
 from django.core.exceptions import ValidationError
 
 MSG_CORPORATE_NUMBER_FORMAT = "法人番号は13桁の数字で入力してください。"
@@ -90,3 +91,35 @@ def clean_license_number(value: str) -> str:
     if not _LICENSE_RE.fullmatch(text):
         raise ValidationError(MSG_LICENSE, code="format")
     return text
+
+
+# NIST SP 800-63B-4 §3.1.1.2: a password used alone (single-factor) is at least 15
+# characters; one used with a second factor at least 8 (Django's MinimumLengthValidator).
+MIN_LENGTH_WITHOUT_SECOND_FACTOR = 15
+MSG_PASSWORD_TOO_SHORT = (
+    "パスワードは15文字以上にしてください（二段階認証を設定していないアカウントの場合）。"  # noqa: S105
+)
+
+
+class SingleFactorPasswordLengthValidator:
+    """Passwords of accounts without a second factor (TOTP) are at least 15 characters.
+
+    A new account (sign-up, invitation) has no second factor yet, so it needs 15; an account
+    with TOTP (all staff, bank users) keeps Django's minimum of 8."""
+
+    def __init__(self, min_length=MIN_LENGTH_WITHOUT_SECOND_FACTOR):
+        self.min_length = min_length
+
+    def validate(self, password, user=None):
+        if len(password) >= self.min_length or _has_second_factor(user):
+            return
+        raise ValidationError(MSG_PASSWORD_TOO_SHORT, code="password_too_short")
+
+    def get_help_text(self):
+        return "二段階認証を設定していない場合、パスワードは15文字以上にしてください。"
+
+
+def _has_second_factor(user):
+    if user is None or user.pk is None:
+        return False
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

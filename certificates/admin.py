@@ -1,6 +1,7 @@
 """The registry in admin: read-only originals, with two staff actions (re-issue a key,
 mark a paper certificate printed). Nothing here can edit or delete a certificate."""
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse
@@ -30,8 +31,13 @@ def _period(certificate):
     """保証期間 in 和暦, as the certificate prints it."""
     return f"{to_wareki(certificate.starts_on)} 〜 {to_wareki(certificate.ends_on)}"
 
+
 REISSUE_PERMISSION = "certificates.reissue_key"
 PRINTED_PERMISSION = "certificates.change_guarantee"
+
+
+def _may_reissue(request):
+    return request.user.has_perm(REISSUE_PERMISSION)
 
 
 def _require(request, permission):
@@ -109,7 +115,13 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         return [
             path(
                 "<id:pk>/reissue-key/",
-                wrap(require_POST(self.reissue_key_view)),
+                # The password again first — only of staff who may re-issue at all: the
+                # others get their 403 without being asked (decision 0009).
+                wrap(
+                    require_POST(
+                        reauthentication_required(self.reissue_key_view, enabled=_may_reissue)
+                    )
+                ),
                 name="certificates_guarantee_reissue_key",
             ),
             path(

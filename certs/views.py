@@ -4,6 +4,7 @@ The pages read the registry (certificates); every object goes through the access
 get_guarantee_for(company, number): another company's guarantee is a 404.
 """
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
@@ -62,8 +63,10 @@ def detail(request, number):
 
 @require_POST
 @member_required
+@reauthentication_required
 def show_key(request, number):
-    """認証キーの表示: shows the key once per request, records who saw it (not the key)."""
+    """認証キーの表示: shows the key once per request, records who saw it (not the key). The
+    password is asked again first (allauth's reauthentication; the POST resumes after it)."""
     guarantee = registry.get_guarantee_for(request.membership.company, number)
     if not guarantee.has_key:
         return render(request, "certs/no_key.html", {"guarantee": guarantee}, status=404)
@@ -76,6 +79,7 @@ def show_key(request, number):
 
 @require_POST
 @member_required
+@reauthentication_required
 def key_notice(request, number):
     """「電子証書閲覧用『認証キー』等のお知らせ」 PDF, rendered on demand. POST with CSRF, like
     認証キーの表示: each download records a key display, so a link on another site must not."""

@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.SessionLimitsMiddleware",
     "accounts.middleware.StaffMfaMiddleware",
     # /api/v1/ only: logs each call to its token, problem+json for Django's own 404/405.
     "api.middleware.ApiMiddleware",
@@ -146,6 +147,8 @@ AUTHENTICATION_BACKENDS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    # 15 characters unless the account has a second factor (NIST SP 800-63B-4).
+    {"NAME": "accounts.validators.SingleFactorPasswordLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -173,6 +176,19 @@ ESURE_STAFF_MFA_REQUIRED = env.bool("ESURE_STAFF_MFA_REQUIRED", default=True)
 # The same for bank users (預託金融機関の担当者, who confirm withdrawals): on unless set, and
 # by default as the staff setting, so the demo's .env that turns staff MFA off covers both.
 ESURE_BANK_MFA_REQUIRED = env.bool("ESURE_BANK_MFA_REQUIRED", default=ESURE_STAFF_MFA_REQUIRED)
+
+# Sessions of logged-in users (clerks, office users, bank users, staff) end this many hours
+# after the login and this many minutes after the last request (accounts.middleware,
+# docs/decisions/0009). D-Sure's anonymous viewer grants have their own limits.
+ESURE_SESSION_MAX_HOURS = env.int("ESURE_SESSION_MAX_HOURS", default=12)
+ESURE_SESSION_IDLE_MINUTES = env.int("ESURE_SESSION_IDLE_MINUTES", default=60)
+if ESURE_SESSION_MAX_HOURS < 1 or ESURE_SESSION_IDLE_MINUTES < 1:
+    raise ImproperlyConfigured("ESURE_SESSION_MAX_HOURS and ESURE_SESSION_IDLE_MINUTES must be 1+")
+# The cookie and the session row expire with the absolute limit too.
+SESSION_COOKIE_AGE = ESURE_SESSION_MAX_HOURS * 60 * 60
+# Showing a 認証キー and re-issuing one ask for the password again unless it was typed again
+# within these seconds (allauth's reauthentication_required; its default, said here).
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 
 # How long a D-Sure number stays locked after 100 wrong keys before the lock ends by itself
 # (dsure.throttle, docs/decisions/0008): staff are alerted at once and may clear it earlier.

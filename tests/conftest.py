@@ -189,10 +189,23 @@ def tsukumi(db):
     return make_orderer()
 
 
+def log_in(browser, user):
+    """Log `user` in on a test client as if the password had just been typed — and typed
+    again, so the pages that ask for it once more (allauth's reauthentication: showing a
+    認証キー, re-issuing one) open at once. Tests of that question use force_login alone."""
+    browser.force_login(user)
+    session = browser.session
+    session["account_authentication_methods"] = [
+        {"method": "password", "at": time.time(), "reauthenticated": True}
+    ]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
+    return browser
+
+
 @pytest.fixture
 def clerk_client(client, clerk):
-    client.force_login(clerk)
-    return client
+    return log_in(client, clerk)
 
 
 @pytest.fixture(autouse=True)
@@ -214,9 +227,7 @@ def client_for(db):
     """A separate browser per user: `client_for(user)` is a test client logged in as user."""
 
     def make(user):
-        browser = Client()
-        browser.force_login(user)
-        return browser
+        return log_in(Client(), user)
 
     return make
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from accounts.models import BankMembership, User
 from advances.models import AdvanceAccount
 
-BANK = ("bank@demo.esure.example", "demo-bank-2026")
+BANK = ("bank@demo.esure.example", "demo-bank-branch-2026")
 
 
 def load():

@@ -12,7 +12,7 @@ from django.urls import reverse
 from certificates import keys
 from certificates import services as registry
 from certificates.models import Guarantee, KeyReissue
-from tests.conftest import NOW, WORK_DATES, make_concluded, make_member
+from tests.conftest import NOW, WORK_DATES, log_in, make_concluded, make_member
 
 pytestmark = pytest.mark.usefixtures("frozen")
 KEY_RE = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
@@ -32,8 +32,7 @@ def paper(clerk, tsukumi):
 
 @pytest.fixture
 def staff_client(client, staff):
-    client.force_login(staff)
-    return client
+    return log_in(client, staff)
 
 
 def forms_of(key):

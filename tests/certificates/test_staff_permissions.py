@@ -8,7 +8,7 @@ from django.core import mail
 from django.urls import reverse
 
 from certificates.models import Document, Guarantee, KeyReissue
-from tests.conftest import WORK_DATES, make_concluded, make_staff
+from tests.conftest import WORK_DATES, log_in, make_concluded, make_staff
 
 pytestmark = pytest.mark.usefixtures("frozen", "media")
 
@@ -134,7 +134,7 @@ def test_admin_pdf_downloads_need_the_view_permission(staff_with, guarantee):
 
 
 def test_a_superuser_still_does_everything(staff, client, guarantee, paper):
-    client.force_login(staff)
+    log_in(client, staff)
     document = Document.objects.filter(certificate__guarantee=guarantee).first()
 
     assert client.get(download_url(document)).status_code == 200

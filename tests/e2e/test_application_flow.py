@@ -46,6 +46,16 @@ def log_in(page, email):
     page.get_by_role("main").get_by_role("button", name="ログイン").click()
 
 
+def password_again(page):
+    """Showing a 認証キー asks for the password again (allauth's reauthentication); the
+    page then resumes the request that asked. Returns the 確認する button's locator after
+    the password is typed, to be clicked by the caller (or inside expect_download)."""
+    main = page.get_by_role("main")
+    expect(main.get_by_role("heading", level=1)).to_have_text("アクセス確認")
+    control(page, "パスワード").fill(PASSWORD)
+    return main.get_by_role("button", name="確認する")
+
+
 def test_clerk_applies_staff_return_clerk_corrects_staff_approve(new_page):
     load_demo_fee_tables()
     tsukumi = make_orderer()

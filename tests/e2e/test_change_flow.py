@@ -20,7 +20,7 @@ from esure.choices import GuaranteeKind
 from esure.wareki import to_wareki
 from tests.conftest import make_company, make_concluded, make_member, make_orderer, make_staff
 from tests.e2e.conftest import expect, shot, totp_code
-from tests.e2e.test_application_flow import control, log_in
+from tests.e2e.test_application_flow import control, log_in, password_again
 
 pytestmark = pytest.mark.e2e
 
@@ -142,6 +142,7 @@ def test_clerk_extends_the_period_staff_approve_city_sees_v2_and_v1(new_page):
     expect(versions.get_by_role("row").filter(has_text="第1版")).to_contain_text("（変更前）")
     shot(clerk, "change-07-certificate-v2")
     main.get_by_role("button", name="認証キーの表示").click()
+    password_again(clerk).click()
     key = main.locator("[data-key]").inner_text().strip()
     assert KEY_RE.match(key), key
     shot(clerk, "change-08-key")

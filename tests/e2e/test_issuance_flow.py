@@ -35,7 +35,7 @@ from tests.conftest import (
     make_work,
 )
 from tests.e2e.conftest import expect, shot, totp_code
-from tests.e2e.test_application_flow import control, log_in
+from tests.e2e.test_application_flow import control, log_in, password_again
 
 pytestmark = pytest.mark.e2e
 
@@ -234,6 +234,7 @@ def test_staff_record_fee_clerk_prints_and_gets_the_key(new_page):
 
     # 5. 認証キーの表示 shows the key; the notice PDF carries the same one.
     main.get_by_role("button", name="認証キーの表示").click()
+    password_again(clerk).click()
     expect(main.get_by_role("heading", level=1)).to_have_text("認証キー")
     key_box = main.locator("[data-key]")
     expect(key_box).to_have_text(KEY_RE)

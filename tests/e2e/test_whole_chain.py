@@ -30,7 +30,7 @@ from dsure import services as dsure_services
 from esure.choices import GuaranteeKind
 from tests.conftest import make_company, make_fee_tables, make_member, make_staff
 from tests.e2e.conftest import expect, shot
-from tests.e2e.test_application_flow import control, log_in
+from tests.e2e.test_application_flow import control, log_in, password_again
 from tests.e2e.test_issuance_flow import (
     CLERK_EMAIL,
     KEY_RE,
@@ -151,9 +151,8 @@ def test_flyer_chain_apply_conclude_print_submit_and_city_views_in_dsure(new_pag
     printed = assert_one_page_certificate(print_to_pdf(clerk), advance_number, WORK_NAME)
     printed_fingerprint = FINGERPRINT_RE.search(printed).group()
 
-    name, notice = download(
-        clerk, clerk_main.get_by_role("button", name="「認証キー等のお知らせ」PDF")
-    )
+    clerk_main.get_by_role("button", name="「認証キー等のお知らせ」PDF").click()
+    name, notice = download(clerk, password_again(clerk))
     assert name.endswith(".pdf")
     notice_text = pdf_pages(notice)[0]
     number = re.search(rf"保証契約番号\s*({NUMBER_RE})", notice_text).group(1)
@@ -207,6 +206,7 @@ def test_flyer_chain_apply_conclude_print_submit_and_city_views_in_dsure(new_pag
     expect(control(city, "認証キー")).to_have_value("")
 
     # Back at the contractor: the orderer has seen it (閲覧済 with the time).
+    clerk.go_back()  # from the password page the notice was downloaded on
     clerk.reload()
     seen = clerk_main.get_by_role("listitem").filter(has_text="閲覧済")
     expect(seen).to_have_text(re.compile(r"閲覧済：\d{4}/\d{2}/\d{2} \d{2}:\d{2}（発注者が"))

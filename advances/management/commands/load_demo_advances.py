@@ -19,7 +19,7 @@ from certificates.models import Guarantee
 from esure.choices import GuaranteeKind
 
 BANK_EMAIL = "bank@demo.esure.example"
-BANK_PASSWORD = "demo-bank-2026"  # noqa: S105 — demo only, printed on purpose
+BANK_PASSWORD = "demo-bank-branch-2026"  # noqa: S105 — demo only, printed on purpose
 DEMO_COMPANY = "9320000999001"  # load_demo's company
 STAFF_EMAIL = "staff@demo.esure.example"
 

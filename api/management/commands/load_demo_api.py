@@ -22,7 +22,7 @@ from certificates.services import current_key
 from esure.choices import GuaranteeKind, SubmissionChannel
 
 ADMIN_EMAIL = "api@demo.esure.example"
-ADMIN_PASSWORD = "demo-api-2026"  # noqa: S105 — demo only, printed on purpose
+ADMIN_PASSWORD = "demo-api-office-2026"  # noqa: S105 — demo only, printed on purpose
 OFFICE = ("津久見市", "土木課 工事担当")
 
 
