@@ -176,7 +176,7 @@ def generate(s=None, out=sys.stdout, seed=20261130):
     from certificates import content as certificate_content
     from certificates.keys import derive_key
     from certificates.models import Work
-    from certificates.numbering import make_number
+    from certificates.numbering import format_number, make_number
     from esure.choices import ContractMethod, GuaranteeKind, WorkCategory
 
     n = counts(s)
@@ -427,8 +427,7 @@ def generate(s=None, out=sys.stdout, seed=20261130):
                 content = dict(template)
                 content.update(
                     number=numbers[g],
-                    number_display=f"{numbers[g][:2]}-{numbers[g][2]}-"
-                    f"{numbers[g][3:10]}-{numbers[g][10]}",
+                    number_display=format_number(numbers[g]),
                     kind=str(kind),
                     kind_label=labels[kind],
                     title=titles[kind],

@@ -3,6 +3,7 @@
 A right pair opens the viewer; no typed text, however odd, makes the server fail."""
 
 import hmac
+from unittest import mock
 
 import pytest
 from django.test import Client
@@ -191,3 +192,20 @@ def test_no_typed_text_makes_the_server_fail(client, number, key):
     assert response["Cache-Control"] == "no-store"
     page = client.get(reverse("dsure:lookup"), {"number": number})
     assert page.status_code == 200
+
+
+def test_the_lookup_runs_the_registrys_parser_and_verifier(guarantee):
+    """Issue #16 item 1: D-Sure reads the number with numbering.parse_number and checks the
+    key with keys.verify_key — the functions these tests prove — and has no copy of either."""
+    key = registry.current_key(guarantee)
+    with (
+        mock.patch("certificates.numbering.parse_number", wraps=parse_number) as parse,
+        mock.patch("certificates.keys.verify_key", wraps=keys.verify_key) as verify,
+    ):
+        response = dsure_lookup(Client(), guarantee.number_display.replace("-", "ー"), key)
+
+    assert response.status_code == 302
+    parse.assert_called_once()
+    verify.assert_called_once_with(
+        guarantee.number, 1, key.replace("-", ""), salt=guarantee.key_salt
+    )

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 
 from certificates import services
 from certificates.integrity import lost_numbers
+from certificates.numbering import format_number
 
 
 class Command(BaseCommand):
@@ -30,7 +31,7 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"lost numbers: {len(lost)}")
         for number in lost:
-            self.stdout.write(f"  {number[:2]}-{number[2]}-{number[3:10]}-{number[10]}")
+            self.stdout.write(f"  {format_number(number)}")
         if not options["apply"]:
             self.stderr.write("dry run: run again with --apply to reserve them")
             sys.exit(1)
