@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('certificates', '0006_reissue_key_permission'),
+        ('certificates', '0008_joint_ventures'),
     ]
 
     operations = [
