@@ -14,6 +14,7 @@ from applications.models import Application, StatusChange
 from certificates.models import KeyDisplay
 from tests.conftest import (
     WORK_DATES,
+    log_in,
     make_application,
     make_concluded,
     make_invitation,
@@ -39,9 +40,7 @@ def drafter(company):
 
 @pytest.fixture
 def drafter_client(drafter):
-    client = Client()
-    client.force_login(drafter)
-    return client
+    return log_in(Client(), drafter)  # password typed again: the role decides
 
 
 def duty_url(user):

@@ -19,6 +19,7 @@ from tests.certificates.test_branch_on_documents import stored_text
 from tests.conftest import (
     WORK_DATES,
     field_html,
+    log_in,
     make_application,
     make_company,
     make_concluded,
@@ -47,9 +48,7 @@ def partner_user(partner):
 
 @pytest.fixture
 def partner_client(partner_user):
-    client = Client()
-    client.force_login(partner_user)
-    return client
+    return log_in(Client(), partner_user)  # password typed again: the role decides
 
 
 @pytest.fixture
