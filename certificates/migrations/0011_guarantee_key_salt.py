@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('certificates', '0008_joint_ventures'),
+        ('certificates', '0010_office_alerts'),
     ]
 
     operations = [
