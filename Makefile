@@ -17,6 +17,7 @@ TEST_ENV := ESURE_ENV_FILE= DEBUG=false DATABASE_URL=$(PG_URL) \
 
 run: install
 	@sh ops/make-local-env.sh $(PY)
+	@$(PY) manage.py make_demo_seal
 	@$(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py createcachetable
 	@$(PY) manage.py load_demo

@@ -12,8 +12,9 @@ WeasyPrint renders Django templates on A4 (DESIGN.md §7):
   which the contractor's and D-Sure's pages include with `certificate_context()`: the
   screen prints what the PDF shows.
 
-Certificate PDFs are rendered once, at issuance (`render_issuance_documents`), and served
-as stored; the key notice carries the 認証キー and is rendered on demand, never stored.
+Certificate PDFs are rendered once, at issuance (`render_issuance_documents`), signed with
+the eシール (certificates.seal) and served as stored; the key notice carries the 認証キー and
+is rendered (and signed) on demand, never stored.
 """
 
 import datetime
@@ -27,11 +28,12 @@ import segno
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
+from django.utils import timezone
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
-from certificates import keys
+from certificates import keys, seal
 from certificates.models import Document
 from esure.choices import GuaranteeKind
 from esure.wareki import TOKYO, format_yen, to_wareki
@@ -261,11 +263,25 @@ def certificate_context(certificate, **extra) -> dict:
 # The documents
 
 
+def seal_stamp(certificate):
+    """What the 保証証書's eシール stamp says: the seal's holder and the signing time (the
+    issue time: the PDFs are signed in the issuing transaction, seconds later); None when
+    no seal is configured (nothing is signed, so no stamp is drawn)."""
+    if not seal.configured():
+        return None
+    return {"name": seal.current_seal().name, "at": timezone.localtime(certificate.issued_at)}
+
+
 def render_issuance_documents(certificate) -> dict:
     """The three PDFs of a certificate version, rendered once at issuance and stored:
-    {Document.Kind.CERTIFICATE: …, CUSTOMER_COPY: …, FEE_STATEMENT: …} (bytes)."""
+    {Document.Kind.CERTIFICATE: …, CUSTOMER_COPY: …, FEE_STATEMENT: …} (bytes, unsigned:
+    certificates.services.store_document signs them). The 保証証書 carries the seal's stamp."""
     context = certificate_context(certificate)
-    return {kind: render_one_page_pdf(name, context) for kind, name in TEMPLATES.items()}
+    stamped = {**context, "seal_stamp": seal_stamp(certificate)}
+    return {
+        kind: render_one_page_pdf(name, stamped if kind == Document.Kind.CERTIFICATE else context)
+        for kind, name in TEMPLATES.items()
+    }
 
 
 def render_key_notice(*, guarantee, certificate, key, orderer, office, channels, today) -> bytes:
@@ -274,7 +290,8 @@ def render_key_notice(*, guarantee, certificate, key, orderer, office, channels,
     `key` is the current 認証キー (16 symbols, with or without dashes); `channels` the
     orderer's submission channels for the guarantee's kind (SubmissionChannel members or
     their labels); `office` the section to submit to (None: the orderer's offices);
-    `today` the notice's creation date. The key is printed here and in no other PDF.
+    `today` the notice's creation date. The key is printed here and in no other PDF. Signed
+    with the eシール as the stored PDFs are (certificates.seal), never stored.
     """
     plain = key.replace("-", "")
     context = certificate_context(
@@ -287,4 +304,4 @@ def render_key_notice(*, guarantee, certificate, key, orderer, office, channels,
         dsure_url=dsure_url(),
         today=today,
     )
-    return render_one_page_pdf(KEY_NOTICE_TEMPLATE, context)
+    return seal.sign_pdf(render_one_page_pdf(KEY_NOTICE_TEMPLATE, context))

@@ -138,6 +138,33 @@ def status_of_guarantee(guarantee, current, today=None):
     )
 
 
+def version_by_fingerprint(fingerprint):
+    """The certificate version whose content has this fingerprint (SHA-256, 64 hex), or None."""
+    if not isinstance(fingerprint, str) or len(fingerprint) != 64:
+        return None
+    return (
+        Certificate.objects.select_related("guarantee")
+        .filter(fingerprint=fingerprint.lower())
+        .order_by("pk")
+        .first()
+    )
+
+
+def version_standing(certificate, today=None):
+    """How one version stands today, as the check page (電子証書の検証) says it: 解約 over
+    期間満了 (of the guarantee's current terms) over 変更前 — 最新は第N版 over 有効."""
+    today = today or timezone.localdate()
+    guarantee = certificate.guarantee
+    current = guarantee.certificates.order_by("-version").only("version", "ends_on").first()
+    if guarantee.cancelled_at is not None:
+        return Status.CANCELLED
+    if current.ends_on < today:
+        return Status.EXPIRED
+    if certificate.version < current.version:
+        return f"変更前 — 最新は第{current.version}版"
+    return Status.VALID
+
+
 @dataclass(frozen=True)
 class Terms:
     """A guarantee's current terms: the values of its latest certificate version, typed.

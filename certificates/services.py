@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.selectors import require_approver
 from audit import services as audit
 from certificates import content as certificate_content
-from certificates import keys, notifications, pdf, selectors
+from certificates import keys, notifications, pdf, seal, selectors
 from certificates.models import (
     SUBMISSION_ALLOWED,
     Certificate,
@@ -139,7 +139,10 @@ class StorageError(Exception):
 
 
 def store_document(*, certificate, kind, data):
-    """Store a rendered PDF through the storage API with its SHA-256: the original bytes."""
+    """Sign a rendered PDF with the eシール (the 保証証書 with its visible stamp) and store it
+    through the storage API with the SHA-256 of the signed bytes: the original, which D-Sure
+    and the contractor's pages serve as stored."""
+    data = seal.sign_pdf(data, stamp=kind == Document.Kind.CERTIFICATE)
     digest = hashlib.sha256(data).hexdigest()
     document = Document(certificate=certificate, kind=kind, sha256=digest, size=len(data))
     name = f"{certificate.guarantee.number}-v{certificate.version}-{kind}.pdf"

@@ -274,6 +274,20 @@ TASKS = {
 # The surety company that issues the guarantees (保証人), shown on every document.
 ESURE_SURETY_NAME = env.str("ESURE_SURETY_NAME", default="西日本建設業保証株式会社")
 
+# The surety company's eシール (decision 0012, docs/operations.md "The seal"): every stored
+# PDF is signed with it (PAdES B-LT). ESURE_SEAL_P12 is the PKCS#12 file of the seal
+# certificate, its key and chain (readable by the esure user only), ESURE_SEAL_PASSPHRASE its
+# passphrase (from the environment, never in a file the image carries). Without a seal the
+# PDFs are unsigned, which only DEBUG allows (system check certificates.E001).
+ESURE_SEAL_P12 = env.str("ESURE_SEAL_P12", default="")
+ESURE_SEAL_PASSPHRASE = env.str("ESURE_SEAL_PASSPHRASE", default="")
+# The RFC 3161 time-stamping service (e.g. an accredited 認定タイムスタンプ provider). Empty:
+# the signature carries the signing time only, and the check page says so.
+ESURE_TSA_URL = env.str("ESURE_TSA_URL", default="")
+# A PEM file of further trust roots: the TSA's root when it is not the seal's, and the roots
+# of earlier seals after a rotation. The seal's own root comes from its PKCS#12 file.
+ESURE_SEAL_TRUST_ROOTS = env.str("ESURE_SEAL_TRUST_ROOTS", default="")
+
 # 前払金の使途管理 (advances; decision 0014 gives the source of each number).
 # Rule 8: cash withdrawals (現金払出) up to this many yen per withdrawal, each approved by
 # staff; 0 (the default) allows none.
@@ -320,6 +334,9 @@ LOGGING = {
         "django.template": {"level": "INFO", "filters": ["info_and_above"]},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # pyHanko narrates every CRL fetch and signature at INFO (certificates.seal).
+        "pyhanko": {"level": "WARNING"},
+        "pyhanko_certvalidator": {"level": "WARNING"},
     },
 }
 

@@ -10,6 +10,7 @@ Personas (each a fixture):
 
 import datetime
 import itertools
+import os
 import time
 import uuid
 from zoneinfo import ZoneInfo
@@ -50,6 +51,37 @@ def allow_audit_flush():
             cursor.execute(
                 "ALTER TABLE audit_auditevent DISABLE TRIGGER audit_auditevent_no_truncate"
             )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_pki(tmp_path_factory):
+    """The suite's real PKI (tests/pki: certomancer with a CRL and an RFC 3161 TSA over HTTP on
+    127.0.0.1), one per test process, and esure's seal from it: every PDF the suite issues is
+    signed and timestamped as in production. The environment carries the seal too, for the
+    commands the suite runs in subprocesses (they reach the same TSA)."""
+    from django.test import override_settings
+
+    from tests.pki import PASSPHRASE, TestPki
+
+    pki = TestPki.start(tmp_path_factory.mktemp("pki"))
+    values = {
+        "ESURE_SEAL_P12": str(pki.write_p12("seal")),
+        "ESURE_SEAL_PASSPHRASE": PASSPHRASE,
+        "ESURE_TSA_URL": pki.tsa_url,
+        "ESURE_SEAL_TRUST_ROOTS": "",
+    }
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    override = override_settings(**values)
+    override.enable()
+    yield pki
+    override.disable()
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    pki.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -26,6 +26,13 @@ PRODUCTION = {
     "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO,https",
     "ESURE_ADMIN_PATH": "office-7f3a/",
 }
+SEAL = ("ESURE_SEAL_P12", "ESURE_SEAL_PASSPHRASE", "ESURE_TSA_URL")
+
+
+def production(**overrides):
+    """PRODUCTION plus the eシール, which the suite's test PKI puts in the environment when the
+    session starts (tests/conftest.py test_pki): production does not start without one."""
+    return {**PRODUCTION, **{name: os.environ[name] for name in SEAL}, **overrides}
 CHECK_DEPLOY = """
 import runpy, sys
 sys.argv = ["manage.py", "check", "--deploy", "--fail-level", "WARNING"]
@@ -34,18 +41,31 @@ runpy.run_path("manage.py", run_name="__main__")
 
 
 def test_check_deploy_is_clean_with_production_settings():
-    result = run_python(CHECK_DEPLOY, **PRODUCTION)
+    result = run_python(CHECK_DEPLOY, **production())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 
 def test_without_https_check_deploy_names_what_is_missing():
-    result = run_python(CHECK_DEPLOY, **{**PRODUCTION, "ESURE_HTTPS": "false"})
+    result = run_python(CHECK_DEPLOY, **production(ESURE_HTTPS="false"))
     output = result.stdout + result.stderr
     assert result.returncode != 0
     # HSTS, the https redirect, Secure session and CSRF cookies: all on the one switch.
     for warning in ("security.W004", "security.W008", "security.W012", "security.W016"):
         assert warning in output
+
+
+def test_without_a_seal_production_refuses_to_start():
+    without = {name: "" for name in SEAL}
+    result = run_python(CHECK_DEPLOY, **production(**without))
+    assert result.returncode != 0
+    assert "certificates.E001" in result.stdout + result.stderr
+
+
+def test_without_a_timestamp_service_check_deploy_warns():
+    result = run_python(CHECK_DEPLOY, **production(ESURE_TSA_URL=""))
+    assert result.returncode != 0
+    assert "certificates.W003" in result.stdout + result.stderr
 
 
 def test_nothing_is_silenced():
@@ -79,7 +99,7 @@ print(json.dumps(answers))
 def test_the_admin_moves_with_the_environment():
     # No session cookie, so no query: an unreachable database proves it.
     unreachable = "postgres://esure:password@127.0.0.1:9/esure"
-    result = run_python(VISIT_ADMIN, **{**PRODUCTION, "DATABASE_URL": unreachable})
+    result = run_python(VISIT_ADMIN, **production(DATABASE_URL=unreachable))
     assert result.returncode == 0, result.stderr
     answers = json.loads(result.stdout)
     status, location = answers["/office-7f3a/"]
