@@ -22,14 +22,22 @@ def test_the_suites_seal_passes_the_checks():
 
 def test_production_without_a_seal_is_an_error(settings):
     settings.DEBUG = False
+    settings.ESURE_HTTPS = True
     settings.ESURE_SEAL_P12 = ""
     assert ids(checks.seal_configured()) == ["certificates.E001"]
+    assert checks.timestamp_service() == []  # said once
 
 
-def test_the_demo_without_a_seal_is_a_warning(settings):
-    settings.DEBUG = True
+def test_without_a_seal_outside_production_it_is_a_warning_but_check_deploy_errs(settings):
     settings.ESURE_SEAL_P12 = ""
-    assert ids(checks.seal_configured()) == ["certificates.W001"]
+    settings.ESURE_HTTPS = False
+    for debug in (True, False):  # the demo; a developer's shell (makemigrations)
+        settings.DEBUG = debug
+        assert ids(checks.seal_configured()) == ["certificates.W001"]
+    settings.DEBUG = False
+    assert ids(checks.timestamp_service()) == ["certificates.E001"]
+    settings.DEBUG = True
+    assert checks.timestamp_service() == []
 
 
 def test_a_wrong_passphrase_or_a_missing_file_is_an_error(settings, tmp_path):
