@@ -3,6 +3,7 @@
 import ipaddress
 import logging
 import os
+import warnings
 from pathlib import Path
 
 import environ
@@ -310,6 +311,10 @@ ESURE_WEBHOOK_EXPIRING_DAYS = env.int("ESURE_WEBHOOK_EXPIRING_DAYS", default=30)
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 if LOG_FORMAT not in {"json", "plain"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
+
+# pyHanko and certomancer import cryptography's DSA types, which cryptography deprecates with a
+# warning on every start; esure signs with RSA and ECDSA only (certificates.seal).
+warnings.filterwarnings("ignore", message="DSA is deprecated", module=r"(pyhanko|certomancer)")
 
 LOGGING = {
     "version": 1,
