@@ -9,7 +9,8 @@ Uses its own database (BENCH_ISSUANCE_DB, default esure_bench_issuance: dropped,
 migrated here) and MEDIA_ROOT var/bench/media-issuance, with bench/run.py's environment.
 
 1. sequential: N conclusions one after another in this process (after 2 untimed ones that
-   load the fonts), each timed;
+   load the fonts), each timed; every PDF is signed with the eシール of the suite's test PKI
+   (tests/pki, started here: a real RFC 3161 TSA and CRL over HTTP on 127.0.0.1);
 2. bare WeasyPrint: for the first `--bare` of those conclusions, the same six documents'
    HTML (rendered from the templates beforehand, outside the timing) given to
    weasyprint.HTML(...).render(...).write_pdf() with the same stylesheets and fonts — the
@@ -18,6 +19,10 @@ migrated here) and MEDIA_ROOT var/bench/media-issuance, with bench/run.py's envi
    wall time → conclusions per minute on this machine and 1,000 conclusions projected.
    Conclusions of the same kind and 年度 queue on the number counter's row lock, held until
    commit (gapless numbers, DESIGN.md §6), so this shows how far that serialises them.
+
+4. signing: for the same documents, each PDF's rendering against its signature
+   (certificates.seal.sign_pdf), median ms per PDF and the ratio (decision 0012's target was
+   ≤ 20 ms per PDF).
 
 Prints a summary and writes var/bench/issuance-latest.json (bench/run.py includes it).
 """
@@ -174,6 +179,49 @@ def bare_weasyprint(application_pks):
     return per_conclusion
 
 
+def start_pki():
+    """The suite's real test PKI (tests/pki: certomancer, a CRL and an RFC 3161 TSA over HTTP
+    on 127.0.0.1, in this process) and esure's seal from it: the conclusions sign as in
+    production (the parallel workers reach the same TSA)."""
+    from tests.pki import PASSPHRASE, TestPki
+
+    pki = TestPki.start(run.OUT / "pki")
+    ENV.update(
+        ESURE_SEAL_P12=str(pki.write_p12("seal")),
+        ESURE_SEAL_PASSPHRASE=PASSPHRASE,
+        ESURE_TSA_URL=pki.tsa_url,
+    )
+    return pki
+
+
+def signing_cost(application_pks):
+    """Per PDF, seconds: WeasyPrint's rendering of each document (as bare_weasyprint) and the
+    eシール's signature of those bytes (certificates.seal.sign_pdf: the timestamp's round
+    trip to the TSA and the embedded validation data included)."""
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    from certificates import pdf, seal
+    from certificates.models import Certificate, Document
+
+    fetcher, font_config, stylesheets = pdf._renderer()
+    rendering, signing = [], []
+    for pk in application_pks:
+        for certificate in Certificate.objects.filter(guarantee__work__applications__pk=pk):
+            context = pdf.certificate_context(certificate)
+            for kind, name in pdf.TEMPLATES.items():
+                page = render_to_string(name, context)
+                started = time.perf_counter()
+                data = HTML(string=page, url_fetcher=fetcher).render(
+                    stylesheets=stylesheets, font_config=font_config
+                ).write_pdf()
+                rendering.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                seal.sign_pdf(data, stamp=kind == Document.Kind.CERTIFICATE)
+                signing.append(time.perf_counter() - started)
+    return rendering, signing
+
+
 def peak_rss_mb():
     text = Path("/proc/self/status").read_text()
     line = next(x for x in text.splitlines() if x.startswith("VmHWM:"))
@@ -212,6 +260,7 @@ def main():
 
     run.OUT.mkdir(parents=True, exist_ok=True)
     prepare()
+    start_pki()
     setup_django()
     from django.db import connections
 
@@ -229,6 +278,7 @@ def main():
             print(f"  {i:>4}/{args.n}  mean {statistics.fmean(times):.3f} s", flush=True)
     sequential_rss = peak_rss_mb()
     bare = bare_weasyprint(sequential[: args.bare])
+    rendering, signing = signing_cost(sequential[: args.bare])
     connections.close_all()
 
     print(f"issuance: {args.n} more by {args.parallel} processes at once …", flush=True)
@@ -269,6 +319,13 @@ def main():
                 statistics.fmean(t for o in outputs for t in o["times"]), 4
             ),
         },
+        "signing": {
+            "pdfs": len(signing),
+            "render_ms_per_pdf": round(statistics.median(rendering) * 1000, 1),
+            "sign_ms_per_pdf": round(statistics.median(signing) * 1000, 1),
+            "ratio_to_render": round(statistics.median(signing) / statistics.median(rendering), 3),
+            "tsa": "certomancer on 127.0.0.1, in the bench process",
+        },
         "sequential_process_peak_rss_mb": sequential_rss,
         "cpus": os.cpu_count(),
         "loadavg_after": os.getloadavg(),
@@ -279,6 +336,12 @@ def main():
         f"{bare_mean:.3f} s → {result['ratio_to_bare']:.2f}×; {args.parallel} processes: "
         f"{per_minute:.0f} conclusions/min, 1,000 in ~{1000 / per_minute * 60:.0f} s; "
         f"peak RSS {sequential_rss} MB"
+    )
+    signed = result["signing"]
+    print(
+        f"signing (eシール, PAdES B-LT, TSA on 127.0.0.1): {signed['sign_ms_per_pdf']} ms per "
+        f"PDF (median of {signed['pdfs']}), rendering {signed['render_ms_per_pdf']} ms → "
+        f"{signed['ratio_to_render']:.2f}× the render"
     )
     return result
 

@@ -489,7 +489,9 @@ def main():
         f"application (6 PDFs) over {issuance['sequential']['n']}; bare WeasyPrint "
         f"{issuance['bare_weasyprint']['mean_s']:.3f} s → {issuance['ratio_to_bare']:.2f}×; "
         f"{issuance['parallel']['processes']} processes: 1,000 conclusions in "
-        f"~{issuance['parallel']['projected_1000_s']:.0f} s"
+        f"~{issuance['parallel']['projected_1000_s']:.0f} s; signing "
+        f"{issuance['signing']['sign_ms_per_pdf']} ms per PDF = "
+        f"{issuance['signing']['ratio_to_render']:.2f}× its rendering"
     )
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     result = {

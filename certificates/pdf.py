@@ -145,9 +145,16 @@ def dsure_url() -> str:
 
 
 def qr_url(number_display: str) -> str:
-    """What the QR code on a certificate encodes: the D-Sure URL with the number — never
+    """What the QR code on the key notice encodes: the D-Sure URL with the number — never
     the key (a printout must not open the certificate by itself)."""
     return f"{dsure_url()}?number={number_display}"
+
+
+def check_url(fingerprint: str) -> str:
+    """What the QR code at the foot of a certificate's documents encodes: D-Sure's
+    「電子証書の検証」 for the version whose content has this fingerprint (the SHA-256 the
+    printout also shows) — which version it is and whether it is still in force, no key."""
+    return f"{dsure_url()}check/{fingerprint}/"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -220,6 +227,7 @@ def document_view(content, fingerprint) -> dict:
         CHANGED_ROWS.get(str(change.get("field", "")).rsplit(".", 1)[-1]) for change in changes
     } - {None}
     url = qr_url(content["number_display"])
+    checked = check_url(fingerprint)
     return {
         **content,
         "kind": GuaranteeKind(content["kind"]),
@@ -244,6 +252,8 @@ def document_view(content, fingerprint) -> dict:
         "fingerprint_groups": fingerprint_groups(fingerprint),
         "qr_url": url,
         "qr_data_uri": qr_data_uri(url),
+        "check_url": checked,
+        "check_qr_data_uri": qr_data_uri(checked),
         "display_line": DISPLAY_LINE,
     }
 

@@ -1,7 +1,15 @@
+import re
+import unicodedata
+
 from django import forms
 
 from certificates.selectors import Status
+from certificates.verification import MAX_BYTES
 from esure.choices import GuaranteeKind
+
+TOO_LARGE = "ファイルが大きすぎます（5 MB まで）。"
+NOT_A_PDF = "PDF ファイルを選んでください。"
+BAD_FINGERPRINT = "内容の指紋は 64 桁の英数字（0〜9 と a〜f）で入力してください。"
 
 
 class LookupForm(forms.Form):
@@ -149,3 +157,55 @@ class AssignOfficeForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["office"].queryset = orderer.offices.order_by("pk")
+
+
+class CheckForm(forms.Form):
+    """電子証書の検証: one PDF of at most 5 MB (certificates.verification.MAX_BYTES)."""
+
+    file = forms.FileField(
+        label="確認する PDF ファイル（5 MB まで）",
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(TOO_LARGE)
+        upload.seek(0)
+        if b"%PDF-" not in upload.read(1024):
+            raise forms.ValidationError(NOT_A_PDF)
+        upload.seek(0)
+        return upload
+
+
+def normalize_fingerprint(text):
+    """A typed fingerprint as printed (groups of eight, any width, case, spaces or dashes) →
+    64 lower-case hex digits, or "" when it is not one."""
+    text = re.sub(r"[\s\-‐‑–—−ー－ｰ]", "", unicodedata.normalize("NFKC", text or "")).lower()
+    return text if re.fullmatch(r"[0-9a-f]{64}", text) else ""
+
+
+class FingerprintForm(forms.Form):
+    """The printed 内容の指紋 (SHA-256 of the content) typed from a printout."""
+
+    fingerprint = forms.CharField(
+        label="内容の指紋（SHA-256）",
+        max_length=120,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "class": "mono"}
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def clean_fingerprint(self):
+        fingerprint = normalize_fingerprint(self.cleaned_data["fingerprint"])
+        if not fingerprint:
+            raise forms.ValidationError(BAD_FINGERPRINT)
+        return fingerprint

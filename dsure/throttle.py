@@ -36,6 +36,7 @@ import zlib
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import DateTimeField, F, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
@@ -393,3 +394,27 @@ def _alert(kind, subject, detail, now=None):
     recent = Alert.objects.filter(kind=kind, subject=subject, at__gt=now - ALERT_QUIET)
     if not recent.exists():
         Alert.objects.create(kind=kind, subject=subject, detail=detail, at=now)
+
+
+# --- 電子証書の検証 (the check page): a plain rate limit per client ---------------------------
+# Checking a PDF costs CPU (signature and path validation, up to verification.TIME_LIMIT);
+# it guards no secret, so a fixed window in the shared cache is enough: CHECK_LIMIT checks per
+# client (esure.clientip.client_key: address, IPv6 per /64) per CHECK_WINDOW. Cities share
+# outbound addresses; no office checks sixty files in ten minutes by hand.
+CHECK_LIMIT = 60
+CHECK_WINDOW = datetime.timedelta(minutes=10)
+
+
+def check_allowed(client, now=None):
+    """Count one check of `client`; False once it is over CHECK_LIMIT in this window."""
+    now = now or timezone.now()
+    seconds = int(CHECK_WINDOW.total_seconds())
+    window = int(now.timestamp()) // seconds
+    key = f"dsure-check:{client}:{window}"
+    cache.add(key, 0, timeout=seconds * 2)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=seconds * 2)
+        count = 1
+    return count <= CHECK_LIMIT

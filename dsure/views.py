@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.handlers.exception import response_for_exception
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
@@ -20,13 +20,16 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import selectors as accounts_selectors
 from accounts import services as accounts_services
 from accounts.forms import add_service_errors
-from certificates import pdf
+from certificates import pdf, seal, verification
 from certificates import selectors as registry
 from certificates import services as registry_services
 from certificates.models import Document, Guarantee
-from dsure import selectors, services
+from dsure import selectors, services, throttle
 from dsure.forms import (
+    TOO_LARGE,
     AssignOfficeForm,
+    CheckForm,
+    FingerprintForm,
     LookupForm,
     OfficeInviteForm,
     OfficeListForm,
@@ -37,6 +40,12 @@ from esure import metrics
 from esure.clientip import client_key
 from esure.pagination import page_of
 from esure.wareki import to_wareki
+
+CHECK_REFUSED = "検証の回数が多すぎます。10分ほどおいてから、もう一度お試しください。"
+NO_SEAL = "この環境では eシール が設定されていないため、検証できません。"
+NO_SUCH_FINGERPRINT = "この内容の指紋に一致する電子証書はありません。入力を確かめてください。"
+# The multipart envelope around a 5 MB file: a body longer than this is refused unread.
+UPLOAD_OVERHEAD = 64 * 1024
 
 
 def viewer_headers(view):
@@ -390,3 +399,66 @@ def revoke(request, pk):
     accounts_services.revoke_office_invitation(invitation=invitation, by=request.user)
     messages.success(request, f"{invitation.email} への招待を取り消しました。")
     return redirect("dsure:members")
+
+
+# --- 電子証書の検証: any PDF or printout, no key (decision 0016) ------------------------------
+
+
+def _declared_length(request):
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _check_page(request, status=200, **context):
+    context.setdefault("form", CheckForm())
+    context.setdefault("fingerprint_form", FingerprintForm())
+    return render(request, "dsure/check.html", context, status=status)
+
+
+@viewer_headers
+def check(request):
+    """Upload a PDF (≤ 5 MB) → the verdict of certificates.verification.check_pdf; a typed
+    fingerprint (GET, not a secret) goes to check_fingerprint. Throttled per client."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if "fingerprint" in request.GET:
+        fingerprint_form = FingerprintForm(request.GET)
+        if fingerprint_form.is_valid():
+            return redirect("dsure:check_fingerprint", fingerprint_form.cleaned_data["fingerprint"])
+        return _check_page(request, fingerprint_form=fingerprint_form)
+    if request.method == "GET":
+        return _check_page(request)
+    if not throttle.check_allowed(client_key(request)):
+        return _check_page(request, status=429, error=CHECK_REFUSED)
+    if _declared_length(request) > verification.MAX_BYTES + UPLOAD_OVERHEAD:
+        return _check_page(request, error=TOO_LARGE)  # never read: refused by its length
+    form = CheckForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _check_page(request, form=form)
+    try:
+        verdict = verification.check_pdf(form.cleaned_data["file"].read())
+    except seal.SealError:
+        return _check_page(request, error=NO_SEAL)
+    return _check_page(request, verdict=verdict, filename=form.cleaned_data["file"].name[:100])
+
+
+@viewer_headers
+@require_GET
+def check_fingerprint(request, fingerprint):
+    """The QR code of a printout (or a typed fingerprint): which version has that content,
+    and how it stands today. Nothing beyond what the printout itself shows."""
+    if not throttle.check_allowed(client_key(request)):
+        return _check_page(request, status=429, error=CHECK_REFUSED)
+    certificate = registry.version_by_fingerprint(fingerprint)
+    typed = FingerprintForm(initial={"fingerprint": fingerprint[:120]})
+    if certificate is None:
+        return _check_page(request, status=404, fingerprint_form=typed, error=NO_SUCH_FINGERPRINT)
+    return _check_page(
+        request,
+        fingerprint_form=typed,
+        found=certificate,
+        found_groups=pdf.fingerprint_groups(certificate.fingerprint),
+        standing=registry.version_standing(certificate),
+    )

@@ -26,6 +26,18 @@ class IdConverter:
         return str(value)
 
 
+class FingerprintConverter:
+    """A content fingerprint (SHA-256) as certificates print it: 64 lower-case hex digits."""
+
+    regex = "[0-9a-f]{64}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return str(value)
+
+
 class GuaranteeNumberConverter:
     """A 保証契約番号 as the registry stores it: 11 ASCII digits (certificates.numbering)."""
 
@@ -53,3 +65,4 @@ def parse_id(value):
 def register():
     register_converter(IdConverter, "id")
     register_converter(GuaranteeNumberConverter, "number")
+    register_converter(FingerprintConverter, "sha256")

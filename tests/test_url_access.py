@@ -39,6 +39,9 @@ PUBLIC = {
     "dsure:viewer",
     "dsure:version",
     "dsure:document",
+    # 電子証書の検証: anyone checks a PDF or a printout's fingerprint, no key (decision 0016).
+    "dsure:check",
+    "dsure:check_fingerprint",
     # The orderers' API: its schema and docs page are public; its root answers nothing.
     "api:docs",
     "api_v1:openapi-json",
@@ -55,6 +58,7 @@ SAMPLE = {
     "int": "1",
     "id": "1",  # esure.converters
     "number": "00000000000",  # a 保証契約番号 (11 digits) that is never issued
+    "sha256": "0" * 64,  # a content fingerprint no version has
     "str": "1",
     "path": "1",
     "slug": "x",

@@ -100,3 +100,7 @@ def test_the_issuance_bench_concludes_and_times_bare_weasyprint(db):
     assert Document.objects.count() == 12
     assert all(t > 0 for t in times) and len(bare) == 1 and bare[0] > 0
     assert issuance.summary(times)["n"] == 2
+    # The signing cost: each of the first conclusion's 6 PDFs rendered, then signed.
+    rendering, signing = issuance.signing_cost(pks[:1])
+    assert len(rendering) == len(signing) == 6
+    assert all(t > 0 for t in rendering + signing)

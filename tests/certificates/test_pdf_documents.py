@@ -319,21 +319,29 @@ def test_no_issuance_pdf_contains_the_key(issued, changed):
 # --- the QR code ---------------------------------------------------------------------------
 
 
-def test_qr_encodes_the_dsure_url_with_the_number_only(settings):
+def test_qr_codes_encode_dsure_urls_without_the_key(settings):
     settings.ESURE_SITE_URL = "https://esure.example.jp"
     assert pdf.qr_url("08-1-0000012-9") == "https://esure.example.jp/dsure/?number=08-1-0000012-9"
     certificate = unsaved_certificate()
     view = pdf.document_view(certificate.content, certificate.fingerprint)
     number = certificate.content["number_display"]
+    key = keys.derive_key(certificate.content["number"], 1)
+    # The key notice's: D-Sure's entry page with the number.
     assert view["qr_url"] == f"https://esure.example.jp/dsure/?number={number}"
-    assert keys.derive_key(certificate.content["number"], 1) not in view["qr_url"]
     assert view["qr_data_uri"] == pdf.qr_data_uri(view["qr_url"])
+    # The documents' foot: 電子証書の検証 of this version, by its content fingerprint.
+    assert view["check_url"] == (
+        f"https://esure.example.jp/dsure/check/{certificate.fingerprint}/"
+    )
+    assert view["check_qr_data_uri"] == pdf.qr_data_uri(view["check_url"])
+    for url in (view["qr_url"], view["check_url"]):
+        assert key not in url
     assert view["qr_data_uri"].startswith("data:image/svg+xml")
 
 
 def test_qr_svg_is_inline_in_every_issuance_document():
     context = pdf.certificate_context(unsaved_certificate())
-    uri = context["doc"]["qr_data_uri"]
+    uri = context["doc"]["check_qr_data_uri"]
     for template in pdf.TEMPLATES.values():
         html = render_to_string(template, context)
         assert f'src="{uri}"' in html

@@ -95,9 +95,7 @@ class TestPki:
     def write_p12(self, label, passphrase=PASSPHRASE):
         """A PKCS#12 file of the certificate `label`, its key and its chain; returns its path."""
         path = self.folder / f"{label}.p12"
-        if not path.exists():
-            path.write_bytes(
-                self.arch.package_pkcs12(CertLabel(label), password=passphrase.encode())
-            )
-            path.chmod(0o600)  # as production keeps it (system check certificates.W002)
+        path.touch(mode=0o600)  # as production keeps it (system check certificates.W002)
+        path.write_bytes(self.arch.package_pkcs12(CertLabel(label), password=passphrase.encode()))
+        path.chmod(0o600)
         return path
