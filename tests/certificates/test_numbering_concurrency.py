@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from applications import services
 from applications.fees import expected_fee
 from applications.models import Application
-from certificates import pdf
+from certificates import pdf, seal
 from certificates.models import Document, Guarantee, NumberCounter
 from certificates.numbering import damm_is_valid, make_number, parse_number
 from certificates.services import allocate_number
@@ -119,6 +119,7 @@ def test_a_rolled_back_conclusion_among_parallel_ones_leaves_no_gap(monkeypatch)
         return {kind: b"%PDF-1.7 stand-in " + kind.encode() for kind in Document.Kind}
 
     monkeypatch.setattr(pdf, "render_issuance_documents", render)
+    monkeypatch.setattr(seal, "sign_pdf", lambda data, **kwargs: data)  # stand-ins: unsigned
 
     with time_machine.travel(NOW, tick=True):
         results = at_once(*[concluder(a, staff) for a in applications])
