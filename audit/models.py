@@ -61,6 +61,16 @@ class AuditEvent(models.Model):
         WEBHOOK_DISABLED = "webhook.disabled", "Webhook: 送信先の停止"
         WEBHOOK_ENABLED = "webhook.enabled", "Webhook: 送信先の再開"
         WEBHOOK_RESENT = "webhook.resent", "Webhook: 再送"
+        SUBMISSION_DELIVERED = "submission.delivered", "電子証書: 発注者へ交付"
+        SUBMISSION_RECEIVED = "submission.received", "電子証書: 発注者が受領"
+        SUBMISSION_RETURNED = "submission.returned", "電子証書: 発注者が返戻"
+        OFFICE_USER_INVITED = "office_user.invited", "発注者の利用者: 招待"
+        OFFICE_USER_JOINED = "office_user.joined", "発注者の利用者: 参加"
+        OFFICE_USER_ASSIGNED = "office_user.assigned", "発注者の利用者: 担当課の割当"
+        OFFICE_USER_REMOVED = "office_user.removed", "発注者の利用者: 削除"
+        STATEMENT_IMPORTED = "statement.imported", "入出金明細: 取込"
+        MEMBER_DUTY = "member.duty", "受注者の利用者: 役割の変更"
+        JOINT_VENTURE_REGISTERED = "joint_venture.registered", "共同企業体: 登録"
 
     seq = models.BigIntegerField("連番", primary_key=True)  # 1..n, no gap
     at = models.DateTimeField("日時", default=timezone.now)
