@@ -46,10 +46,6 @@ class ApiToken(models.Model):
             # A UniqueConstraint, not unique=True: no extra _like index (DESIGN.md §10).
             models.UniqueConstraint(fields=["digest"], name="apitoken_digest_unique"),
         ]
-        permissions = [
-            # The orderer's 管理者 (docs/decisions/0024): staff grant it to office users.
-            ("manage_office_tokens", "自分の発注機関のAPIトークンを管理できる（発注機関の管理者）"),
-        ]
 
     def __str__(self):
         return f"{self.name}（{self.prefix}…）"

@@ -16,19 +16,17 @@ from api.endpoints import api
 from api.forms import TokenForm, WebhookForm
 from api.webhooks import EVENT_TYPES
 
-PERMISSION = "api.manage_office_tokens"
-
 
 def office_admin_required(view):
-    """An office user holding the 管理者 permission (docs/decisions/0024); others get 403."""
+    """The office's 管理者 (accounts.OfficeMembership.Role.ADMIN, decision 0024); others 403."""
 
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        office = selectors.office_of(request.user)
-        if office is None or not request.user.has_perm(PERMISSION):
+        membership = getattr(request.user, "office_membership", None)
+        if membership is None or not membership.is_admin:
             raise PermissionDenied
-        request.office = office
+        request.office = membership.office
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -2,7 +2,6 @@
 that reached the 土木課 (the token's office), and tokens of that office and of another."""
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.test import Client
 
 from api import services
@@ -28,9 +27,10 @@ def office(tsukumi):
 
 @pytest.fixture
 def office_admin(office):
-    """The office's 管理者: an office user holding api.manage_office_tokens."""
+    """The office's 管理者 (accounts.OfficeMembership.Role.ADMIN)."""
     user = make_office_user(office, email="kanri@city.tsukumi.example.jp")
-    user.user_permissions.add(Permission.objects.get(codename="manage_office_tokens"))
+    user.office_membership.role = user.office_membership.Role.ADMIN
+    user.office_membership.save(update_fields=["role"])
     return user
 
 

@@ -9,7 +9,6 @@ import hmac
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -74,8 +73,9 @@ class Command(BaseCommand):
             EmailAddress.objects.get_or_create(
                 user=user, email=ADMIN_EMAIL, defaults={"verified": True, "primary": True}
             )
-            OfficeMembership.objects.create(user=user, office=office)
-            user.user_permissions.add(Permission.objects.get(codename="manage_office_tokens"))
+            OfficeMembership.objects.create(
+                user=user, office=office, role=OfficeMembership.Role.ADMIN
+            )
         return user
 
     def _handed_over(self, office, admin):
