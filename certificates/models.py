@@ -225,6 +225,8 @@ class Certificate(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["guarantee", "version"], name="certificate_version")
         ]
+        # 電子証書の検証 finds a version by the fingerprint a printout's QR code carries.
+        indexes = [models.Index(fields=["fingerprint"], name="certificate_fingerprint")]
 
     def __str__(self):
         return f"{self.guarantee} 第{self.version}版"
@@ -238,7 +240,10 @@ class Certificate(models.Model):
 
 
 class Document(models.Model):
-    """A PDF rendered once at issuance and served as stored (its bytes are the original)."""
+    """A PDF rendered and signed once at issuance and served as stored (its bytes are the
+    original). A document timestamp added later (PAdES B-LTA, manage.py extend_timestamps)
+    makes a new record that `extends` the previous one: the old bytes and hash stay, the
+    newest record of a (certificate, kind) is the one served."""
 
     class Kind(models.TextChoices):
         CERTIFICATE = "certificate", "保証証書"
@@ -253,12 +258,25 @@ class Document(models.Model):
     sha256 = models.CharField("SHA-256", max_length=64)
     size = models.PositiveIntegerField("バイト数")
     created_at = models.DateTimeField("作成日時", default=timezone.now)
+    extends = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="extension",
+        verbose_name="タイムスタンプ延長前のPDF",
+    )
 
     class Meta:
         verbose_name = "電子証書のPDF"
         verbose_name_plural = "電子証書のPDF"
         constraints = [
-            models.UniqueConstraint(fields=["certificate", "kind"], name="document_unique")
+            # One original per version and kind; its extensions each extend one record.
+            models.UniqueConstraint(
+                fields=["certificate", "kind"],
+                condition=models.Q(extends__isnull=True),
+                name="document_unique",
+            )
         ]
 
     def __str__(self):

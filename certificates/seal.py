@@ -34,6 +34,12 @@ from django.conf import settings
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign.general import (
+    MultivaluedAttributeError,
+    NonexistentAttributeError,
+    extract_certificate_info,
+    find_unique_cms_attribute,
+)
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
@@ -265,6 +271,51 @@ class Seal:
             IncrementalPdfFileWriter(BytesIO(data)), bytes_reserved=reserved
         )
         return output.getvalue()
+
+
+def timestamp_state(data: bytes):
+    """(signed, expiry) of a PDF: whether it carries a signature, and when the certificate of
+    its newest timestamp expires (the last document timestamp's TSA, else the signature
+    timestamp's; None without any timestamp). Past that moment the timestamp can no longer
+    be validated: a document timestamp made before it carries the proof on (PAdES B-LTA)."""
+    reader = PdfFileReader(BytesIO(data))
+    signatures = reader.embedded_regular_signatures
+    if not signatures:
+        return False, None
+    stamps = reader.embedded_timestamp_signatures
+    if stamps:
+        certificate = stamps[-1].signer_cert
+    else:
+        unsigned = signatures[0].signer_info["unsigned_attrs"]
+        try:
+            token = find_unique_cms_attribute(unsigned, "signature_time_stamp_token")
+        except (NonexistentAttributeError, MultivaluedAttributeError):
+            return True, None
+        certificate = extract_certificate_info(token["content"]).signer_cert
+    return True, certificate["tbs_certificate"]["validity"]["not_after"].native
+
+
+def add_document_timestamp(data: bytes) -> bytes:
+    """`data` with the validation data of its last timestamp and a new document timestamp
+    appended (an incremental update: the old bytes are a prefix of the new). PAdES allows it
+    under the certification's "no changes"; the check reads the result as unchanged."""
+    current = current_seal()
+    if current.timestamper is None:
+        raise SealError("ESURE_TSA_URL is not set: no document timestamp can be added")
+    stamper = signers.PdfTimeStamper(current.timestamper)
+
+    async def extend():
+        output = await stamper.async_update_archival_timestamp_chain(
+            PdfFileReader(BytesIO(data)),
+            current.validation_context(revocation_mode="hard-fail"),
+            in_place=False,
+        )
+        return output.getvalue()
+
+    try:
+        return run(extend())
+    except Exception as error:
+        raise SealError(f"timestamping failed: {error.__class__.__name__}: {error}") from error
 
 
 def _reserve_after(signed: bytes) -> int:

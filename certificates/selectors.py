@@ -5,7 +5,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -125,8 +125,10 @@ def get_guarantee_for(company, number):
 
 
 def versions_of(guarantee):
-    """All certificate versions, oldest first, with their stored documents."""
-    return list(guarantee.certificates.order_by("version").prefetch_related("documents"))
+    """All certificate versions, oldest first, with their stored documents (one per kind:
+    the originals; a download serves the newest record of that kind, see get_document)."""
+    originals = Prefetch("documents", queryset=Document.objects.filter(extends=None))
+    return list(guarantee.certificates.order_by("version").prefetch_related(originals))
 
 
 def status_of_guarantee(guarantee, current, today=None):
@@ -223,6 +225,7 @@ def get_document(guarantee, version, kind):
     document = (
         Document.objects.select_related("certificate")
         .filter(certificate__guarantee=guarantee, certificate__version=version, kind=kind)
+        .order_by("-pk")  # the newest: a document timestamp added later extends the original
         .first()
     )
     if document is None:

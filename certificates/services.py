@@ -159,6 +159,50 @@ def store_document(*, certificate, kind, data):
     return document
 
 
+def extend_document(*, document, by=None):
+    """Add a document timestamp (PAdES B-LTA) to a stored PDF, append-only: the new bytes are
+    computed from a copy, stored under a new name, and recorded as a new Document that
+    `extends` the old one (whose file and hash stay); from then on the new one is served.
+    Refused for a record already extended. Returns the new Document."""
+    with document.file.open("rb") as f:
+        data = f.read()
+    if hashlib.sha256(data).hexdigest() != document.sha256:
+        raise ValueError(f"document {document.pk}: stored bytes differ from the recorded SHA-256")
+    extended = seal.add_document_timestamp(data)
+    with discard_files_on_failure(), transaction.atomic():
+        old = Document.objects.select_for_update().get(pk=document.pk)
+        if Document.objects.filter(extends=old).exists():
+            raise ValueError(f"document {old.pk} is already extended")
+        digest = hashlib.sha256(extended).hexdigest()
+        new = Document(
+            certificate=old.certificate, kind=old.kind, sha256=digest, size=len(extended),
+            extends=old,
+        )
+        generation = 1 + Document.objects.filter(
+            certificate=old.certificate, kind=old.kind
+        ).exclude(extends=None).count()
+        certificate = old.certificate
+        name = (
+            f"{certificate.guarantee.number}-v{certificate.version}-{old.kind}-lta{generation}.pdf"
+        )
+        try:
+            new.file.save(name, ContentFile(extended), save=False)
+        except Exception as error:
+            logger.exception("could not store %s", name)
+            raise StorageError(MSG_STORAGE_FAILED) from error
+        written = _stored_files.get()
+        if written is not None:
+            written.append(new.file.name)
+        new.save()
+        audit.record(
+            actor=by,
+            action="document.timestamp_extended",
+            obj=new,
+            data={"extends": old.pk, "sha256": digest, "previous_sha256": old.sha256},
+        )
+    return new
+
+
 def issue_guarantee(
     *, company, work, kind, delivery, amount, starts_on, ends_on, fee, issued_at=None, by=None
 ):
