@@ -71,6 +71,7 @@ class AuditEvent(models.Model):
         STATEMENT_IMPORTED = "statement.imported", "入出金明細: 取込"
         MEMBER_DUTY = "member.duty", "受注者の利用者: 役割の変更"
         JOINT_VENTURE_REGISTERED = "joint_venture.registered", "共同企業体: 登録"
+        DOCUMENT_TIMESTAMP_EXTENDED = "document.timestamp_extended", "電子証書: タイムスタンプ延長"
 
     seq = models.BigIntegerField("連番", primary_key=True)  # 1..n, no gap
     at = models.DateTimeField("日時", default=timezone.now)
