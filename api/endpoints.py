@@ -3,14 +3,21 @@ services and selectors as the pages (docs/decisions/0024).
 
 - POST /verify: number + key through D-Sure's one access helper (dsure.services.
   find_guarantee: its normalisation, uniform failure, throttling), plus a per-token limit.
+- GET /guarantees: the office's list (the inbox's rows, api.selectors.office_guarantees),
+  filtered, in pages behind an opaque signed cursor (docs/decisions/0032).
 - GET /guarantees/{number}, …/versions/{n}, …/versions/{n}.pdf: what reached the token's
   office (api.selectors.office_guarantee), else 404.
 Errors are problem details (api.problems). The schema is at /api/v1/openapi.json; the docs
 page (api.views.docs) renders it on our own template: no CDN, the CSP stays strict.
 """
 
+import datetime
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
 from django.http import FileResponse, Http404
-from ninja import NinjaAPI, Status
+from django.utils import timezone
+from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
@@ -19,6 +26,8 @@ from api import limits, selectors
 from api.auth import TokenAuth
 from api.problems import (
     CONTENT_TYPE,
+    MSG_BAD_CURSOR,
+    MSG_BAD_DATETIME,
     MSG_INVALID,
     MSG_NOT_FOUND,
     MSG_TOO_MANY_VERIFY,
@@ -26,7 +35,7 @@ from api.problems import (
     ApiProblem,
     problem_response,
 )
-from api.schemas import GuaranteeOut, Problem, VerifyIn, VersionOut
+from api.schemas import GuaranteeList, GuaranteeOut, Problem, VerifyIn, VersionOut
 from certificates.models import Guarantee
 from dsure import services as dsure
 from esure.clientip import client_key
@@ -137,6 +146,76 @@ def verify(request, payload: VerifyIn):
     if result is dsure.Result.NO_MATCH:
         raise ApiProblem(404, found.message)
     raise ApiProblem(429, found.message, retry_after=limits.dsure_retry_after(found.number, ip))
+
+
+StatusCode = Literal["valid", "changed", "cancelled", "expired"]
+KindCode = Literal["advance", "contract", "intermediate"]
+UPDATED_SINCE = "この日時（ISO 8601。オフセットがなければ日本時間）以後に更新されたもの"
+WORK_NUMBER = "工事番号（全角・半角、空白やハイフンの違いは問わない）"
+CURSOR = "前の答えの next_cursor"
+LIMIT = "1ページの件数（最大200）"
+
+
+def _aware(value):
+    """`updated_since` as an aware datetime: without an offset it is read as Japan time."""
+    try:
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return value.astimezone(datetime.UTC)
+    except (OverflowError, ValueError) as error:  # year 1 with a positive offset, and the like
+        raise ApiProblem(422, MSG_BAD_DATETIME) from error
+
+
+@api.get(
+    "/guarantees",
+    response={200: GuaranteeList, 401: Problem, 422: Problem, 429: Problem},
+    url_name="guarantees",
+    operation_id="listGuarantees",
+    summary="この発注機関に交付された保証の一覧（カーソルでページ送り）",
+    tags=["保証"],
+)
+def guarantees(
+    request,
+    status: Annotated[StatusCode | None, Query(None, description="状態で絞り込む")] = None,
+    kind: Annotated[KindCode | None, Query(None, description="保証の種類で絞り込む")] = None,
+    updated_since: Annotated[
+        datetime.datetime | None, Query(None, description=UPDATED_SINCE)
+    ] = None,
+    work_number: Annotated[str | None, Query(None, max_length=50, description=WORK_NUMBER)] = None,
+    cursor: Annotated[str | None, Query(None, max_length=500, description=CURSOR)] = None,
+    limit: Annotated[
+        int, Query(selectors.LIST_LIMIT, ge=1, le=selectors.LIST_LIMIT_MAX, description=LIMIT)
+    ] = selectors.LIST_LIMIT,
+):
+    """この発注機関に交付（電子提出を含む）された保証を、最終更新日時の古い順に返します。
+    最終更新日時は、最新の版の発行・この発注機関への交付・解約・この発注機関の受領/返戻のうち
+    最も新しいものです。次のページは `next`（または `cursor=next_cursor`）で取得します。
+    カーソルはこの発注機関だけに有効で、改変されたものは 422 になります。"""
+    office = request.auth.office
+    try:
+        after = selectors.decode_cursor(office, cursor) if cursor else None
+    except selectors.BadCursor as error:
+        raise ApiProblem(422, MSG_BAD_CURSOR) from error
+    filters = {
+        "status": status or "",
+        "kind": kind or "",
+        "updated_since": _aware(updated_since) if updated_since is not None else None,
+        "work_number": work_number or "",
+    }
+    rows, more = selectors.office_guarantees(office, after=after, limit=limit, **filters)
+    next_cursor = selectors.encode_cursor(office, rows[-1]) if more else None
+    next_url = None
+    if next_cursor:
+        query = {k: v for k, v in request.GET.items() if k != "cursor"}
+        next_url = f"{request.path}?{urlencode({**query, 'cursor': next_cursor})}"
+    return Status(
+        200,
+        {
+            "items": [selectors.list_item(g) for g in rows],
+            "next": next_url,
+            "next_cursor": next_cursor,
+        },
+    )
 
 
 def _office_guarantee(request, number):

@@ -27,6 +27,11 @@ MSG_UNAUTHORIZED = (
 MSG_NOT_FOUND = "指定されたものは見つかりません（この発注機関に交付されたものだけを参照できます）。"
 MSG_METHOD = "このURLでは、このメソッドは使えません。"
 MSG_INVALID = "入力の形式に誤りがあります。errors を確認してください。"
+MSG_BAD_CURSOR = (
+    "cursor が正しくありません。前の答えの next_cursor をそのまま渡してください"
+    "（改変されたもの・他の発注機関のものは使えません）。"
+)
+MSG_BAD_DATETIME = "updated_since の日時を扱えません。ISO 8601 の日時で指定してください。"
 MSG_TOO_MANY_AUTH = (
     "無効なAPIトークンでの呼び出しが続いたため、しばらく時間をおいてからお試しください。"
 )

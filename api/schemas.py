@@ -89,3 +89,42 @@ class VersionOut(VersionSummary):
         description="指紋の対象: content をキー順・空白なし・UTF-8 で直列化した文字列。"
         "その SHA-256 が fingerprint",
     )
+
+
+class OfficeAnswer(Schema):
+    status: str = Field(
+        ..., description="この発注機関の最新の版への応答: delivered（未受領）/ received / returned"
+    )
+    version: int = Field(..., description="その応答の対象の版")
+
+
+class GuaranteeListItem(Schema):
+    number: str = Field(..., description="保証契約番号（11桁）")
+    number_display: str = Field(..., description="保証契約番号（印字形式）")
+    kind: str = Field(..., description="保証の種類: advance / contract / intermediate")
+    kind_label: str = Field(..., description="保証の種類（日本語）")
+    status: str = Field(..., description="状態: valid / changed / cancelled / expired")
+    status_label: str = Field(..., description="状態（有効 / 変更あり / 解約 / 期間満了）")
+    work_number: str = Field(..., description="工事番号")
+    work_name: str = Field(..., description="工事名")
+    contractor_name: str = Field(..., description="受注者（保証契約者）の商号")
+    amount: int = Field(..., description="保証金額（円、整数）: 現在の版")
+    starts_on: DateValue = Field(..., description="保証期間（自）: 現在の版")
+    ends_on: DateValue = Field(..., description="保証期限: 現在の版")
+    current_version: int
+    answer: OfficeAnswer = Field(..., description="この発注機関の受領・返戻の状況")
+    updated_at: datetime.datetime = Field(
+        ...,
+        description="最終更新日時: 最新の版の発行・この発注機関への交付・解約・受領/返戻の"
+        "うち最も新しいもの",
+    )
+
+
+class GuaranteeList(Schema):
+    items: list[GuaranteeListItem]
+    next: str | None = Field(
+        None, description="次のページの URL（パスとクエリ）。最後のページでは null"
+    )
+    next_cursor: str | None = Field(
+        None, description="次のページのカーソル（cursor に渡す）。最後のページでは null"
+    )

@@ -8,14 +8,18 @@ the ones the pages use.
 
 import datetime
 
+from django.core import signing
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.utils import timezone
 
 from api.models import ApiToken, WebhookDelivery, WebhookEndpoint
 from certificates import content as certificate_content
 from certificates import selectors as registry
-from certificates.models import Document, Guarantee, Submission
+from certificates.models import Certificate, Document, Guarantee, Submission, Work
 from certificates.numbering import format_number, parse_number
+from esure.identifiers import normalize_identifier
 from esure.wareki import to_wareki
 
 STATUS_CODES = {
@@ -24,6 +28,9 @@ STATUS_CODES = {
     registry.Status.CANCELLED: "cancelled",
     registry.Status.EXPIRED: "expired",
 }
+
+
+STATUS_OF_CODE = {code: status for status, code in STATUS_CODES.items()}
 
 
 def _reached(guarantee, office):
@@ -142,6 +149,121 @@ def version_pdf(guarantee, n):
     )
 
 
+# --- The office's list: GET /guarantees (docs/decisions/0032) -------------------------------
+
+LIST_LIMIT = 50  # rows per page unless the client asks for fewer or more
+LIST_LIMIT_MAX = 200  # the most a page holds: one page stays one fast query
+CURSOR_SALT = "api.guarantees.cursor"
+
+
+class BadCursor(Exception):
+    """A cursor that esure did not issue for this office (altered, truncated, another's)."""
+
+
+def _latest_of(queryset, field):
+    return Subquery(
+        queryset.filter(**{f"{field}__isnull": False}).order_by(f"-{field}").values(field)[:1]
+    )
+
+
+def with_updated_at(rows, office):
+    """Annotate `updated_at`: when the guarantee last changed for the office — the latest of
+    its latest version's issue, a delivery to the office, its cancellation and the office's
+    last 受領/返戻. The one definition of "updated" (GET /guarantees?updated_since=, and the
+    list's order). Each term falls back to concluded_at: GREATEST must not meet a NULL
+    (SQLite answers NULL where PostgreSQL skips it)."""
+    mine = Submission.objects.filter(guarantee=OuterRef("pk"), office=office)
+    issued = Certificate.objects.filter(guarantee=OuterRef("pk"))
+    floor = F("concluded_at")
+    return rows.annotate(
+        updated_at=Greatest(
+            Coalesce(_latest_of(issued, "issued_at"), floor),
+            Coalesce(_latest_of(mine, "delivered_at"), floor),
+            Coalesce(_latest_of(mine, "decided_at"), floor),
+            Coalesce("cancelled_at", floor),
+        )
+    )
+
+
+def _work_numbers_matching(office, typed):
+    """The 工事番号 values, as stored, of the office's guarantees that read as `typed` once
+    both are normalised (NFKC, upper case, no spaces or dashes: esure.identifiers). Work
+    numbers are stored as typed, and no SQL function normalises the same way on PostgreSQL
+    and SQLite, so the office's distinct work numbers are compared here: one query."""
+    wanted = normalize_identifier(typed)
+    stored = (
+        Work.objects.filter(guarantees__submissions__office=office)
+        .values_list("work_number", flat=True)
+        .distinct()
+    )
+    return [number for number in stored if number and normalize_identifier(number) == wanted]
+
+
+def encode_cursor(office, row):
+    """An opaque cursor after `row`: its sort key, signed with the office's id (a client can
+    neither forge nor alter it, nor use another office's)."""
+    key = {"o": office.pk, "u": row.updated_at.isoformat(), "p": row.pk}
+    return signing.dumps(key, salt=CURSOR_SALT)
+
+
+def decode_cursor(office, cursor):
+    """(updated_at, pk) from a cursor this office was given; BadCursor otherwise."""
+    try:
+        key = signing.loads(cursor, salt=CURSOR_SALT)
+        if key["o"] != office.pk:
+            raise BadCursor
+        return datetime.datetime.fromisoformat(key["u"]), int(key["p"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as error:
+        raise BadCursor from error
+
+
+def office_guarantees(
+    office, *, status="", kind="", updated_since=None, work_number="", after=None, limit=LIST_LIMIT
+):
+    """One page of the guarantees that reached `office` without a key — the office inbox's
+    rows (certificates.selectors.office_list, its scope and filters) that are keyless, as
+    api.selectors.office_guarantee's scope is — oldest update first (updated_at, then pk:
+    a row updated while a client pages moves behind the cursor and is seen again, never
+    skipped). `after` is a decoded cursor. Returns (rows, more): at most `limit` rows,
+    labelled with their status today, and whether another page follows. One query (two
+    with `work_number`) whatever the page size."""
+    rows = registry.office_list(
+        office, kind=kind, status=STATUS_OF_CODE[status] if status else ""
+    ).filter(keyless=True)
+    rows = with_updated_at(rows, office)
+    if updated_since is not None:
+        rows = rows.filter(updated_at__gte=updated_since)
+    if work_number:
+        rows = rows.filter(work__work_number__in=_work_numbers_matching(office, work_number))
+    if after is not None:
+        at, pk = after
+        rows = rows.filter(Q(updated_at__gt=at) | Q(updated_at=at, pk__gt=pk))
+    page = list(rows.order_by("updated_at", "pk")[: limit + 1])
+    registry.add_status(page[:limit])
+    return page[:limit], len(page) > limit
+
+
+def list_item(g):
+    """One row of GET /guarantees (GuaranteeListItem), from office_list's annotations."""
+    return {
+        "number": g.number,
+        "number_display": format_number(g.number),
+        "kind": g.kind,
+        "kind_label": g.get_kind_display(),
+        "status": STATUS_CODES[g.status],
+        "status_label": g.status,
+        "work_number": g.work.work_number,
+        "work_name": g.work.name,
+        "contractor_name": g.company.name,
+        "amount": g.current_amount,
+        "starts_on": _date(g.current_starts_on),
+        "ends_on": _date(g.current_ends_on),
+        "current_version": g.current_version,
+        "answer": {"status": g.office_status, "version": g.office_version},
+        "updated_at": g.updated_at,
+    }
+
+
 # --- Tokens (the office 管理者's page) ------------------------------------------------------
 
 
@@ -183,9 +305,7 @@ def get_token_for(office, pk):
 
 def offices_reached(guarantee):
     """The ids of the offices the guarantee reached without a key (its webhook audience)."""
-    keyless = Submission.objects.filter(guarantee=guarantee).exclude(
-        channel=Submission.Channel.KEY
-    )
+    keyless = Submission.objects.filter(guarantee=guarantee).exclude(channel=Submission.Channel.KEY)
     return sorted(set(keyless.values_list("office_id", flat=True)))
 
 

@@ -49,7 +49,13 @@ PUBLIC = {
 }
 # The orderers' API authenticates by bearer token, not by login: without one, every
 # operation answers 401 (problem+json). tests/api walk each with every kind of bad token.
-TOKEN_AUTH = {"api_v1:verify", "api_v1:guarantee", "api_v1:version", "api_v1:version_pdf"}
+TOKEN_AUTH = {
+    "api_v1:verify",
+    "api_v1:guarantees",
+    "api_v1:guarantee",
+    "api_v1:version",
+    "api_v1:version_pdf",
+}
 # URL prefixes served without a view of ours (none are in the URLconf today).
 PUBLIC_PREFIXES = ("/" + settings.STATIC_URL.strip("/") + "/",)
 
@@ -135,9 +141,7 @@ def test_sample_path_resolves_to_its_own_view(route):
     assert resolve(url).func == pattern.callback
 
 
-@pytest.mark.parametrize(
-    "route", [r for r in ROUTES if r[1] not in PUBLIC | TOKEN_AUTH], ids=_id
-)
+@pytest.mark.parametrize("route", [r for r in ROUTES if r[1] not in PUBLIC | TOKEN_AUTH], ids=_id)
 def test_anonymous_is_sent_to_login(client, db, route):
     url, name, _ = route
     assert not url.startswith(PUBLIC_PREFIXES)

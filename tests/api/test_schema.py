@@ -17,6 +17,7 @@ def test_the_schema_is_valid_openapi_3_1(db):
     paths = set(schema["paths"])
     assert {
         "/api/v1/verify",
+        "/api/v1/guarantees",
         "/api/v1/guarantees/{number}",
         "/api/v1/guarantees/{number}/versions/{n}",
         "/api/v1/guarantees/{number}/versions/{n}.pdf",
