@@ -72,6 +72,12 @@ class AuditEvent(models.Model):
         MEMBER_DUTY = "member.duty", "受注者の利用者: 役割の変更"
         JOINT_VENTURE_REGISTERED = "joint_venture.registered", "共同企業体: 登録"
         DOCUMENT_TIMESTAMP_EXTENDED = "document.timestamp_extended", "電子証書: タイムスタンプ延長"
+        RESERVATION_SUBMITTED = "reservation.submitted", "契約保証予約: 提出"
+        RESERVATION_APPROVED = "reservation.approved", "契約保証予約: 承認"
+        RESERVATION_DECLINED = "reservation.declined", "契約保証予約: 謝絶"
+        RESERVATION_USED = "reservation.used", "契約保証予約: 使用（申込を作成）"
+        RESERVATION_LAPSED = "reservation.lapsed", "契約保証予約: 期限切れ"
+        RESERVATION_PRINTED = "reservation.printed", "契約保証予約: 予約証書を印刷済"
 
     seq = models.BigIntegerField("連番", primary_key=True)  # 1..n, no gap
     at = models.DateTimeField("日時", default=timezone.now)

@@ -24,6 +24,7 @@ from dsure import throttle
 from dsure.models import Alert, LockClear, NumberLock
 from esure import queue
 from esure.choices import Delivery
+from reservations.models import Reservation
 
 
 def _locked_now(queryset, now):
@@ -64,6 +65,18 @@ ENTRIES = [
         Guarantee,
         lambda qs, now: qs.filter(delivery=Delivery.PAPER, printed_at=None, cancelled_at=None),
         oldest="concluded_at",
+    ),
+    # 契約保証予約証書: paper only (decision 0034), printed once approved, while still usable.
+    Entry(
+        "print_reservations",
+        "書面交付の印刷待ち（契約保証予約証書）",
+        Reservation,
+        lambda qs, now: qs.filter(
+            status=Reservation.Status.APPROVED,
+            printed_at=None,
+            valid_until__gte=timezone.localdate(now),
+        ),
+        oldest="approved_at",
     ),
     Entry(
         "plans",

@@ -44,7 +44,11 @@ class ReadOnlyInline(admin.TabularInline):
 # model has its place here (tests/esure/test_admin_japanese.py): one that has none is listed
 # last under OTHER, where the test sees it.
 SECTIONS = [
-    ("applications", "申込", ["applications.application", "console.statementimport"]),
+    (
+        "applications",
+        "申込",
+        ["applications.application", "reservations.reservation", "console.statementimport"],
+    ),
     (
         "guarantees",
         "保証契約",

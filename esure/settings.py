@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "audit",
     "advances",
     "api",
+    # 契約保証予約 (decision 0034): reads accounts and the workflow's rules and services.
+    "reservations",
 ]
 
 MIDDLEWARE = [
@@ -305,6 +307,14 @@ ESURE_EVIDENCE_MAX_BYTES = env.int("ESURE_EVIDENCE_MAX_BYTES", default=10 * 1024
 ESURE_WEBHOOK_ALLOW_LOOPBACK = env.bool("ESURE_WEBHOOK_ALLOW_LOOPBACK", default=False)
 # guarantee.expiring is sent when the 保証期限 is this many days away or fewer.
 ESURE_WEBHOOK_EXPIRING_DAYS = env.int("ESURE_WEBHOOK_EXPIRING_DAYS", default=30)
+
+# 契約保証予約 (decision 0034): usable through the 入札日 + this many days unless staff set
+# another date on approval. A figure of the surety (no law or published table gives one):
+# the award, the contract within 7 days of it, and the assembly's vote at its next
+# quarterly session for contracts that need one (地方自治法第96条第1項第5号).
+ESURE_RESERVATION_VALID_DAYS = env.int("ESURE_RESERVATION_VALID_DAYS", default=90)
+if ESURE_RESERVATION_VALID_DAYS < 0:
+    raise ImproperlyConfigured("ESURE_RESERVATION_VALID_DAYS must be 0 or more")
 
 # json: one JSON object per line (esure/logging.py), for the log pipeline; plain: readable
 # lines for `make run`. The web and the worker (`manage.py db_worker`) both log through this.

@@ -23,6 +23,7 @@ urlpatterns = [
     path("certificates/", include("certs.urls")),
     path("dsure/", include("dsure.urls")),
     path("advances/", include("advances.urls")),
+    path("reservations/", include("reservations.urls")),
     path("bank/", include("advances.bank_urls")),
     path("api/", include("api.urls")),
     path("api/v1/", orderer_api.urls),

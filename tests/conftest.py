@@ -971,3 +971,49 @@ def s3_unreachable(settings, monkeypatch):
         bucket="esure-gone",
         location="t",
     )
+
+
+# --- 契約保証予約 (reservations, decision 0034) --------------------------------------------
+# The bid of make_reservation: 入札日 2025-01-20, 12,345,000円 estimated, 契約保証 1,234,500円
+# (its 10%). RESERVATION_TODAY is a day before the bid.
+BID_DATE = datetime.date(2025, 1, 20)
+RESERVATION_TODAY = datetime.datetime(2025, 1, 10, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+
+
+def make_reservation(*, company=None, status="draft", by=None, **fields):
+    """A reservation in `status`, complete and within the rules unless told otherwise. An
+    approved one (or later) has its fee (30,000円) and 有効期限 (入札日 + 90 days). The status
+    is set directly, as setup; no history row is written."""
+    from django.utils import timezone
+
+    from reservations.models import Reservation
+
+    company = company or make_company()
+    if by is None:
+        membership = company.memberships.select_related("user").first()
+        by = membership.user if membership else make_member(company)
+    orderer = Orderer.objects.filter(name="津久見市").first() or make_orderer()
+    approved = status in ("approved", "used", "lapsed")
+    values = {
+        "orderer": orderer,
+        "work_name": "市道堅徳線道路改良工事（入札）",
+        "bid_date": BID_DATE,
+        "estimated_price": PRICE,
+        "amount": MIN_CONTRACT,
+        "advance_planned": True,
+        "contact_name": "大分 花子",
+        "contact_phone": "0972-82-1234",
+        "fee": 30_000 if approved else None,
+        "valid_until": BID_DATE + datetime.timedelta(days=90) if approved else None,
+        "approved_at": timezone.now() if approved else None,
+        "submitted_at": None if status == "draft" else timezone.now(),
+        **fields,
+    }
+    return Reservation.objects.create(company=company, status=status, created_by=by, **values)
+
+
+@pytest.fixture
+def before_the_bid():
+    """Freeze "today" at RESERVATION_TODAY, ten days before BID_DATE."""
+    with time_machine.travel(RESERVATION_TODAY, tick=False) as traveller:
+        yield traveller

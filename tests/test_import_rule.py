@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FACES = ("applications", "certs", "dsure", "advances")
+FACES = ("applications", "certs", "dsure", "advances", "reservations")
 APPS = ("accounts", "certificates", "audit", *FACES)
 
 
@@ -49,9 +49,12 @@ def test_the_reader_sees_every_kind_of_import():
 @pytest.mark.parametrize(
     "app, others",
     [
-        ("applications", {"dsure", "certs"}),
-        ("dsure", {"applications", "certs", "advances"}),
-        ("certs", {"applications", "dsure", "advances"}),
+        # applications never imports reservations: reservations uses the workflow's rules
+        # and services (decision 0034), not the reverse.
+        ("applications", {"dsure", "certs", "reservations"}),
+        ("dsure", {"applications", "certs", "advances", "reservations"}),
+        ("certs", {"applications", "dsure", "advances", "reservations"}),
+        ("reservations", {"dsure", "certs", "advances"}),
     ],
 )
 def test_faces_never_import_each_other(app, others):

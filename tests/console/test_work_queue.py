@@ -27,6 +27,7 @@ from tests.conftest import (
     make_orderer,
     make_plan,
     make_registered_guarantee,
+    make_reservation,
     make_staff,
     make_withdrawal,
 )
@@ -87,6 +88,16 @@ def every_state(db, staff_client):
     NumberLock.objects.create(number="08100000033", at=NOW - 2 * hour, until=NOW + hour)
     LockClear.objects.create(number="08100000033", by=staff_client.staff, at=NOW - hour)
 
+    # 契約保証予約証書 (paper only): approved and not printed, while still usable.
+    until = {"valid_until": NOW.date() + datetime.timedelta(days=10)}
+    to_print = make_reservation(company=company, status="approved", **until)
+    make_reservation(company=company, status="approved", printed_at=NOW, **until)
+    make_reservation(
+        company=company, status="approved", valid_until=NOW.date() - datetime.timedelta(days=1)
+    )
+    make_reservation(company=company, status="used", **until)
+    make_reservation(company=company, status="submitted")
+
     open_alert = Alert.objects.create(kind="failure_spike", subject="x", detail="d")
     Alert.objects.create(kind="failure_spike", subject="y", detail="d", acknowledged_at=NOW)
 
@@ -101,6 +112,7 @@ def every_state(db, staff_client):
         "review": {a.pk for a in submitted},
         "fee": {approved.pk},
         "print": {paper.pk},
+        "print_reservations": {to_print.pk},
         "plans": {submitted_plan.pk},
         "cash": {cash.pk},
         "locks": {locked.pk},
