@@ -15,6 +15,12 @@ local headers = {
   ["Content-Type"] = "application/x-www-form-urlencoded",
   ["Cookie"] = "csrftoken=" .. cookie,
 }
+-- BENCH_FORWARDED_FOR: the client address this scenario's attempts count against (the bench's
+-- gunicorn trusts one proxy), so one scenario's failures never throttle another's lookups.
+local forwarded = os.getenv("BENCH_FORWARDED_FOR")
+if forwarded and forwarded ~= "" then
+  headers["X-Forwarded-For"] = forwarded
+end
 local threads = 0
 function setup(thread)
   threads = threads + 1
