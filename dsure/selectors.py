@@ -1,14 +1,19 @@
 """Who may see which guarantee in D-Sure, and what the viewer reads.
 
-A viewer session holds grants, each scoped to one guarantee at the key version that was
-proven: it dies when the key is re-issued, 30 minutes after its last use (refreshed at most
-once a minute, so most page views write no session) and 8 hours after the lookup, however
-often it is used (decision 0009). An office user may also open what was submitted to their
-office (delivered or handed over: the registry's submissions, decision 0018).
+A viewer grant is a signed cookie (decision 0028, superseding the session grants of decision
+0009): for each guarantee opened by its key, the number, the key version that was proven,
+when and when last used. It opens the guarantee only while the key stays at that version
+(checked against the guarantee row the page reads anyway), for 30 minutes after its last use
+(refreshed at most once a minute) and 8 hours after the lookup however often it is used.
+Nothing is written or read in the database for it. An office user may also open what was
+submitted to their office (delivered or handed over: the registry's submissions, decision
+0018).
 """
 
 import time
 
+from django.conf import settings
+from django.core import signing
 from django.http import Http404
 
 from accounts.models import OfficeMembership
@@ -18,45 +23,85 @@ from certificates.models import Guarantee
 GRANT_SECONDS = 30 * 60  # after the last use
 GRANT_MAX_SECONDS = 8 * 60 * 60  # after the lookup, whatever the use (one working day)
 REFRESH_SECONDS = 60
-SESSION_KEY = "dsure_grants"
+MAX_GRANTS = 20  # guarantees one browser holds at once (the least recently used go first)
+# The signature's salt: a value signed for anything else (another cookie) is no grant.
+GRANT_SALT = "dsure.grant"
+# Set on the request when the response must carry a new cookie (or delete it: None).
+_PENDING = "_dsure_grants_pending"
+
+
+def grant_cookie_name():
+    """`__Host-` over https, as the session and CSRF cookies (esure/settings.py)."""
+    return "__Host-dsure_grant" if settings.SESSION_COOKIE_SECURE else "dsure_grant"
+
+
+def _grants(request):
+    """{number: [key_version, granted at, last seen]} from the signed cookie; {} if absent or
+    not signed by us."""
+    pending = getattr(request, _PENDING, False)
+    if pending is not False:
+        return pending or {}
+    value = request.COOKIES.get(grant_cookie_name())
+    if not value:
+        return {}
+    try:
+        grants = signing.Signer(salt=GRANT_SALT).unsign_object(value)
+    except (signing.BadSignature, ValueError):
+        return {}
+    return grants if isinstance(grants, dict) else {}
 
 
 def grant(request, number, key_version):
-    """Let this session view the guarantee `number` while its key stays at `key_version`
-    (the version whose key was just proven)."""
+    """Let this browser view the guarantee `number` while its key stays at `key_version`
+    (the version whose key was just proven). The cookie goes out with the response
+    (`save_grants`)."""
     now = int(time.time())
-    grants = dict(request.session.get(SESSION_KEY, {}))
-    grants[number] = {"at": now, "seen": now, "key_version": key_version}
-    request.session[SESSION_KEY] = grants
-    # A fresh session id once the key has been proven. A visitor without a session gets a
-    # new id anyway when it is first saved: cycling it first would cost an INSERT and an
-    # UPDATE instead of one INSERT.
-    if request.session.session_key is not None:
-        request.session.cycle_key()
+    grants = {n: g for n, g in _grants(request).items() if n != number}
+    grants[number] = [key_version, now, now]
+    recent = sorted(grants.items(), key=lambda item: item[1][2])[-MAX_GRANTS:]
+    setattr(request, _PENDING, dict(recent))
 
 
 def revoke_all(request):
-    request.session.pop(SESSION_KEY, None)
+    setattr(request, _PENDING, None)
+
+
+def save_grants(request, response):
+    """Write the grants changed while handling the request onto the response."""
+    pending = getattr(request, _PENDING, False)
+    if pending is False:
+        return
+    name = grant_cookie_name()
+    if not pending:
+        response.delete_cookie(name, samesite="Lax")
+        return
+    response.set_cookie(
+        name,
+        signing.Signer(salt=GRANT_SALT).sign_object(pending),
+        max_age=GRANT_MAX_SECONDS,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def has_grant(request, guarantee):
-    """True while this session's grant of the guarantee lives: same key version, used within
+    """True while this browser's grant of the guarantee lives: same key version, used within
     GRANT_SECONDS, granted within GRANT_MAX_SECONDS."""
-    grants = request.session.get(SESSION_KEY, {})
+    grants = _grants(request)
     entry = grants.get(guarantee.number)
-    if not isinstance(entry, dict):  # none (or a grant written before key versions counted)
+    if not (isinstance(entry, list) and len(entry) == 3 and all(isinstance(x, int) for x in entry)):
         return False
+    key_version, at, seen = entry
     now = int(time.time())
     if (
-        entry.get("key_version") != guarantee.key_version
-        or now - entry.get("seen", 0) > GRANT_SECONDS
-        or now - entry.get("at", 0) > GRANT_MAX_SECONDS
+        key_version != guarantee.key_version
+        or now - seen > GRANT_SECONDS
+        or now - at > GRANT_MAX_SECONDS
     ):
         return False
-    if now - entry["seen"] > REFRESH_SECONDS:
-        grants = dict(grants)
-        grants[guarantee.number] = {**entry, "seen": now}
-        request.session[SESSION_KEY] = grants
+    if now - seen > REFRESH_SECONDS:
+        setattr(request, _PENDING, {**grants, guarantee.number: [key_version, at, now]})
     return True
 
 

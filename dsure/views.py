@@ -62,6 +62,7 @@ def viewer_headers(view):
         # no-referrer: decision 0004), as on every page.
         response["Cache-Control"] = "no-store"
         response["X-Robots-Tag"] = "noindex, nofollow"
+        selectors.save_grants(request, response)  # a new or refreshed viewer grant
         return response
 
     return wrapper

@@ -40,9 +40,10 @@ def add_history(guarantee, rows, staff):
 
 
 @pytest.mark.parametrize("history", [0, 2_000])
-def test_a_right_key_from_a_new_visitor_is_four_statements(guarantee, staff, history):
+def test_a_right_key_from_a_new_visitor_is_three_statements(guarantee, staff, history):
     """The number's advisory lock, the throttle state with the address's recent failures and
-    the guarantee joined in (one query), the log INSERT, the session INSERT."""
+    the guarantee joined in (one query), the log INSERT. The grant is a signed cookie
+    (decision 0028): no session."""
     add_history(guarantee, history, staff)
     key = registry.current_key(guarantee)
 
@@ -51,10 +52,10 @@ def test_a_right_key_from_a_new_visitor_is_four_statements(guarantee, staff, his
 
     assert response.status_code == 302
     sent = statements(queries)
-    assert len(sent) == 4, sent
-    assert [s.split()[0] for s in sent] == ["SELECT", "WITH", "INSERT", "INSERT"]
+    assert len(sent) == 3, sent
+    assert [s.split()[0] for s in sent] == ["SELECT", "WITH", "INSERT"]
     assert "pg_advisory_xact_lock" in sent[0]
-    assert 'INTO "dsure_accesslog"' in sent[2] and 'INTO "django_session"' in sent[3]
+    assert 'INTO "dsure_accesslog"' in sent[2]
 
 
 @pytest.mark.parametrize("history", [0, 2_000])

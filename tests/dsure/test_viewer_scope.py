@@ -1,6 +1,6 @@
-"""The viewer session (docs/decisions/0004, 0009): a right number + key grants that one
+"""The viewer grant (docs/decisions/0004, 0009, 0028): a right number + key grants that one
 guarantee at that key version, for 30 minutes after the last use and 8 hours at most, in a
-fresh session id. Everything else is a 404, the same
+signed cookie (no session). Everything else is a 404, the same
 as a number that does not exist. The PDF is the stored original; an older version says it is
 変更前; the key travels only in the POST body."""
 
@@ -10,8 +10,10 @@ import re
 
 import pytest
 from django.conf import settings
+from django.core import signing
 from django.db import connection
-from django.test import Client
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -24,12 +26,19 @@ from tests.conftest import MAX_ADVANCE, MIN_CONTRACT, NOW, WORK_DATES, dsure_loo
 
 MINUTE = datetime.timedelta(minutes=1)
 UNKNOWN = make_number(8, GuaranteeKind.ADVANCE, 9_999_999)
-# Measured (PostgreSQL), the same for one version or two: the session; the guarantee (no
-# related rows: the page prints the frozen certificate); the versions; their documents (one
-# prefetch). Receipts only for an office user. The PDF: the session, the guarantee, the document.
-VIEWER_QUERIES = 4
-VERSION_QUERIES = 4
-DOCUMENT_QUERIES = 3
+# Measured (PostgreSQL), the same for one version or two: the guarantee (no related rows: the
+# page prints the frozen certificate); the versions; their documents (one prefetch). The grant
+# is a cookie: no session. Receipts only for an office user. The PDF: the guarantee, the
+# document.
+VIEWER_QUERIES = 3
+VERSION_QUERIES = 3
+DOCUMENT_QUERIES = 2
+
+
+def grants_of(browser):
+    """The grants in the browser's signed cookie: {number: [key version, at, last seen]}."""
+    value = browser.cookies[selectors.grant_cookie_name()].value
+    return signing.Signer(salt=selectors.GRANT_SALT).unsign_object(value)
 
 
 @pytest.fixture
@@ -103,7 +112,7 @@ def test_the_grant_ends_thirty_minutes_after_the_last_use(guarantee, frozen):
 
     frozen.shift(29 * MINUTE)
     assert browser.get(url).status_code == 200
-    assert browser.session[selectors.SESSION_KEY][guarantee.number]["seen"] == int(
+    assert grants_of(browser)[guarantee.number][2] == int(
         (NOW + 29 * MINUTE).timestamp()
     )  # refreshed by that use
     frozen.shift(29 * MINUTE)  # 58 minutes after the lookup, 29 after the last use
@@ -113,20 +122,22 @@ def test_the_grant_ends_thirty_minutes_after_the_last_use(guarantee, frozen):
         assert browser.get(url).status_code == 404, url
 
 
-def test_a_use_within_a_minute_writes_no_session(guarantee, frozen):
+def test_a_use_within_a_minute_sets_no_cookie_and_no_use_writes_to_the_database(guarantee, frozen):
     browser = opened(guarantee)
     url = reverse("dsure:viewer", args=[guarantee.number])
+    name = selectors.grant_cookie_name()
     assert browser.get(url).status_code == 200  # the first view ever stamps 閲覧済, once
     frozen.shift(datetime.timedelta(seconds=selectors.REFRESH_SECONDS))
     with CaptureQueriesContext(connection) as queries:
-        assert browser.get(url).status_code == 200
-    writes = [q["sql"] for q in queries if not q["sql"].startswith("SELECT")]
-    assert writes == []
-    frozen.shift(datetime.timedelta(seconds=1))  # past the minute: one session write
+        response = browser.get(url)
+    assert response.status_code == 200 and name not in response.cookies
+    assert [q["sql"] for q in queries if not q["sql"].startswith("SELECT")] == []
+    frozen.shift(datetime.timedelta(seconds=1))  # past the minute: the cookie is refreshed
     with CaptureQueriesContext(connection) as queries:
-        assert browser.get(url).status_code == 200
-    writes = [q["sql"] for q in queries if q["sql"].startswith(("UPDATE", "INSERT"))]
-    assert len(writes) == 1 and '"django_session"' in writes[0], writes
+        response = browser.get(url)
+    assert response.status_code == 200 and name in response.cookies
+    assert [q["sql"] for q in queries if not q["sql"].startswith("SELECT")] == []
+    assert not [q["sql"] for q in queries if "django_session" in q["sql"]]
 
 
 def test_ending_the_viewing_drops_the_grant(pair):
@@ -219,23 +230,51 @@ def test_the_key_never_travels_in_a_url(guarantee):
     assert not leaks
 
 
-def test_proving_the_key_gives_a_fresh_session_id(guarantee):
-    a = b = guarantee  # proving it again cycles the id again
+def test_the_grant_is_a_signed_httponly_cookie_and_no_session(guarantee):
     browser = Client()
-    browser.session.save()  # a session from before (e.g. an earlier visit)
-    before = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    with CaptureQueriesContext(connection) as queries:
+        response = dsure_lookup(browser, guarantee.number_display, registry.current_key(guarantee))
+    assert response.status_code == 302
+    assert not [q["sql"] for q in queries if "django_session" in q["sql"]]
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
+    cookie = response.cookies[selectors.grant_cookie_name()]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/"
+    assert cookie["max-age"] == selectors.GRANT_MAX_SECONDS
+    assert registry.current_key(guarantee).replace("-", "") not in cookie.value.upper()
 
-    opened(a, browser)
-    after_a = browser.cookies[settings.SESSION_COOKIE_NAME].value
-    assert after_a != before
-    opened(b, browser)
-    after_b = browser.cookies[settings.SESSION_COOKIE_NAME].value
-    assert after_b not in (before, after_a)
 
-    # Whoever kept the id from before the key was proven holds no grant.
-    stale = Client()
-    stale.cookies[settings.SESSION_COOKIE_NAME] = after_a
-    assert stale.get(reverse("dsure:viewer", args=[a.number])).status_code == 404
+def test_a_grant_not_signed_by_the_server_opens_nothing(guarantee, frozen):
+    now = int(NOW.timestamp())
+    url = reverse("dsure:viewer", args=[guarantee.number])
+    name = selectors.grant_cookie_name()
+    forged = {guarantee.number: [guarantee.key_version, now, now]}
+    for value in (
+        signing.Signer(salt="another.purpose").sign_object(forged),  # another signature
+        signing.Signer(salt=selectors.GRANT_SALT, key="x" * 50).sign_object(forged),
+        signing.b64_encode(b'{"%s":[1,0,0]}' % guarantee.number.encode()).decode(),
+        "garbage",
+    ):
+        browser = Client()
+        browser.cookies[name] = value
+        assert browser.get(url).status_code == 404, value
+    # The same content, signed by the server, opens it (the forgeries failed on the signature).
+    browser = Client()
+    browser.cookies[name] = signing.Signer(salt=selectors.GRANT_SALT).sign_object(forged)
+    assert browser.get(url).status_code == 200
+
+
+def test_one_browser_holds_the_most_recent_grants_only():
+    request = RequestFactory().get("/")
+    numbers = [f"{n:011d}" for n in range(selectors.MAX_GRANTS + 1)]
+    for n in numbers:
+        selectors.grant(request, n, 1)
+    response = HttpResponse()
+    selectors.save_grants(request, response)
+    kept = signing.Signer(salt=selectors.GRANT_SALT).unsign_object(
+        response.cookies[selectors.grant_cookie_name()].value
+    )
+    assert len(kept) == selectors.MAX_GRANTS
+    assert numbers[-1] in kept
 
 
 def test_a_failed_lookup_keeps_the_session_id(guarantee):
@@ -310,18 +349,20 @@ def test_a_key_reissue_ends_the_grant_of_the_old_key(guarantee, staff):
 def test_the_grant_records_the_key_version_that_was_proven(guarantee, frozen):
     browser = opened(guarantee)
 
-    assert browser.session[selectors.SESSION_KEY][guarantee.number] == {
-        "at": int(NOW.timestamp()),
-        "seen": int(NOW.timestamp()),
-        "key_version": 1,
-    }
+    now = int(NOW.timestamp())
+    assert grants_of(browser)[guarantee.number] == [1, now, now]
 
 
 def test_a_grant_without_a_key_version_opens_nothing(guarantee):
-    """A session written before grants recorded the key version (a bare timestamp)."""
+    """A grant of another shape (a bare timestamp, as sessions held before key versions
+    counted), even signed by the server; nor does a session grant (decision 0028)."""
     browser = Client()
+    browser.cookies[selectors.grant_cookie_name()] = signing.Signer(
+        salt=selectors.GRANT_SALT
+    ).sign_object({guarantee.number: int(NOW.timestamp())})
     session = browser.session
-    session[selectors.SESSION_KEY] = {guarantee.number: int(NOW.timestamp())}
+    now = int(NOW.timestamp())
+    session["dsure_grants"] = {guarantee.number: {"at": now, "seen": now, "key_version": 1}}
     session.save()
 
     for url in viewer_urls(guarantee.number):
