@@ -265,26 +265,37 @@ class Membership(models.Model):
         return self.duty == self.Duty.APPROVER
 
 
-class Invitation(models.Model):
-    """An invitation to join a company, bound to an e-mail address.
+class InvitationBase(models.Model):
+    """An invitation bound to an e-mail address — to a company (Invitation), an orderer's
+    office (OfficeInvitation) or a bank branch (BankInvitation).
 
     There is no token: the invitee signs up or logs in with that address, which allauth has
-    verified, and accepts on the home page. Nothing secret travels in the mail.
+    verified, and accepts on the home page. Nothing secret travels in the mail. Accepting and
+    revoking are one pair of services for all three (accounts.services).
     """
 
-    company = models.ForeignKey(
-        Company, on_delete=models.PROTECT, related_name="invitations", verbose_name="受注者"
-    )
     email = models.EmailField("招待先メールアドレス")
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="招待者",
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="招待者"
     )
     created_at = models.DateTimeField("招待日時", default=timezone.now)
     accepted_at = models.DateTimeField("参加日時", null=True, blank=True)
     revoked_at = models.DateTimeField("取消日時", null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_open(self):
+        return self.accepted_at is None and self.revoked_at is None
+
+
+class Invitation(InvitationBase):
+    """An invitation to join a company."""
+
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="invitations", verbose_name="受注者"
+    )
 
     class Meta:
         verbose_name = "招待"
@@ -300,10 +311,6 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"{self.email} → {self.company}"
-
-    @property
-    def is_open(self):
-        return self.accepted_at is None and self.revoked_at is None
 
 
 PERCENT = MaxValueValidator(100, "100%%以下で入力してください。")  # %-formatted by Django
@@ -512,21 +519,12 @@ class OfficeMembership(models.Model):
         return self.role == self.Role.ADMIN
 
 
-class OfficeInvitation(models.Model):
-    """An orderer's 管理者 invites a colleague to one of its offices, bound to an e-mail
-    address: as for companies (Invitation) there is no token — the invitee signs up or logs
-    in with that address, which allauth has verified, and accepts on the home page."""
+class OfficeInvitation(InvitationBase):
+    """An orderer's 管理者 invites a colleague to one of its offices."""
 
     office = models.ForeignKey(
         OrdererOffice, on_delete=models.PROTECT, related_name="invitations", verbose_name="発注機関"
     )
-    email = models.EmailField("招待先メールアドレス")
-    invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="招待者"
-    )
-    created_at = models.DateTimeField("招待日時", default=timezone.now)
-    accepted_at = models.DateTimeField("参加日時", null=True, blank=True)
-    revoked_at = models.DateTimeField("取消日時", null=True, blank=True)
 
     class Meta:
         verbose_name = "発注機関の利用者の招待"
@@ -541,10 +539,6 @@ class OfficeInvitation(models.Model):
 
     def __str__(self):
         return f"{self.email} → {self.office}"
-
-    @property
-    def is_open(self):
-        return self.accepted_at is None and self.revoked_at is None
 
 
 class Bank(models.Model):
@@ -623,23 +617,12 @@ class BankMembership(models.Model):
         return f"{self.user} @ {self.branch}"
 
 
-class BankInvitation(models.Model):
-    """Surety staff invite a bank branch's staff member, bound to an e-mail address.
-
-    As for companies (Invitation), there is no token: the invitee signs up or logs in with
-    that address, which allauth has verified, and accepts on the home page.
-    """
+class BankInvitation(InvitationBase):
+    """Surety staff invite a bank branch's staff member."""
 
     branch = models.ForeignKey(
         BankBranch, on_delete=models.PROTECT, related_name="invitations", verbose_name="支店"
     )
-    email = models.EmailField("招待先メールアドレス")
-    invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="招待者"
-    )
-    created_at = models.DateTimeField("招待日時", default=timezone.now)
-    accepted_at = models.DateTimeField("参加日時", null=True, blank=True)
-    revoked_at = models.DateTimeField("取消日時", null=True, blank=True)
 
     class Meta:
         verbose_name = "金融機関の利用者の招待"
@@ -654,7 +637,3 @@ class BankInvitation(models.Model):
 
     def __str__(self):
         return f"{self.email} → {self.branch}"
-
-    @property
-    def is_open(self):
-        return self.accepted_at is None and self.revoked_at is None

@@ -27,10 +27,9 @@ MSG_CORPORATE_NUMBER_TAKEN = (
 MSG_ALREADY_INVITED = "このメールアドレスはすでに招待済みです。"
 MSG_ALREADY_IN_COMPANY = "このメールアドレスの利用者はすでに貴社に所属しています。"
 MSG_NOT_ALLOWED = "この操作を行う権限がありません。"
-MSG_BANK_USER = "金融機関の利用者は、会社の登録・参加はできません。"
 MSG_HAS_OTHER_ROLE = (
     "この利用者はすでに保証会社職員、受注者、発注機関または金融機関の利用者です。"
-    "金融機関の利用者には別のメールアドレスで登録してください。"
+    "一人の利用者が持てる立場は一つです。別のメールアドレスで登録してください。"
 )
 MSG_BANK_ALREADY_INVITED = "このメールアドレスはすでに金融機関の利用者として招待済みです。"
 MSG_BANK_ALREADY_MEMBER = "このメールアドレスの利用者はすでに金融機関の利用者です。"
@@ -53,10 +52,7 @@ class TransitionError(ValidationError):
 def register_company(*, user, **fields):
     """The signed-up clerk registers the company and becomes its administrator (確認待ち)."""
     with transaction.atomic():
-        if Membership.objects.filter(user=user).exists():
-            raise ValidationError(MSG_ALREADY_MEMBER)
-        if BankMembership.objects.filter(user=user).exists():
-            raise ValidationError(MSG_BANK_USER)
+        check_has_no_role(user, joining_company=True)
         if Company.objects.filter(corporate_number=fields["corporate_number"]).exists():
             raise ValidationError({"corporate_number": MSG_CORPORATE_NUMBER_TAKEN})
         try:
@@ -66,6 +62,44 @@ def register_company(*, user, **fields):
             raise ValidationError({"corporate_number": MSG_CORPORATE_NUMBER_TAKEN}) from error
         Membership.objects.create(user=user, company=company, role=Membership.Role.ADMIN)
     return company
+
+
+def check_has_no_role(user, *, joining_company=False):
+    """One person, one role (decisions 0015, 0018): surety staff, a company's member, an
+    orderer office's user and a bank user are different people, so every access helper answers
+    "who is this" without a choice. The one check of registering a company and accepting any
+    invitation."""
+    if joining_company and Membership.objects.filter(user=user).exists():
+        raise ValidationError(MSG_ALREADY_MEMBER)
+    if (
+        user.is_staff
+        or Membership.objects.filter(user=user).exists()
+        or OfficeMembership.objects.filter(user=user).exists()
+        or BankMembership.objects.filter(user=user).exists()
+    ):
+        raise ValidationError(MSG_HAS_OTHER_ROLE)
+
+
+def _accept(invitation, user, *, joining_company=False):
+    """Lock the invitation, refuse a closed one or an invitee who holds a role, stamp it
+    accepted (inside the caller's transaction)."""
+    invitation = type(invitation).objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_open:
+        raise ValidationError(MSG_INVITATION_CLOSED)
+    check_has_no_role(user, joining_company=joining_company)
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    return invitation
+
+
+def _revoke(invitation):
+    """Close an open invitation of any kind; a closed one stays as it is."""
+    with transaction.atomic():
+        invitation = type(invitation).objects.select_for_update().get(pk=invitation.pk)
+        if invitation.is_open:
+            invitation.revoked_at = timezone.now()
+            invitation.save(update_fields=["revoked_at"])
+    return invitation
 
 
 def _move_company(*, company, to, by, note=""):
@@ -133,26 +167,13 @@ def invite_member(*, company, email, by):
 
 
 def revoke_invitation(*, invitation, by):
-    with transaction.atomic():
-        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        if invitation.is_open:
-            invitation.revoked_at = timezone.now()
-            invitation.save(update_fields=["revoked_at"])
-    return invitation
+    return _revoke(invitation)
 
 
 def accept_invitation(*, invitation, user):
     """The invitee (logged in with the invited, verified address) joins the company."""
     with transaction.atomic():
-        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        if not invitation.is_open:
-            raise ValidationError(MSG_INVITATION_CLOSED)
-        if Membership.objects.filter(user=user).exists():
-            raise ValidationError(MSG_ALREADY_MEMBER)
-        if BankMembership.objects.filter(user=user).exists():
-            raise ValidationError(MSG_BANK_USER)
-        invitation.accepted_at = timezone.now()
-        invitation.save(update_fields=["accepted_at"])
+        invitation = _accept(invitation, user, joining_company=True)
         # A newcomer drafts until the administrator makes them a 承認者 (decision 0022).
         membership = Membership.objects.create(
             user=user,
@@ -325,12 +346,7 @@ def invite_bank_user(*, branch, email, by):
 
 
 def revoke_bank_invitation(*, invitation, by):
-    with transaction.atomic():
-        invitation = BankInvitation.objects.select_for_update().get(pk=invitation.pk)
-        if invitation.is_open:
-            invitation.revoked_at = timezone.now()
-            invitation.save(update_fields=["revoked_at"])
-    return invitation
+    return _revoke(invitation)
 
 
 def accept_bank_invitation(*, invitation, user):
@@ -340,18 +356,7 @@ def accept_bank_invitation(*, invitation, user):
     cannot also be a bank user (each access helper answers "who is this" without a choice).
     """
     with transaction.atomic():
-        invitation = BankInvitation.objects.select_for_update().get(pk=invitation.pk)
-        if not invitation.is_open:
-            raise ValidationError(MSG_INVITATION_CLOSED)
-        if (
-            user.is_staff
-            or Membership.objects.filter(user=user).exists()
-            or OfficeMembership.objects.filter(user=user).exists()
-            or BankMembership.objects.filter(user=user).exists()
-        ):
-            raise ValidationError(MSG_HAS_OTHER_ROLE)
-        invitation.accepted_at = timezone.now()
-        invitation.save(update_fields=["accepted_at"])
+        invitation = _accept(invitation, user)
         membership = BankMembership.objects.create(user=user, branch=invitation.branch)
         audit.record(
             actor=user,
@@ -408,30 +413,14 @@ def invite_office_user(*, office, email, by):
 
 def revoke_office_invitation(*, invitation, by):
     _check_office_admin(by, invitation.office.orderer)
-    with transaction.atomic():
-        invitation = OfficeInvitation.objects.select_for_update().get(pk=invitation.pk)
-        if invitation.is_open:
-            invitation.revoked_at = timezone.now()
-            invitation.save(update_fields=["revoked_at"])
-    return invitation
+    return _revoke(invitation)
 
 
 def accept_office_invitation(*, invitation, user):
     """The invitee (logged in with the invited, verified address) joins the office as a
     担当者. One person, one role, as for bank users."""
     with transaction.atomic():
-        invitation = OfficeInvitation.objects.select_for_update().get(pk=invitation.pk)
-        if not invitation.is_open:
-            raise ValidationError(MSG_INVITATION_CLOSED)
-        if (
-            user.is_staff
-            or Membership.objects.filter(user=user).exists()
-            or OfficeMembership.objects.filter(user=user).exists()
-            or BankMembership.objects.filter(user=user).exists()
-        ):
-            raise ValidationError(MSG_HAS_OTHER_ROLE)
-        invitation.accepted_at = timezone.now()
-        invitation.save(update_fields=["accepted_at"])
+        invitation = _accept(invitation, user)
         membership = OfficeMembership.objects.create(user=user, office=invitation.office)
         audit.record(
             actor=user,

@@ -110,7 +110,7 @@ def test_a_bank_user_cannot_register_a_company(branch):
     banker = make_bank_user(branch)
     with pytest.raises(services.ValidationError) as error:
         services.register_company(user=banker, corporate_number=make_company().corporate_number)
-    assert error.value.messages == [services.MSG_BANK_USER]
+    assert error.value.messages == [services.MSG_HAS_OTHER_ROLE]
 
 
 def test_a_bank_user_without_totp_is_sent_to_set_it_up_at_login(client, branch):

@@ -12,7 +12,19 @@ from django.urls import reverse
 
 from accounts import services
 from accounts.models import Invitation, Membership
-from tests.conftest import PASSWORD, make_company, make_invitation, make_member, make_user
+from tests.conftest import (
+    PASSWORD,
+    advance_office,
+    make_bank_branch,
+    make_bank_user,
+    make_company,
+    make_invitation,
+    make_member,
+    make_office_user,
+    make_orderer,
+    make_staff,
+    make_user,
+)
 
 INVITE = "/company/invitations/"
 COLLEAGUE = "colleague@acme.example.jp"
@@ -227,6 +239,34 @@ def test_a_member_of_another_company_cannot_join_a_second(client, clerk, acme):
     assert Membership.objects.get(user=invitee).company != acme
     invitation.refresh_from_db()
     assert invitation.is_open
+
+
+@pytest.mark.parametrize("role", ["office user", "bank user", "staff"])
+def test_someone_with_another_role_cannot_join_a_company(client, clerk, acme, role):
+    # One person, one role: the same check as for office and bank invitations.
+    invitee = {
+        "office user": lambda: make_office_user(advance_office(make_orderer()), email=COLLEAGUE),
+        "bank user": lambda: make_bank_user(make_bank_branch(), email=COLLEAGUE),
+        "staff": lambda: make_staff(email=COLLEAGUE),
+    }[role]()
+    invitation = make_invitation(company=acme, email=COLLEAGUE, by=clerk)
+    client.force_login(invitee)
+
+    response = client.post(accept_url(invitation), follow=True)
+
+    assert services.MSG_HAS_OTHER_ROLE in response.content.decode()
+    assert not Membership.objects.filter(user=invitee).exists()
+    invitation.refresh_from_db()
+    assert invitation.is_open
+
+
+def test_an_office_user_cannot_register_a_company(db):
+    office_user = make_office_user(advance_office(make_orderer()))
+    with pytest.raises(services.ValidationError) as error:
+        services.register_company(
+            user=office_user, corporate_number=make_company().corporate_number
+        )
+    assert error.value.messages == [services.MSG_HAS_OTHER_ROLE]
 
 
 def test_an_accepted_invitation_cannot_be_used_twice(clerk, acme):
