@@ -133,16 +133,31 @@ MSG_STORAGE_FAILED = (
 )
 
 
+# ... and what they read when the eシール could not sign them (the TSA did not answer, the
+# seal's certificate is revoked or expired): the same promise, another cause to fix.
+MSG_SEALING_FAILED = (
+    "PDFにeシール（電子署名とタイムスタンプ）を付けられませんでした。締結は行っておらず、"
+    "保証契約番号も使っていません。タイムスタンプ局とeシールの設定を確認してから、"
+    "もう一度同じ操作をしてください。"
+)
+
+
 class StorageError(Exception):
-    """A rendered PDF could not be stored (the disk or the bucket refused or did not answer).
-    Raised inside the conclusion's transaction, which then rolls back as a whole."""
+    """A rendered PDF could not be sealed or stored (the TSA, the disk or the bucket refused or
+    did not answer). Raised inside the conclusion's transaction, which then rolls back as a
+    whole; its message is what staff read."""
 
 
 def store_document(*, certificate, kind, data):
     """Sign a rendered PDF with the eシール (the 保証証書 with its visible stamp) and store it
     through the storage API with the SHA-256 of the signed bytes: the original, which D-Sure
     and the contractor's pages serve as stored."""
-    data = seal.sign_pdf(data, stamp=kind == Document.Kind.CERTIFICATE)
+    try:
+        data = seal.sign_pdf(data, stamp=kind == Document.Kind.CERTIFICATE)
+    except seal.SealError as error:
+        logger.exception("could not seal the %s of %s", kind, certificate.guarantee.number)
+        metrics.DOCUMENT_ERRORS.labels("sign").inc()
+        raise StorageError(MSG_SEALING_FAILED) from error
     digest = hashlib.sha256(data).hexdigest()
     document = Document(certificate=certificate, kind=kind, sha256=digest, size=len(data))
     name = f"{certificate.guarantee.number}-v{certificate.version}-{kind}.pdf"
