@@ -282,15 +282,16 @@ def seal_stamp(certificate):
     return {"name": seal.current_seal().name, "at": timezone.localtime(certificate.issued_at)}
 
 
-def render_issuance_documents(certificate) -> dict:
-    """The three PDFs of a certificate version, rendered once at issuance and stored:
-    {Document.Kind.CERTIFICATE: …, CUSTOMER_COPY: …, FEE_STATEMENT: …} (bytes, unsigned:
-    certificates.services.store_document signs them). The 保証証書 carries the seal's stamp."""
+def render_issuance_documents(certificate, kinds=None) -> dict:
+    """The PDFs of a certificate version, rendered once and stored: {Document.Kind.CERTIFICATE:
+    …, CUSTOMER_COPY: …, FEE_STATEMENT: …} (bytes, unsigned: certificates.services signs them),
+    or only those of `kinds`. The 保証証書 carries the seal's stamp."""
     context = certificate_context(certificate)
     stamped = {**context, "seal_stamp": seal_stamp(certificate)}
     return {
         kind: render_one_page_pdf(name, stamped if kind == Document.Kind.CERTIFICATE else context)
         for kind, name in TEMPLATES.items()
+        if kinds is None or kind in kinds
     }
 
 

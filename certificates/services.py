@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.selectors import require_approver
 from audit import services as audit
 from certificates import content as certificate_content
-from certificates import keys, notifications, pdf, seal, selectors
+from certificates import keys, notifications, pdf, seal, selectors, tasks
 from certificates.models import (
     SUBMISSION_ALLOWED,
     Certificate,
@@ -174,6 +174,55 @@ def store_document(*, certificate, kind, data):
     return document
 
 
+# Produced after the conclusion commits, by the worker (decision 0033); every other kind of
+# a version is stored in its issuing transaction.
+AFTER_COMMIT_KINDS = (Document.Kind.CUSTOMER_COPY, Document.Kind.FEE_STATEMENT)
+
+
+def produce_documents(*, certificate):
+    """Render, sign and store the documents of a version that are not stored yet (the
+    お客様控え and 保証料計算書 of a conclusion, after its commit). Idempotent: what is stored
+    already is skipped, and a document stored meanwhile by another producer wins (the unique
+    original per version and kind, `document_unique`): this one's file is deleted. Returns
+    the kinds it stored. A failure (rendering, seal, storage) raises; the task retries."""
+    stored = set(
+        Document.objects.filter(certificate=certificate, extends=None).values_list(
+            "kind", flat=True
+        )
+    )
+    missing = [kind for kind in AFTER_COMMIT_KINDS if kind not in stored]
+    if not missing:
+        return []
+    produced = []
+    for kind, data in pdf.render_issuance_documents(certificate, kinds=missing).items():
+        try:
+            with discard_files_on_failure(), transaction.atomic():
+                store_document(certificate=certificate, kind=kind, data=data)
+        except IntegrityError:
+            logger.info("%s of certificate %s was stored meanwhile", kind, certificate.pk)
+            continue
+        produced.append(kind)
+    return produced
+
+
+def produce_missing_documents(*, issued_before=None):
+    """produce_documents for every version still lacking an after-commit document (a worker
+    that died, a task that failed for good), oldest first; one failure does not stop the
+    others. Returns (certificates completed, certificates that failed again)."""
+    done, failed = [], []
+    for certificate in selectors.certificates_missing_documents(
+        AFTER_COMMIT_KINDS, issued_before=issued_before
+    ).iterator():
+        try:
+            produce_documents(certificate=certificate)
+        except Exception:
+            logger.exception("documents of certificate %s could not be produced", certificate.pk)
+            failed.append(certificate)
+        else:
+            done.append(certificate)
+    return done, failed
+
+
 def extend_document(*, document, by=None):
     """Add a document timestamp (PAdES B-LTA) to a stored PDF, append-only: the new bytes are
     computed from a copy, stored under a new name, and recorded as a new Document that
@@ -221,12 +270,13 @@ def extend_document(*, document, by=None):
 def issue_guarantee(
     *, company, work, kind, delivery, amount, starts_on, ends_on, fee, issued_at=None, by=None
 ):
-    """Conclude one guarantee: number, Certificate v1 (content + fingerprint), its PDFs.
+    """Conclude one guarantee: number, Certificate v1 (content + fingerprint), its 保証証書.
 
     Runs in the caller's transaction (the conclusion of an application): if rendering or
-    storing fails, everything rolls back, the number included. An electronic guarantee gets
-    key version 1 — the key itself is derived, never stored (certificates.keys). `by` (the
-    staff member who concluded it) is named in the audit trail.
+    storing the 保証証書 fails, everything rolls back, the number included. The お客様控え and
+    保証料計算書 are produced after commit by the worker (produce_documents, queued here). An
+    electronic guarantee gets key version 1 — the key itself is derived, never stored
+    (certificates.keys). `by` (the staff member who concluded it) is named in the audit trail.
     """
     issued_at = issued_at or timezone.now()
     with transaction.atomic():
@@ -269,8 +319,16 @@ def issue_guarantee(
             ends_on=ends_on,
             issued_at=issued_at,
         )
-        for kind_, data in pdf.render_issuance_documents(certificate).items():
-            store_document(certificate=certificate, kind=kind_, data=data)
+        # Only the 保証証書 is rendered while the number counter is locked; the お客様控え and
+        # 保証料計算書 follow after commit (decision 0033): a task row in this transaction.
+        store_document(
+            certificate=certificate,
+            kind=Document.Kind.CERTIFICATE,
+            data=pdf.render_issuance_documents(certificate, kinds=[Document.Kind.CERTIFICATE])[
+                Document.Kind.CERTIFICATE
+            ],
+        )
+        tasks.produce_documents.enqueue(certificate_id=certificate.pk)
         deliver_new_version(certificate=certificate)
         audit.record(
             actor=by,

@@ -41,6 +41,8 @@ def detail(request, number):
     company = request.membership.company
     guarantee = registry.get_guarantee_readable_by(company, number)
     versions = registry.versions_of(guarantee)
+    for version in versions:
+        version.pending_documents = registry.pending_documents(version)
     current = versions[-1]
     submissions = registry.submissions_of(guarantee)
     context = {

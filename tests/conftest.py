@@ -487,8 +487,9 @@ def make_concluded(
 
     `work_fields` go to make_work when no `work` is given (e.g. dates that keep the guarantee
     有効 on a frozen day). Each guarantee renders three real PDFs (~0.1–0.3 s each): keep the
-    calls few. The mail is queued on commit: wrap the call in
-    django_capture_on_commit_callbacks(execute=True) to send it.
+    calls few; the お客様控え and 保証料計算書 are made as the worker makes them after commit.
+    The mail is queued on commit: wrap the call in django_capture_on_commit_callbacks(
+    execute=True) to send it.
     """
     from django.utils import timezone
 
@@ -503,13 +504,25 @@ def make_concluded(
         company=company, work=work, items=items, status="approved", delivery=delivery
     )
     received_on = received_on or timezone.localdate()
-    return services.record_fee_receipt(
+    guarantees = services.record_fee_receipt(
         application=application,
         received_on=received_on,
         amount=expected_fee(application, received_on).due,
         method="transfer",
         by=by or make_staff(),
     )
+    produce_after_commit_documents(guarantees)
+    return guarantees
+
+
+def produce_after_commit_documents(guarantees):
+    """What the worker does once a conclusion commits (decision 0033): the お客様控え and
+    保証料計算書 of each guarantee's current version. A test's transaction never commits, so
+    the queued task does not run: builders and tests that need the documents call this."""
+    from certificates.services import produce_documents
+
+    for guarantee in guarantees:
+        produce_documents(certificate=guarantee.certificates.order_by("-version").first())
 
 
 # --- D-Sure (the orderer's viewer) ----------------------------------------------------------

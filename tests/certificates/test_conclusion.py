@@ -280,11 +280,11 @@ def fail_on_call(monkeypatch, failing_call):
     real = pdf.render_issuance_documents
     calls = []
 
-    def render(certificate):
+    def render(certificate, kinds=None):
         calls.append(certificate.guarantee.number)
         if len(calls) == failing_call:
             raise OSError("font file unreadable")
-        return real(certificate)
+        return real(certificate, kinds)
 
     monkeypatch.setattr(pdf, "render_issuance_documents", render)
     return calls

@@ -183,7 +183,9 @@ def test_the_key_is_nowhere_but_on_its_page_and_in_its_notice(
     new_page, new_notice = contractor_takes_the_key()
 
     queued = list(DBTaskResult.objects.values_list("args_kwargs", flat=True))
-    assert len(queued) == 2 and mail.outbox == []  # registration and re-issue, not yet sent
+    # The after-commit documents (decision 0033), the registration and the re-issue mails:
+    # none has run yet.
+    assert len(queued) == 3 and mail.outbox == []
     run_the_mail_worker()
 
     # Where the key belongs: its page and its notice, never cached.
@@ -246,6 +248,7 @@ def test_the_key_is_nowhere_but_on_its_page_and_in_its_notice(
             search(f"body of {response.wsgi_request.get_full_path()}", body(response).decode())
 
     # The stored originals (PDFs at rest) do not carry it either.
+    assert Document.objects.count() == 3  # the worker made the お客様控え and 保証料計算書
     for document in Document.objects.all():
         with document.file.open("rb") as stored:
             data = stored.read()

@@ -7,6 +7,7 @@ connections); the others allocate inside the test's transaction.
 """
 
 import datetime
+import threading
 
 import pytest
 import time_machine
@@ -103,6 +104,8 @@ def test_parallel_conclusions_get_serials_one_to_n_without_gaps():
     assert NumberCounter.objects.get(fiscal_year=8, kind_digit=1).last_serial == PARALLEL
     assert set(Application.objects.values_list("status", flat=True)) == {S.CONCLUDED}
     assert len(mail.outbox) == PARALLEL
+    # Each one's お客様控え and 保証料計算書 were produced after its commit (decision 0033).
+    assert Document.objects.filter(extends=None).count() == 3 * PARALLEL
 
 
 @pytest.mark.django_db(transaction=True)
@@ -113,10 +116,10 @@ def test_a_rolled_back_conclusion_among_parallel_ones_leaves_no_gap(monkeypatch)
 
     # The test above renders for real in parallel; here the serials are what matters, so the
     # PDFs are stand-ins (about 20 s saved) and one conclusion fails after taking its number.
-    def render(certificate):
+    def render(certificate, kinds=None):
         if certificate.guarantee.work_id == doomed.work_id:
             raise OSError("disk full")
-        return {kind: b"%PDF-1.7 stand-in " + kind.encode() for kind in Document.Kind}
+        return {kind: b"%PDF-1.7 stand-in " + kind.encode() for kind in kinds or Document.Kind}
 
     monkeypatch.setattr(pdf, "render_issuance_documents", render)
     monkeypatch.setattr(seal, "sign_pdf", lambda data, **kwargs: data)  # stand-ins: unsigned
@@ -206,3 +209,55 @@ def test_a_rolled_back_allocation_gives_the_serial_back():
         assert allocate_number(kind=GuaranteeKind.CONTRACT, day=day) == make_number(
             8, GuaranteeKind.CONTRACT, 2
         )
+
+
+# --- Only the same 年度 and kind wait on each other --------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_conclusions_of_the_same_year_and_kind_wait_on_each_other():
+    """A conclusion holds its (年度, kind) counter until it commits; another 年度 or kind has
+    a row of its own and goes on at once, the same (年度, kind) waits (here: times out)."""
+    day = datetime.date(2026, 11, 30)  # 令和8年度
+    with transaction.atomic():  # the counters exist, as after the first conclusion of each
+        for kind in GuaranteeKind:
+            allocate_number(kind=kind, day=day)
+        allocate_number(kind=GuaranteeKind.ADVANCE, day=datetime.date(2027, 4, 1))
+    holding, finished = threading.Event(), threading.Semaphore(0)
+    others = 4
+
+    def holder():
+        with transaction.atomic():
+            number = allocate_number(kind=GuaranteeKind.ADVANCE, day=day)
+            holding.set()
+            for _ in range(others):  # as if rendering its 保証証書 until the others are done
+                assert finished.acquire(timeout=60)
+        return number
+
+    def other(kind, other_day):
+        def allocate():
+            assert holding.wait(timeout=30)
+            try:
+                with transaction.atomic():
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET LOCAL lock_timeout = '2s'")
+                    return allocate_number(kind=kind, day=other_day)
+            finally:
+                finished.release()
+
+        return allocate
+
+    results = at_once(
+        holder,
+        other(GuaranteeKind.ADVANCE, datetime.date(2027, 4, 1)),  # 令和9年度, same kind
+        other(GuaranteeKind.CONTRACT, day),  # same 年度, another kind
+        other(GuaranteeKind.ADVANCE, day),  # the same 年度 and kind: waits
+        other(GuaranteeKind.INTERMEDIATE, day),
+    )
+
+    assert results[0] == ("ok", make_number(8, GuaranteeKind.ADVANCE, 2))
+    assert results[1] == ("ok", make_number(9, GuaranteeKind.ADVANCE, 2))
+    assert results[2] == ("ok", make_number(8, GuaranteeKind.CONTRACT, 2))
+    assert results[4] == ("ok", make_number(8, GuaranteeKind.INTERMEDIATE, 2))
+    kind, error = results[3]
+    assert kind == "error" and "lock timeout" in str(error)

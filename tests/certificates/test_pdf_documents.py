@@ -484,9 +484,16 @@ def issue_in_db(*, kind=GuaranteeKind.ADVANCE, orderer=None):
 
 
 @pytest.mark.django_db
-def test_issue_guarantee_stores_the_three_rendered_pdfs():
+def test_issue_guarantee_stores_the_certificate_and_the_worker_the_other_two():
+    from certificates import services
+
     guarantee = issue_in_db()
     certificate = guarantee.certificates.get()
+    # In the conclusion's transaction: the 保証証書 only (decision 0033).
+    assert [d.kind for d in certificate.documents.all()] == [Document.Kind.CERTIFICATE]
+
+    services.produce_documents(certificate=certificate)  # the queued task, after commit
+
     documents = {d.kind: d for d in certificate.documents.all()}
     assert set(documents) == set(Document.Kind)
     for document in documents.values():

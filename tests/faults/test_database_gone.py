@@ -33,6 +33,7 @@ from tests.conftest import (
     make_concluded,
     make_fee_tables,
     make_work,
+    run_db_worker,
 )
 
 pytestmark = [
@@ -134,15 +135,15 @@ def test_the_database_going_away_mid_conclusion_leaves_nothing(
 ):
     make_fee_tables()
     application = approved(clerk.membership.company)
-    # The first guarantee is written with its three PDFs; the second one's first PDF is in
-    # storage when its row meets a dead connection.
+    # The first guarantee is written with its 保証証書; the second one's is in storage when
+    # its row meets a dead connection (the other PDFs come after commit: decision 0033).
     in_storage = []
     kill = kill_before(
-        Document._meta.db_table, nth=4, on_kill=lambda: in_storage.extend(stored_files(media))
+        Document._meta.db_table, nth=2, on_kill=lambda: in_storage.extend(stored_files(media))
     )
     with connection.execute_wrapper(kill), pytest.raises(DB_GONE):
         conclude(application, staff)
-    assert len(in_storage) == 4
+    assert len(in_storage) == 2
 
     # What Django does at the end of every request (request_finished): drop the broken
     # connection; the next query opens a new one.
@@ -159,12 +160,17 @@ def test_the_database_going_away_mid_conclusion_leaves_nothing(
     messages = [str(m) for m in response.context["messages"]]
     assert messages == [f"保証契約を締結しました: {'、'.join(map(format_number, numbers))}"]
     assert sorted(Guarantee.objects.values_list("number", flat=True)) == sorted(numbers)
-    assert Document.objects.count() == 6
-    assert len(stored_files(media)) == 6
+    assert Document.objects.count() == 2  # the two 保証証書; the rest is queued
     [queued] = DBTaskResult.objects.filter(task_path="esure.mail.deliver_mail")
     assert queued.status == TaskResultStatus.READY
+    documents = DBTaskResult.objects.filter(task_path="certificates.tasks.produce_documents")
+    assert [t.status for t in documents] == [TaskResultStatus.READY] * 2
     application.refresh_from_db()
     assert application.status == Application.Status.CONCLUDED
+
+    run_db_worker()
+    assert Document.objects.count() == 6
+    assert len(stored_files(media)) == 6
 
 
 def test_staff_see_the_failure_and_their_retry_concludes(staff, clerk, tsukumi, media, client):
@@ -176,7 +182,7 @@ def test_staff_see_the_failure_and_their_retry_concludes(staff, clerk, tsukumi, 
     fee_url = reverse("admin:applications_application_fee", args=[application.pk])
     change_url = reverse("admin:applications_application_change", args=[application.pk])
 
-    with connection.execute_wrapper(kill_before(Document._meta.db_table, nth=4)):
+    with connection.execute_wrapper(kill_before(Document._meta.db_table, nth=2)):
         response = client.post(fee_url, fee_post(application))
     assert response.status_code == 302 and response["Location"] == change_url
     # request_finished, which the test client leaves out: the broken connection is dropped.

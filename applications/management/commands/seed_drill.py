@@ -1,7 +1,8 @@
 """Seed the restore drill's own source database (ops/restore-drill.sh) through the real
 services: load_demo (津久見市, the demo company, staff, fee tables, one concluded 前払金保証),
 then more concluded guarantees, one 書面交付 (no key), one key re-issue (key_version 2) and
-one 保証期限変更 (Certificate v2), so every kind of row a backup must carry exists.
+one 保証期限変更 (Certificate v2), so every kind of row a backup must carry exists,
+and every document the worker would have made.
 
 Refuses unless DEBUG is on (as load_demo) and the database is a drill database (its name
 starts with "esure_drill"): the guarantees are fake but their numbers come from the real
@@ -62,6 +63,9 @@ def seed_drill(guarantees):
         paper = True
     registry.reissue_key(guarantee=first, by=staff, reason="復元訓練（デモ）")
     _extend_period(first, clerk, staff)
+    # The お客様控え and 保証料計算書 as the worker makes them after each commit (decision
+    # 0033): the drill runs no worker, and a backup must carry every document.
+    registry.produce_missing_documents()
 
 
 def _conclude(company, clerk, staff, delivery):
