@@ -136,6 +136,69 @@ def approved_applications(count, tag):
     return applications
 
 
+class Phases:
+    """Where a conclusion's wall time goes: the functions of the issuance path, wrapped (they
+    are module attributes looked up at call time) with a timer that adds to a per-step
+    total. "counter locked" runs from the first number allocated to the commit (the time
+    other conclusions of the same 年度 and kind wait); the others are inside it."""
+
+    def __init__(self):
+        self.totals = {}
+        self.conclusions = 0
+
+    def add(self, label, seconds):
+        self.totals[label] = self.totals.get(label, 0.0) + seconds
+
+    def wrap(self, owner, name, label):
+        original = getattr(owner, name)
+
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                step = label(*args, **kwargs) if callable(label) else label
+                self.add(step, time.perf_counter() - started)
+
+        setattr(owner, name, timed)
+
+    def install(self):
+        from django.db import transaction
+
+        from applications import notifications
+        from certificates import pdf, seal, services
+        from certificates.models import Document
+
+        names = {v: Document.Kind(k).label for k, v in pdf.TEMPLATES.items()}
+        self.wrap(pdf, "render_one_page_pdf", lambda name, *a, **k: f"render {names[name]}")
+        self.wrap(seal, "sign_pdf", "sign (eシール, TSA)")
+        self.wrap(Document.file.field.storage, "save", "store (storage.save)")
+        self.wrap(notifications, "send_templated_mail", "mail (render + enqueue)")
+        allocate = services.allocate_number
+
+        def allocate_number(**kwargs):
+            connection = transaction.get_connection()
+            if not getattr(connection, "_bench_locked", False):
+                connection._bench_locked = True
+                started = time.perf_counter()
+
+                def unlocked():
+                    connection._bench_locked = False
+                    self.add("counter locked (to commit)", time.perf_counter() - started)
+
+                transaction.on_commit(unlocked)
+            return allocate(**kwargs)
+
+        services.allocate_number = allocate_number
+
+    def per_conclusion_ms(self):
+        n = max(self.conclusions, 1)
+        return {label: round(total / n * 1000, 1) for label, total in sorted(self.totals.items())}
+
+
+PHASES = Phases()
+
+
 def conclude(pk):
     """One conclusion exactly as the admin's 保証料入金 box makes it; its duration in s."""
     from accounts.models import User
@@ -152,6 +215,8 @@ def conclude(pk):
     )
     elapsed = time.perf_counter() - started
     assert len(guarantees) == 2
+    PHASES.conclusions += 1
+    PHASES.add("conclusion (total)", elapsed)
     return elapsed
 
 
@@ -222,13 +287,78 @@ def signing_cost(application_pks):
     return rendering, signing
 
 
+def memory_mb(pid="self"):
+    """(VmRSS, VmHWM) of a process in MB: now, and its peak."""
+    text = Path(f"/proc/{pid}/status").read_text()
+    values = {
+        line.split(":")[0]: round(int(line.split()[1]) / 1024, 1)
+        for line in text.splitlines()
+        if line.startswith(("VmRSS:", "VmHWM:"))
+    }
+    return values["VmRSS"], values["VmHWM"]
+
+
 def peak_rss_mb():
-    text = Path("/proc/self/status").read_text()
-    line = next(x for x in text.splitlines() if x.startswith("VmHWM:"))
-    return round(int(line.split()[1]) / 1024, 1)
+    return memory_mb()[1]
 
 
-def worker(first, last):
+def drain():
+    """Run every queued task in this process — db_worker's own loop, as the suite's
+    run_db_worker — and return the seconds it took."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    started = time.perf_counter()
+    Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="bench-drain",
+        excluded_queue_names=[],
+    ).run()
+    return time.perf_counter() - started
+
+
+def pending_documents():
+    """Document tasks queued or running (the after-commit work not done yet)."""
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(
+        task_path="certificates.tasks.produce_documents",
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+    ).count()
+
+
+def check_registry():
+    """Every (年度, kind)'s serials run 1..n without a gap and match its counter, every
+    version has its three originals: {"gapless": bool, "serials": {…}, "complete": bool}."""
+    from certificates.models import Certificate, Document, Guarantee, NumberCounter
+    from certificates.numbering import parse_number
+
+    serials = {}
+    for number in Guarantee.objects.values_list("number", flat=True):
+        parsed = parse_number(number)
+        serials.setdefault(f"{parsed.fiscal_year:02d}-{parsed.kind.value}", []).append(
+            parsed.serial
+        )
+    counters = {
+        f"{c.fiscal_year:02d}-{c.kind_digit}": c.last_serial for c in NumberCounter.objects.all()
+    }
+    gapless = all(sorted(v) == list(range(1, len(v) + 1)) for v in serials.values()) and sorted(
+        counters.values()
+    ) == sorted(len(v) for v in serials.values())
+    originals = Document.objects.filter(extends=None).count()
+    return {
+        "gapless": gapless,
+        "serials": {k: f"1..{max(v)} ({len(v)} numbers)" for k, v in sorted(serials.items())},
+        "complete": originals == 3 * Certificate.objects.count(),
+    }
+
+
+def concluder(first, last):
     """A parallel share: conclude applications first..last (pks), print the timings."""
     setup_django()
     from applications.models import Application
@@ -236,6 +366,67 @@ def worker(first, last):
     pks = list(Application.objects.filter(pk__gte=first, pk__lte=last).values_list("pk", flat=True))
     times = [conclude(pk) for pk in pks]
     print(json.dumps({"times": times, "peak_rss_mb": peak_rss_mb()}))
+
+
+def end_to_end(pks, concluders, workers):
+    """`concluders` processes conclude `pks` while `workers` db_worker processes (as in
+    production: manage.py db_worker) produce the after-commit documents and send the mail;
+    the clock stops when the last document task has run. Returns the figures."""
+    from django.db import connections
+
+    connections.close_all()
+    worker_processes = [
+        subprocess.Popen(
+            [run.PY, "manage.py", "db_worker", "--no-reload", "--no-startup-delay", "-v", "0"],
+            env=ENV,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in range(workers)
+    ]
+    time.sleep(3)  # the workers' start-up (Django, WeasyPrint, pyHanko imports) is not timed
+    chunk = -(-len(pks) // concluders)
+    shares = [pks[i * chunk : (i + 1) * chunk] for i in range(concluders)]
+    started = time.perf_counter()
+    processes = [
+        subprocess.Popen(
+            [run.PY, __file__, "--concluder", str(min(s)), str(max(s))],
+            env=ENV,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for s in shares
+        if s
+    ]
+    outputs = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in processes]
+    committed = time.perf_counter() - started
+    assert all(p.returncode == 0 for p in processes)
+    left_at_commit = pending_documents()
+    while pending_documents():
+        assert all(w.poll() is None for w in worker_processes), "a db_worker died"
+        time.sleep(0.2)
+    drained = time.perf_counter() - started
+    memory = [memory_mb(w.pid) for w in worker_processes]
+    for w in worker_processes:
+        w.terminate()
+    for w in worker_processes:
+        w.wait(timeout=60)
+    per_minute = len(pks) / drained * 60
+    return {
+        "processes": concluders,
+        "db_workers": workers,
+        "conclusions": len(pks),
+        "committed_s": round(committed, 1),
+        "document_tasks_left_at_commit": left_at_commit,
+        "wall_s": round(drained, 1),
+        "per_minute": round(per_minute, 1),
+        "projected_1000_s": round(1000 / per_minute * 60, 1),
+        "per_conclusion_mean_s": round(statistics.fmean(t for o in outputs for t in o["times"]), 4),
+        "concluder_peak_rss_mb": [o["peak_rss_mb"] for o in outputs],
+        "db_worker_rss_mb": [m[0] for m in memory],
+        "db_worker_peak_rss_mb": [m[1] for m in memory],
+    }
 
 
 def summary(times):
@@ -248,77 +439,76 @@ def summary(times):
     }
 
 
+def print_phases(title, phases):
+    print(f"  {title}:", flush=True)
+    for label, ms in phases.items():
+        print(f"    {label:<32} {ms:>8.1f} ms per conclusion", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=int(os.environ.get("BENCH_ISSUANCE_N", 200)))
+    parser.add_argument("--total", type=int, help="conclusions end to end (default: --n)")
     parser.add_argument("--bare", type=int, default=50)
-    parser.add_argument("--parallel", type=int, default=2)
-    parser.add_argument("--worker", nargs=2, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--parallel", type=int, default=2, help="concluding processes")
+    parser.add_argument("--workers", type=int, default=2, help="db_worker processes")
+    parser.add_argument("--concluder", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker:
-        return worker(*args.worker)
+    if args.concluder:
+        return concluder(*args.concluder)
+    total = args.total or args.n
 
     run.OUT.mkdir(parents=True, exist_ok=True)
     prepare()
     start_pki()
     setup_django()
-    from django.db import connections
 
     make_world()
     warmup = approved_applications(2, "W")
     sequential = approved_applications(args.n, "S")
-    parallel = approved_applications(args.n, "P")
+    parallel = approved_applications(total, "P")
     for pk in warmup:
         conclude(pk)
+    drain()
+    PHASES.install()
     print(f"issuance: {args.n} conclusions one after another …", flush=True)
     times = []
     for i, pk in enumerate(sequential, 1):
         times.append(conclude(pk))
         if i % 20 == 0 or i == args.n:
             print(f"  {i:>4}/{args.n}  mean {statistics.fmean(times):.3f} s", flush=True)
+    phases = PHASES.per_conclusion_ms()
+    print_phases("in the conclusion (staff wait for it; the counter is locked)", phases)
+    PHASES.totals.clear()
+    after_commit_s = drain()
+    PHASES.conclusions = args.n
+    after_phases = PHASES.per_conclusion_ms()
+    print_phases(f"after commit, one worker ({after_commit_s:.1f} s in all)", after_phases)
     sequential_rss = peak_rss_mb()
     bare = bare_weasyprint(sequential[: args.bare])
     rendering, signing = signing_cost(sequential[: args.bare])
-    connections.close_all()
 
-    print(f"issuance: {args.n} more by {args.parallel} processes at once …", flush=True)
-    chunk = -(-args.n // args.parallel)
-    shares = [parallel[i * chunk : (i + 1) * chunk] for i in range(args.parallel)]
-    started = time.perf_counter()
-    processes = [
-        subprocess.Popen(
-            [run.PY, __file__, "--worker", str(min(s)), str(max(s))],
-            env=ENV,
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for s in shares
-        if s
-    ]
-    outputs = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in processes]
-    wall = time.perf_counter() - started
-    assert all(p.returncode == 0 for p in processes)
-    per_minute = args.n / wall * 60
+    print(
+        f"issuance: {total} more by {args.parallel} processes with {args.workers} "
+        "db_worker processes, until the last document is stored …",
+        flush=True,
+    )
+    parallel_result = end_to_end(parallel, args.parallel, args.workers)
+    registry = check_registry()
     sequential_mean = statistics.fmean(times)
+    after_mean = after_commit_s / args.n
     bare_mean = statistics.fmean(bare)
     result = {
         "when": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
         "documents_per_conclusion": 6,
+        "documents_in_the_conclusion": 2,
         "sequential": summary(times),
+        "sequential_phases_ms": phases,
+        "after_commit": {"mean_s": round(after_mean, 4), "phases_ms": after_phases},
         "bare_weasyprint": summary(bare),
-        "ratio_to_bare": round(sequential_mean / bare_mean, 3),
-        "parallel": {
-            "processes": args.parallel,
-            "conclusions": args.n,
-            "wall_s": round(wall, 1),
-            "per_minute": round(per_minute, 1),
-            "projected_1000_s": round(1000 / per_minute * 60, 1),
-            "worker_peak_rss_mb": [o["peak_rss_mb"] for o in outputs],
-            "per_conclusion_mean_s": round(
-                statistics.fmean(t for o in outputs for t in o["times"]), 4
-            ),
-        },
+        "ratio_to_bare": round((sequential_mean + after_mean) / bare_mean, 3),
+        "parallel": parallel_result,
+        "registry": registry,
         "signing": {
             "pdfs": len(signing),
             "render_ms_per_pdf": round(statistics.median(rendering) * 1000, 1),
@@ -331,11 +521,24 @@ def main():
         "loadavg_after": os.getloadavg(),
     }
     (run.OUT / "issuance-latest.json").write_text(json.dumps(result, indent=1))
+    p = parallel_result
     print(
-        f"issuance: {sequential_mean:.3f} s per conclusion (6 PDFs), bare WeasyPrint "
-        f"{bare_mean:.3f} s → {result['ratio_to_bare']:.2f}×; {args.parallel} processes: "
-        f"{per_minute:.0f} conclusions/min, 1,000 in ~{1000 / per_minute * 60:.0f} s; "
-        f"peak RSS {sequential_rss} MB"
+        f"issuance: {sequential_mean:.3f} s per conclusion (2 PDFs inside, staff wait for it) "
+        f"+ {after_mean:.3f} s after commit (4 PDFs, the worker); bare WeasyPrint on all 6 "
+        f"{bare_mean:.3f} s → {result['ratio_to_bare']:.2f}×"
+    )
+    print(
+        f"end to end, {args.parallel} concluding + {args.workers} db_worker processes: "
+        f"{p['conclusions']} conclusions committed in {p['committed_s']} s, every document "
+        f"stored at {p['wall_s']} s → {p['per_minute']:.0f} conclusions/min, 1,000 in "
+        f"~{p['projected_1000_s']:.0f} s (target 120 s); numbers gapless: "
+        f"{'yes' if registry['gapless'] else 'NO'} {registry['serials']}; every version's 3 "
+        f"documents: {'yes' if registry['complete'] else 'NO'}"
+    )
+    print(
+        f"memory: db_worker RSS {p['db_worker_rss_mb']} MB (peak {p['db_worker_peak_rss_mb']}), "
+        f"concluders' peak {p['concluder_peak_rss_mb']} MB, this process's peak "
+        f"{sequential_rss} MB; load average {os.getloadavg()[0]:.2f}"
     )
     signed = result["signing"]
     print(

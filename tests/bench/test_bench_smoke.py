@@ -85,19 +85,25 @@ def test_the_wrk_scripts_are_there():
         assert (LUA / name).is_file()
 
 
-def test_the_issuance_bench_concludes_and_times_bare_weasyprint(db):
+@pytest.mark.django_db(transaction=True)  # the worker's loop closes its connection
+def test_the_issuance_bench_concludes_and_times_bare_weasyprint(database_tasks, media):
     """bench/issuance.py's steps, two conclusions: each a real record_fee_receipt of a
-    two-guarantee application (6 stored PDFs), then bare WeasyPrint on the same HTML."""
+    two-guarantee application (2 stored PDFs, 2 tasks for the other 4), the worker's loop that
+    drains them, then bare WeasyPrint on the same HTML."""
     from bench import issuance
 
     issuance.make_world()
     pks = issuance.approved_applications(2, "T")
 
     times = [issuance.conclude(pk) for pk in pks]
+    assert Document.objects.count() == 4 and issuance.pending_documents() == 4
+    assert issuance.drain() > 0
     bare = issuance.bare_weasyprint(pks[:1])
 
     assert Guarantee.objects.count() == 4
-    assert Document.objects.count() == 12
+    assert Document.objects.count() == 12 and issuance.pending_documents() == 0
+    registry = issuance.check_registry()
+    assert registry["gapless"] and registry["complete"], registry
     assert all(t > 0 for t in times) and len(bare) == 1 and bare[0] > 0
     assert issuance.summary(times)["n"] == 2
     # The signing cost: each of the first conclusion's 6 PDFs rendered, then signed.
