@@ -12,22 +12,25 @@ page (api.views.docs) renders it on our own template: no CDN, the CSP stays stri
 """
 
 import datetime
+import json
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from django.http import FileResponse, Http404
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
 from django.utils import timezone
-from ninja import NinjaAPI, Query, Status
+from ninja import Header, NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
-from api import limits, selectors
+from api import limits, selectors, services
 from api.auth import TokenAuth
 from api.problems import (
     CONTENT_TYPE,
     MSG_BAD_CURSOR,
     MSG_BAD_DATETIME,
+    MSG_IDEMPOTENCY_KEY_REUSED,
     MSG_INVALID,
     MSG_NOT_FOUND,
     MSG_TOO_MANY_VERIFY,
@@ -35,7 +38,16 @@ from api.problems import (
     ApiProblem,
     problem_response,
 )
-from api.schemas import GuaranteeList, GuaranteeOut, Problem, VerifyIn, VersionOut
+from api.schemas import (
+    AnswerOut,
+    GuaranteeList,
+    GuaranteeOut,
+    Problem,
+    ReceiptIn,
+    ReturnIn,
+    VerifyIn,
+    VersionOut,
+)
 from certificates.models import Guarantee
 from dsure import services as dsure
 from esure.clientip import client_key
@@ -168,7 +180,8 @@ def _aware(value):
 
 @api.get(
     "/guarantees",
-    response={200: GuaranteeList, 401: Problem, 422: Problem, 429: Problem},
+    # 400: a NUL in the query (esure.middleware refuses it before any view).
+    response={200: GuaranteeList, 400: Problem, 401: Problem, 422: Problem, 429: Problem},
     url_name="guarantees",
     operation_id="listGuarantees",
     summary="この発注機関に交付された保証の一覧（カーソルでページ送り）",
@@ -274,3 +287,84 @@ def version_pdf(request, number: str, n: int):
     document = selectors.version_pdf(guarantee, n)
     filename = f"{guarantee.number_display}-v{n}.pdf"
     return FileResponse(document.file.open("rb"), content_type="application/pdf", filename=filename)
+
+
+IDEMPOTENCY_KEY = (
+    "この操作の一意なキー（1〜255文字の印字可能な ASCII、例: UUID）。同じキーと同じ内容の"
+    "再送には最初の応答をそのまま返し、二度は記録しません（24時間有効）。同じキーで内容が"
+    "異なると 422 です。"
+)
+IdempotencyKeyHeader = Annotated[
+    str,
+    Header(
+        ...,
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x20-\x7e]+$",
+        description=IDEMPOTENCY_KEY,
+    ),
+]
+ANSWER_RESPONSES = {
+    200: AnswerOut,
+    400: Problem,
+    401: Problem,
+    404: Problem,
+    409: Problem,
+    422: Problem,
+    429: Problem,
+}
+
+
+def _answer(request, number, n, action, text, key):
+    """受領/返戻 of version `n` for the token's office, once per Idempotency-Key: the answer
+    is the stored one on a repeat (with `Idempotent-Replayed: true`)."""
+    guarantee = _office_guarantee(request, number)
+    certificate = selectors.answerable_version(guarantee, request.auth.office, n)
+    try:
+        answer = services.answer_version(
+            token=request.auth, certificate=certificate, action=action, text=text, key=key
+        )
+    except services.KeyReused as error:
+        raise ApiProblem(422, MSG_IDEMPOTENCY_KEY_REUSED) from error
+    except ValidationError as error:  # a reason that is only spaces
+        raise ApiProblem(422, " ".join(error.messages)) from error
+    response = HttpResponse(
+        json.dumps(answer.body, ensure_ascii=False),
+        status=answer.status,
+        content_type=CONTENT_TYPE if answer.status >= 400 else "application/json",
+    )
+    if answer.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+@api.post(
+    "/guarantees/{number}/versions/{int:n}/receipt",
+    response=ANSWER_RESPONSES,
+    url_name="receipt",
+    operation_id="receiveVersion",
+    summary="版を受領する（Idempotency-Key 必須）",
+    tags=["受領・返戻"],
+)
+def receipt(
+    request, number: str, n: int, payload: ReceiptIn, idempotency_key: IdempotencyKeyHeader
+):
+    """この発注機関に交付された版の受領を記録します（D-Sure の受領と同じ処理、監査証跡には
+    この APIトークンとして記録）。すでに受領・返戻した版は 409 です。"""
+    return _answer(request, number, n, services.RECEIPT, payload.note, idempotency_key)
+
+
+@api.post(
+    "/guarantees/{number}/versions/{int:n}/return",
+    response=ANSWER_RESPONSES,
+    url_name="return",
+    operation_id="returnVersion",
+    summary="版を返戻する（理由が必要、Idempotency-Key 必須）",
+    tags=["受領・返戻"],
+)
+def return_(request, number: str, n: int, payload: ReturnIn, idempotency_key: IdempotencyKeyHeader):
+    """この発注機関に交付された版を、理由を添えて返戻します（D-Sure の返戻と同じ処理: 受注者と
+    保証会社に理由がメールで届き、Webhook guarantee.returned が送られます）。すでに受領・
+    返戻した版は 409 です。"""
+    return _answer(request, number, n, services.RETURN, payload.reason, idempotency_key)

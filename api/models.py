@@ -211,3 +211,35 @@ class WebhookCursor(models.Model):
 
     def __str__(self):
         return f"#{self.last_seq}"
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` an office's system sent with a write (受領/返戻), and the first
+    answer to it: a repeat with the same key and the same request gets that answer again
+    without acting again; the same key with another request is refused. One per (office,
+    key): the unique constraint is what makes two repeats arriving at once act once (the
+    second waits on the first's insert, then reads its answer). Kept for
+    ESURE_API_IDEMPOTENCY_HOURS (docs/decisions/0032)."""
+
+    office = models.ForeignKey(
+        OrdererOffice, on_delete=models.PROTECT, related_name="+", verbose_name="発注機関"
+    )
+    key = models.CharField("Idempotency-Key", max_length=255)
+    token = models.ForeignKey(
+        ApiToken, on_delete=models.PROTECT, related_name="+", verbose_name="APIトークン"
+    )
+    request_digest = models.CharField("リクエストの SHA-256", max_length=64)
+    status = models.PositiveSmallIntegerField("応答", default=0)
+    body = models.JSONField("応答の内容", default=dict)
+    created_at = models.DateTimeField("日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = "Idempotency-Key"
+        verbose_name_plural = "Idempotency-Key"
+        constraints = [
+            models.UniqueConstraint(fields=["office", "key"], name="idempotencykey_once"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotencykey_created")]
+
+    def __str__(self):
+        return f"{self.office_id}:{self.key} → {self.status}"

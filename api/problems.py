@@ -25,6 +25,7 @@ MSG_UNAUTHORIZED = (
     "（失効・期限切れのトークンは使えません）。"
 )
 MSG_NOT_FOUND = "指定されたものは見つかりません（この発注機関に交付されたものだけを参照できます）。"
+MSG_BAD_REQUEST = "リクエストの形式が正しくありません。"
 MSG_METHOD = "このURLでは、このメソッドは使えません。"
 MSG_INVALID = "入力の形式に誤りがあります。errors を確認してください。"
 MSG_BAD_CURSOR = (
@@ -32,6 +33,10 @@ MSG_BAD_CURSOR = (
     "（改変されたもの・他の発注機関のものは使えません）。"
 )
 MSG_BAD_DATETIME = "updated_since の日時を扱えません。ISO 8601 の日時で指定してください。"
+MSG_IDEMPOTENCY_KEY_REUSED = (
+    "この Idempotency-Key は別のリクエストに使われています。新しい操作には新しいキーを"
+    "使ってください（同じ操作の再送なら、内容を変えずに送ってください）。"
+)
 MSG_TOO_MANY_AUTH = (
     "無効なAPIトークンでの呼び出しが続いたため、しばらく時間をおいてからお試しください。"
 )
@@ -51,14 +56,18 @@ class ApiProblem(Exception):
         self.extra = extra or {}
 
 
-def problem_response(status, detail="", *, retry_after=None, extra=None):
-    body = {
+def problem_body(status, detail="", extra=None):
+    return {
         "type": "about:blank",
         "title": TITLES.get(status, "エラー"),
         "status": status,
         "detail": detail,
         **(extra or {}),
     }
+
+
+def problem_response(status, detail="", *, retry_after=None, extra=None):
+    body = problem_body(status, detail, extra)
     response = HttpResponse(
         json.dumps(body, ensure_ascii=False), status=status, content_type=CONTENT_TYPE
     )

@@ -128,3 +128,26 @@ class GuaranteeList(Schema):
     next_cursor: str | None = Field(
         None, description="次のページのカーソル（cursor に渡す）。最後のページでは null"
     )
+
+
+class ReceiptIn(Schema):
+    note: str = Field("", max_length=1000, description="受領のメモ（任意）")
+
+
+class ReturnIn(Schema):
+    reason: str = Field(
+        ...,
+        min_length=1,
+        max_length=1000,
+        pattern=r"\S",  # not only spaces: the service strips them (MSG_RETURN_REASON)
+        description="返戻の理由（必須、空白以外の文字を含む1000文字まで）",
+    )
+
+
+class AnswerOut(Schema):
+    number: str = Field(..., description="保証契約番号（11桁）")
+    version: int = Field(..., description="応答した版")
+    status: str = Field(..., description="received（受領）/ returned（返戻）")
+    status_label: str = Field(..., description="受領 / 返戻")
+    decided_at: datetime.datetime = Field(..., description="受領・返戻の日時")
+    note: str = Field(..., description="受領のメモ、または返戻の理由")

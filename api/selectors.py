@@ -131,6 +131,15 @@ def _version(guarantee, n):
     return certificate
 
 
+def answerable_version(guarantee, office, n):
+    """Version `n` of the guarantee if it reached `office` (a submission of that version to
+    the office: what the office may answer with 受領/返戻); otherwise 404."""
+    certificate = _version(guarantee, n)
+    if not Submission.objects.filter(certificate=certificate, office=office).exists():
+        raise Http404
+    return certificate
+
+
 def version_detail(guarantee, n):
     """One version: its summary, frozen content, the canonical JSON its fingerprint covers."""
     certificate = _version(guarantee, n)

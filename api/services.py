@@ -4,13 +4,17 @@ A token is `esure_` + 43 URL-safe characters (secrets.token_urlsafe(32): 256 ran
 Only its SHA-256 is stored: the person who creates it sees it once (docs/decisions/0024).
 """
 
+import datetime
 import hashlib
+import json
 import logging
 import secrets
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,12 +22,15 @@ from api import webhooks
 from api.models import (
     ApiRequest,
     ApiToken,
+    IdempotencyKey,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
 )
+from api.problems import problem_body
 from audit import services as audit
+from certificates import services as registry
 from esure.mail import send_templated_mail
 
 logger = logging.getLogger(__name__)
@@ -325,3 +332,97 @@ def attempt_delivery(*, delivery_id, attempt):
         "webhook %s attempt %s failed (%s)", delivery.event.msg_id, attempt, status or error
     )
     return "retry scheduled"
+
+
+# --- 受領・返戻 through the API, once per Idempotency-Key (docs/decisions/0032) -------------
+
+RECEIPT = "receipt"
+RETURN = "return"
+
+
+class KeyReused(Exception):
+    """The office sent this Idempotency-Key before with another request."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int  # 200, or 409 for a version already answered
+    body: dict
+    replayed: bool  # the stored answer to an earlier request with the same key
+
+
+def token_label(token):
+    """How the audit trail names a token acting for its office (no person stands behind it)."""
+    return f"api-token:{token.pk} ({token.prefix}…)"
+
+
+def idempotency_window():
+    return datetime.timedelta(hours=settings.ESURE_API_IDEMPOTENCY_HOURS)
+
+
+def request_digest(*, action, number, version, text):
+    """What makes two requests "the same" for an Idempotency-Key: the operation, the
+    guarantee (its stored number, however it was typed), the version and the body's text."""
+    request = {"action": action, "number": number, "version": version, "text": text}
+    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+
+
+def _answer_body(submission):
+    return {
+        "number": submission.guarantee.number,
+        "version": submission.certificate.version,
+        "status": submission.status,
+        "status_label": submission.get_status_display(),
+        # As the API's renderer writes times (DjangoJSONEncoder): 2026-11-30T01:00:00Z.
+        "decided_at": DjangoJSONEncoder().default(submission.decided_at),
+        "note": submission.reason,
+    }
+
+
+def answer_version(*, token, certificate, action, text, key):
+    """受領 (`action` RECEIPT, `text` the note) or 返戻 (RETURN, `text` the reason) of one
+    version for the token's office, through the registry's services (the office pages' own),
+    attributed to the token. Once per (office, `key`): the first answer — 200, or 409 for a
+    version already answered — is stored in the same transaction, and a repeat within
+    ESURE_API_IDEMPOTENCY_HOURS with the same request gets it back without acting again; with
+    another request, KeyReused. A repeat arriving while the first is still running waits on
+    the first's insert of the key (the unique constraint), then reads its answer. Any other
+    refusal (a blank reason) raises ValidationError and stores nothing."""
+    office = token.office
+    guarantee = certificate.guarantee
+    digest = request_digest(
+        action=action, number=guarantee.number, version=certificate.version, text=text
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        IdempotencyKey.objects.filter(
+            office=office, key=key, created_at__lt=now - idempotency_window()
+        ).delete()
+        record, created = IdempotencyKey.objects.get_or_create(
+            office=office,
+            key=key,
+            defaults={"token": token, "request_digest": digest, "created_at": now},
+        )
+        if not created:
+            if record.request_digest != digest:
+                raise KeyReused
+            return Answer(status=record.status, body=record.body, replayed=True)
+        by = registry.OfficeSystem(office_id=office.pk, label=token_label(token))
+        try:
+            if action == RECEIPT:
+                submission = registry.receive(
+                    certificate=certificate, office=office, by=by, note=text
+                )
+            else:
+                submission = registry.return_(
+                    certificate=certificate, office=office, by=by, reason=text
+                )
+        except ValidationError as error:
+            if error.code != "already_answered":
+                raise
+            status, body = 409, problem_body(409, " ".join(error.messages))
+        else:
+            status, body = 200, _answer_body(submission)
+        record.status, record.body = status, body
+        record.save(update_fields=["status", "body"])
+    return Answer(status=status, body=body, replayed=False)

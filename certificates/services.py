@@ -11,6 +11,7 @@ import datetime
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -640,11 +641,26 @@ def deliver_new_version(*, certificate):
     ]
 
 
+@dataclass(frozen=True)
+class OfficeSystem:
+    """An orderer office's own system answering for the office through the API (decision
+    0032): no person stands behind the call, so the submission names no user and the audit
+    trail names `label` (the API token)."""
+
+    office_id: int
+    label: str
+
+
 def _check_office_user(user, office, guarantee):
-    """Only a user of the office answers for it, and only for its own orderer's guarantees."""
-    membership = getattr(user, "office_membership", None)
-    if membership is None or membership.office_id != office.pk:
-        raise PermissionDenied
+    """Only a user (or the system, OfficeSystem) of the office answers for it, and only for
+    its own orderer's guarantees."""
+    if isinstance(user, OfficeSystem):
+        if user.office_id != office.pk:
+            raise PermissionDenied
+    else:
+        membership = getattr(user, "office_membership", None)
+        if membership is None or membership.office_id != office.pk:
+            raise PermissionDenied
     if office.orderer_id != guarantee.orderer_id:
         raise PermissionDenied
 
@@ -652,12 +668,16 @@ def _check_office_user(user, office, guarantee):
 def _answer(*, certificate, office, by, to, note):
     guarantee = certificate.guarantee
     _check_office_user(by, office, guarantee)
+    system = isinstance(by, OfficeSystem)
+    person = None if system else by
     now = timezone.now()
     with transaction.atomic():
         rows = Submission.objects.select_for_update().filter(certificate=certificate, office=office)
         submission = rows.first()
         if submission is None:  # opened with the key, never submitted: answered all the same
-            deliver(certificate=certificate, office=office, channel=Submission.Channel.KEY, by=by)
+            deliver(
+                certificate=certificate, office=office, channel=Submission.Channel.KEY, by=person
+            )
             submission = rows.get()
         if to not in SUBMISSION_ALLOWED[submission.status]:
             raise ValidationError(
@@ -667,14 +687,14 @@ def _answer(*, certificate, office, by, to, note):
         old = submission.status
         submission.status = to
         submission.decided_at = now
-        submission.decided_by = by
+        submission.decided_by = person
         submission.reason = note
         submission.save(update_fields=["status", "decided_at", "decided_by", "reason"])
         SubmissionEvent.objects.create(
-            submission=submission, old_status=old, new_status=to, by=by, at=now, note=note
+            submission=submission, old_status=old, new_status=to, by=person, at=now, note=note
         )
         audit.record(
-            actor=by,
+            actor=by.label if system else by,
             action=f"submission.{to}",
             obj=submission,
             data={
@@ -690,8 +710,9 @@ def _answer(*, certificate, office, by, to, note):
 
 
 def receive(*, certificate, office, by, note=""):
-    """受領: a user of `office` accepts one version (delivered, handed over, or opened with
-    the key). Once per version and office; a later version is answered on its own."""
+    """受領: a user of `office` (or its system, OfficeSystem) accepts one version (delivered,
+    handed over, or opened with the key). Once per version and office; a later version is
+    answered on its own."""
     return _answer(
         certificate=certificate, office=office, by=by, to=SubmissionStatus.RECEIVED, note=note
     )

@@ -79,6 +79,9 @@ MIDDLEWARE = [
     # Outermost: counts every response as the client gets it (esure/metrics.py).
     "esure.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # /api/v1/ only: logs each call to its token; what Django and the middleware below answer
+    # by themselves (404, 405, the NUL 400) becomes problem+json. Outside them, to see those.
+    "api.middleware.ApiMiddleware",
     # A NUL anywhere in the request is a 400 before any view or query (decision 0030).
     "esure.middleware.RefuseNulMiddleware",
     # Before WhiteNoise, so static files (the SVG favicon) carry the policy too.
@@ -93,8 +96,6 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.SessionLimitsMiddleware",
     "accounts.middleware.StaffMfaMiddleware",
-    # /api/v1/ only: logs each call to its token, problem+json for Django's own 404/405.
-    "api.middleware.ApiMiddleware",
 ]
 
 ROOT_URLCONF = "esure.urls"
@@ -307,6 +308,8 @@ ESURE_EVIDENCE_MAX_BYTES = env.int("ESURE_EVIDENCE_MAX_BYTES", default=10 * 1024
 ESURE_WEBHOOK_ALLOW_LOOPBACK = env.bool("ESURE_WEBHOOK_ALLOW_LOOPBACK", default=False)
 # guarantee.expiring is sent when the 保証期限 is this many days away or fewer.
 ESURE_WEBHOOK_EXPIRING_DAYS = env.int("ESURE_WEBHOOK_EXPIRING_DAYS", default=30)
+# An Idempotency-Key of the API's 受領/返戻 is kept (and its first answer repeated) this long.
+ESURE_API_IDEMPOTENCY_HOURS = env.int("ESURE_API_IDEMPOTENCY_HOURS", default=24)
 
 # 契約保証予約 (decision 0034): usable through the 入札日 + this many days unless staff set
 # another date on approval. A figure of the surety (no law or published table gives one):

@@ -50,6 +50,8 @@ PUBLIC = {
 # The orderers' API authenticates by bearer token, not by login: without one, every
 # operation answers 401 (problem+json). tests/api walk each with every kind of bad token.
 TOKEN_AUTH = {
+    "api_v1:receipt",
+    "api_v1:return",
     "api_v1:verify",
     "api_v1:guarantees",
     "api_v1:guarantee",
@@ -165,7 +167,7 @@ def test_every_public_name_exists():
 @pytest.mark.parametrize("route", [r for r in ROUTES if r[1] in TOKEN_AUTH], ids=_id)
 def test_api_operations_answer_401_without_a_token(client, db, route):
     url, _, pattern = route
-    methods = ("post",) if pattern.name == "verify" else ("get",)
+    methods = ("post",) if pattern.name in {"verify", "receipt", "return"} else ("get",)
     for method in methods:
         response = getattr(client, method)(url)
         assert response.status_code == 401, url

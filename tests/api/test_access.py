@@ -148,3 +148,15 @@ def test_every_call_with_a_token_is_logged_to_it_never_the_token(guarantee, toke
 @pytest.mark.parametrize("path", ["/api/v1/openapi.json", "/api/v1/docs"])
 def test_schema_and_docs_need_no_token(db, path):
     assert api_client().get(path).status_code == 200
+
+
+def test_a_nul_in_the_query_is_a_400_problem(token):
+    """esure.middleware refuses a NUL before any view; under /api/v1/ the answer is a
+    problem document like every other error (and never cached)."""
+    from esure.middleware import MSG_NUL
+
+    _, secret = token
+    response = api_client(secret).get("/api/v1/guarantees", {"cursor": "a\x00b"})
+    assert response.status_code == 400
+    assert problem(response)["detail"] == MSG_NUL
+    assert response["Cache-Control"] == "no-store"
