@@ -131,6 +131,23 @@ def versions_of(guarantee):
     return list(guarantee.certificates.order_by("version").prefetch_related(originals))
 
 
+def versions_by_number(number):
+    """The guarantee of `number` and all its versions, oldest first, in one query (each
+    version carries the guarantee, joined): (guarantee, versions), or (None, []) for a number
+    that does not exist. Without their documents: for pages that print the content."""
+    versions = list(
+        Certificate.objects.select_related("guarantee")
+        .filter(guarantee__number=number)
+        .order_by("version")
+    )
+    if not versions:
+        return None, []
+    guarantee = versions[0].guarantee
+    for version in versions[1:]:
+        version.guarantee = guarantee  # one object for the page, as the view reads it
+    return guarantee, versions
+
+
 def status_of_guarantee(guarantee, current, today=None):
     return status_of(
         cancelled=guarantee.cancelled_at is not None,
@@ -253,6 +270,17 @@ def get_document(guarantee, version, kind):
     if document is None:
         raise Http404
     return document
+
+
+def document_by_number(number, version, kind):
+    """get_document by the guarantee's number, with its certificate and guarantee joined: one
+    query for a download that must check the guarantee first. None if there is none."""
+    return (
+        Document.objects.select_related("certificate__guarantee")
+        .filter(certificate__guarantee__number=number, certificate__version=version, kind=kind)
+        .order_by("-pk")  # the newest, as get_document
+        .first()
+    )
 
 
 def submission_office(guarantee):

@@ -117,17 +117,34 @@ def office_of(user):
     return membership.office if membership else None
 
 
-def viewable_guarantee(request, number):
-    """The guarantee behind a viewer URL, if this session holds its grant or it was submitted
-    to the user's office; otherwise 404 (the same as for a number that does not
-    exist). Another guarantee's grant opens nothing here."""
-    # No related rows: the viewer prints the frozen certificate content, not the live work.
-    guarantee = Guarantee.objects.filter(number=number).first()
-    if guarantee is None:
-        raise Http404
-    if has_grant(request, guarantee):
-        return guarantee
-    office = office_of(request.user)
-    if registry.is_submitted_to(guarantee, office):
+def check_viewable(request, guarantee):
+    """The guarantee, if this browser holds its grant or it was submitted to the user's
+    office; otherwise 404 (the same as for a number that does not exist: None). Another
+    guarantee's grant opens nothing here."""
+    if guarantee is not None and (
+        has_grant(request, guarantee)
+        or registry.is_submitted_to(guarantee, office_of(request.user))
+    ):
         return guarantee
     raise Http404
+
+
+def viewable_guarantee(request, number):
+    """The guarantee behind a viewer URL (check_viewable)."""
+    # No related rows: the viewer prints the frozen certificate content, not the live work.
+    return check_viewable(request, Guarantee.objects.filter(number=number).first())
+
+
+def viewable_versions(request, number):
+    """(guarantee, its versions oldest first) behind a viewer page, read in one query
+    (check_viewable)."""
+    guarantee, versions = registry.versions_by_number(number)
+    return check_viewable(request, guarantee), versions
+
+
+def viewable_document(request, number, version, kind):
+    """A stored document of a version behind a viewer URL, read with its guarantee in one
+    query (check_viewable; 404 for a version without one)."""
+    document = registry.document_by_number(number, version, kind)
+    check_viewable(request, document.certificate.guarantee if document else None)
+    return document

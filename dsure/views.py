@@ -101,8 +101,9 @@ def lookup(request):
     return render(request, "dsure/lookup.html", {"form": form})
 
 
-def _viewer_context(request, guarantee, version=None, receipt_form=None, return_form=None):
-    versions = registry.versions_of(guarantee)
+def _viewer_context(
+    request, guarantee, versions, version=None, receipt_form=None, return_form=None
+):
     current = versions[-1]
     shown = (
         current if version is None else next((v for v in versions if v.version == version), None)
@@ -128,7 +129,7 @@ def _viewer_context(request, guarantee, version=None, receipt_form=None, return_
 
 @viewer_headers
 def viewer(request, number):
-    guarantee = selectors.viewable_guarantee(request, number)
+    guarantee, versions = selectors.viewable_versions(request, number)
     if not selectors.has_grant(request, guarantee):  # opened as submitted to the office
         services.record_office_view(guarantee=guarantee, user=request.user, ip=client_key(request))
     elif guarantee.first_viewed_at is None:  # 閲覧済 for the contractor: once, ever
@@ -136,21 +137,21 @@ def viewer(request, number):
     office = selectors.office_of(request.user)
     if office is not None:  # the list's badge ends for this user
         registry_services.mark_alerts_seen(guarantee=guarantee, office=office, user=request.user)
-    return render(request, "dsure/viewer.html", _viewer_context(request, guarantee))
+    return render(request, "dsure/viewer.html", _viewer_context(request, guarantee, versions))
 
 
 @viewer_headers
 def version(request, number, version):
-    guarantee = selectors.viewable_guarantee(request, number)
-    return render(request, "dsure/viewer.html", _viewer_context(request, guarantee, version))
+    guarantee, versions = selectors.viewable_versions(request, number)
+    context = _viewer_context(request, guarantee, versions, version)
+    return render(request, "dsure/viewer.html", context)
 
 
 @viewer_headers
 def document(request, number, version):
     """The stored PDF of one version: the original bytes, as recorded at issuance."""
-    guarantee = selectors.viewable_guarantee(request, number)
-    doc = registry.get_document(guarantee, version, Document.Kind.CERTIFICATE)
-    filename = f"{guarantee.number_display}-v{version}.pdf"
+    doc = selectors.viewable_document(request, number, version, Document.Kind.CERTIFICATE)
+    filename = f"{doc.certificate.guarantee.number_display}-v{version}.pdf"
     return FileResponse(doc.file.open("rb"), content_type="application/pdf", filename=filename)
 
 
@@ -231,7 +232,8 @@ def return_(request, number, version):
     certificate = _version_of(guarantee, version)
     form = ReturnForm(request.POST)
     if not form.is_valid():
-        context = _viewer_context(request, guarantee, version, return_form=form)
+        versions = registry.versions_of(guarantee)
+        context = _viewer_context(request, guarantee, versions, version, return_form=form)
         return render(request, "dsure/viewer.html", context, status=400)
     try:
         registry_services.return_(

@@ -26,13 +26,13 @@ from tests.conftest import MAX_ADVANCE, MIN_CONTRACT, NOW, WORK_DATES, dsure_loo
 
 MINUTE = datetime.timedelta(minutes=1)
 UNKNOWN = make_number(8, GuaranteeKind.ADVANCE, 9_999_999)
-# Measured (PostgreSQL), the same for one version or two: the guarantee (no related rows: the
-# page prints the frozen certificate); the versions; their documents (one prefetch). The grant
-# is a cookie: no session. Receipts only for an office user. The PDF: the guarantee, the
-# document.
-VIEWER_QUERIES = 3
-VERSION_QUERIES = 3
-DOCUMENT_QUERIES = 2
+# Measured (PostgreSQL), the same for one version or two: the versions with their guarantee
+# joined (no other related rows: the page prints the frozen certificate; no documents: the
+# page links to them). The grant is a cookie: no session. Receipts only for an office user.
+# The PDF: the document with its version and guarantee joined.
+VIEWER_QUERIES = 1
+VERSION_QUERIES = 1
+DOCUMENT_QUERIES = 1
 
 
 def grants_of(browser):
