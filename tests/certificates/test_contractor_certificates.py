@@ -180,7 +180,9 @@ def test_the_list_shows_the_companys_guarantees_only(clerk_client, company, othe
         ]
     )
     content = response.content.decode()
+    # Each row links to its own guarantee (the link is built once per page, certs.views.index).
     assert f'href="{detail_url(advance)}"' in content
+    assert f'href="{detail_url(contract)}"' in content
     assert theirs.number_display not in content and theirs.work.name not in content
 
 
