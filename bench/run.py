@@ -182,6 +182,11 @@ def start_gunicorn(port=PORT, env=None, name="gunicorn"):
             "--no-control-socket",
             "--workers",
             "2",
+            # ops/gunicorn.conf.py recycles a worker every ~10,000 requests; the pings alone
+            # reach that every few runs here, and a worker's restart (2-3 s on a busy machine)
+            # then falls inside a 3 s run. Ping, pages and floors share this setting.
+            "--max-requests",
+            "100000",
             "--bind",
             f"127.0.0.1:{port}",
             "--access-logfile",
@@ -460,7 +465,9 @@ def summarise(name, results, runs):
     floor = FLOOR_OF.get(name)
     if floor:
         by_round = {r["round"]: r["rps"] for r in runs[floor]}
-        to_floor = [r["rps"] / by_round[r["round"]] for r in results]
+        # A round whose floor served nothing (a stalled machine) gives no ratio.
+        to_floor = [r["rps"] / by_round[r["round"]] for r in results if by_round[r["round"]]]
+        to_floor = to_floor or [0.0]
         row.update(
             floor=floor,
             floor_ratio=round(median(to_floor), 4),
