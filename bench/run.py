@@ -584,6 +584,8 @@ def run_issuance():
     n = os.environ.get("BENCH_ISSUANCE_N") or (
         "200" if float(os.environ.get("BENCH_SCALE", "1")) >= 1 else "20"
     )
+    if n == "0":  # the pages only (BENCH_ISSUANCE_N=0)
+        return None
     subprocess.run([PY, "bench/issuance.py", "--n", n], check=True, env=ENV, cwd=ROOT)
     return json.loads((OUT / "issuance-latest.json").read_text())
 
@@ -728,7 +730,9 @@ def main():
         f"(ratios to ping {by_volume['ratio_to_ping']})"
     )
     print(
-        f"issuance: {issuance['sequential']['mean_s']:.3f} s per conclusion of a 2-guarantee "
+        "issuance: skipped (BENCH_ISSUANCE_N=0)"
+        if issuance is None
+        else f"issuance: {issuance['sequential']['mean_s']:.3f} s per conclusion of a 2-guarantee "
         f"application (6 PDFs) over {issuance['sequential']['n']}; bare WeasyPrint "
         f"{issuance['bare_weasyprint']['mean_s']:.3f} s → {issuance['ratio_to_bare']:.2f}×; "
         f"{issuance['parallel']['processes']} processes: 1,000 conclusions in "
