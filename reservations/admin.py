@@ -71,14 +71,14 @@ class ReservationAdmin(admin.ModelAdmin):
         "orderer",
         "work_name",
         "bid_date",
-        "estimated_price",
-        "amount",
+        "price_yen",
+        "amount_yen",
         "advance_planned",
         "contact_name",
         "contact_phone",
         "submitted_at",
         "submitted_by",
-        "fee",
+        "fee_yen",
         "valid_until",
         "approved_at",
         "printed_at",
@@ -107,6 +107,14 @@ class ReservationAdmin(admin.ModelAdmin):
     @admin.display(description="保証金額", ordering="amount")
     def amount_yen(self, obj):
         return yen(obj.amount) if obj.amount else "—"
+
+    @admin.display(description="請負代金額の見込み", ordering="estimated_price")
+    def price_yen(self, obj):
+        return yen(obj.estimated_price) if obj.estimated_price else "—"
+
+    @admin.display(description="予約手数料", ordering="fee")
+    def fee_yen(self, obj):
+        return yen(obj.fee) if obj.fee is not None else "—"
 
     @admin.display(description="共同企業体（構成員・出資比率）")
     def joint_venture_summary(self, obj):

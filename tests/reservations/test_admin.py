@@ -33,6 +33,7 @@ def test_the_list_and_the_page_show_the_reservation(staff_client):
     assert "すべての規則を満たしています。" in page
     assert "承認する" in page and "謝絶する" in page
     assert "2025-04-20" in page  # the default 有効期限 offered: 入札日 + 90 days
+    assert "12,345,000円" in page and "1,234,500円" in page
 
 
 def test_staff_approve_with_the_fee_and_the_default_last_day(staff_client):
