@@ -24,6 +24,7 @@ from applications.models import (
     StatusChange,
 )
 from certificates import selectors as registry
+from certificates.content import contractor_content, contractor_lines
 from certificates.services import StorageError
 from esure.admin import ReadOnlyInline
 from esure.choices import GuaranteeKind
@@ -104,11 +105,12 @@ class ApplicationAdmin(admin.ModelAdmin):
         "amounts",
         "delivery",
         "submitted_at",
+        "submitted_by",
     ]
     list_display_links = ["number", "work_name"]
     list_filter = ["status", "menu", "work__orderer", "items__kind", "delivery", "submitted_at"]
     search_fields = ["company__name", "work__name", "work__work_number", "=pk"]
-    list_select_related = ["company", "work", "work__orderer"]
+    list_select_related = ["company", "work", "work__orderer", "submitted_by"]
     ordering = ["-submitted_at", "-pk"]
     date_hierarchy = "submitted_at"
     inlines = [ItemInline, StatusChangeInline]
@@ -123,10 +125,12 @@ class ApplicationAdmin(admin.ModelAdmin):
                     "created_by",
                     "created_at",
                     "submitted_at",
+                    "submitted_by",
                     "updated_at",
                 ]
             },
         ),
+        ("保証契約者", {"fields": ["contractor"]}),
         ("工事請負契約", {"fields": ["work_summary"]}),
         (
             "受取方法・連絡先",
@@ -166,10 +170,12 @@ class ApplicationAdmin(admin.ModelAdmin):
                     "created_by",
                     "created_at",
                     "submitted_at",
+                    "submitted_by",
                     "updated_at",
                 ]
             },
         ),
+        ("保証契約者", {"fields": ["contractor"]}),
         (
             "変更の内容",
             # The changed guarantee, then what the clerk's change form fills in.
@@ -189,6 +195,7 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Application._meta.fields] + [
+            "contractor",
             "work_summary",
             "rule_check",
             "fee_estimates",
@@ -220,6 +227,12 @@ class ApplicationAdmin(admin.ModelAdmin):
             else item.get_kind_display()
             for item in obj.items.all()
         )
+
+    @admin.display(description="保証契約者")
+    def contractor(self, obj):
+        w = obj.work
+        rows = contractor_lines(contractor_content(obj.company, w.branch, w.joint_venture))
+        return format_html_join("", "<div><b>{}</b>: {}</div>", rows)
 
     @admin.display(description="工事")
     def work_summary(self, obj):

@@ -5,6 +5,7 @@ import uuid
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
 
+from accounts.models import Orderer
 from accounts.selectors import joint_venture_ids_of
 from applications.models import GUARANTEED, TAKEN, Application, ApplicationItem
 from certificates.models import Work
@@ -20,14 +21,32 @@ def get_application_for(company, pk):
     )
 
 
+def _readable(company):
+    """The applications a company's users may read: its own, and those of a 共同企業体 it is
+    a member of (the members read, never act: decision 0023)."""
+    return Q(company=company) | Q(work__joint_venture__in=joint_venture_ids_of(company))
+
+
 def get_application_readable_by(company, pk):
     """One application of the company, or of a 共同企業体 it is a member of (read-only for
     the members: every other helper here gives them a 404)."""
     return get_object_or_404(
         Application.objects.select_related("work", "work__orderer", "work__office").filter(
-            Q(company=company) | Q(work__joint_venture__in=joint_venture_ids_of(company))
+            _readable(company)
         ),
         pk=pk,
+    )
+
+
+def orderers_of(company):
+    """The orderers of the applications menu 4 lists (its filter)."""
+    return (
+        Orderer.objects.filter(
+            Q(works__company=company) | Q(works__joint_venture__in=joint_venture_ids_of(company))
+        )
+        .distinct()
+        .only("name")
+        .order_by("name")
     )
 
 
@@ -45,13 +64,23 @@ def application_by_token(company, token):
 
 
 def applications_of(company, *, status=None, orderer_id=None):
-    """Menu 4: the company's applications, newest change first, with items and work."""
+    """Menu 4: the company's applications and, read-only, those of a 共同企業体 it is a
+    member of (decision 0023: the same rows get_application_readable_by opens), newest
+    change first, with items and work."""
     items = ApplicationItem.objects.only("application_id", "kind", "amount").order_by("kind")
     qs = (
-        Application.objects.filter(company=company)
-        .select_related("work", "work__orderer")
+        Application.objects.filter(_readable(company))
+        .select_related("work", "work__orderer", "company")
         # Only what the list shows: the rows' other columns cost time to fetch and build.
-        .only("status", "menu", "updated_at", "work__name", "work__orderer__name")
+        .only(
+            "status",
+            "menu",
+            "updated_at",
+            "company__name",
+            "work__name",
+            "work__orderer__name",
+            "work__joint_venture_id",
+        )
         .prefetch_related(Prefetch("items", queryset=items))
         .order_by("-updated_at", "-pk")
     )

@@ -174,10 +174,8 @@ def index(request):
         "page": page,
         "applications": page.object_list,
         "statuses": Application.Status.choices,
-        "orderers": Orderer.objects.filter(works__company=company)
-        .distinct()
-        .only("name")
-        .order_by("name"),
+        "orderers": selectors.orderers_of(company),
+        "company": company,
         "status": status,
         "orderer_id": orderer_id,
     }

@@ -11,6 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from certificates import services
+from certificates.content import contractor_lines
 from certificates.models import (
     Certificate,
     Document,
@@ -97,8 +98,17 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         "concluded_at",
         "cancelled_at",
         "printed_at",
+        "contractor",
     ]
     exclude = ["number"]
+
+    @admin.display(description="保証契約者（現在の版の記載）")
+    def contractor(self, obj):
+        current = obj.certificates.order_by("-version").only("content").first()
+        if current is None:
+            return "—"
+        rows = contractor_lines(current.content["contractor"])
+        return format_html_join("", "<div><b>{}</b>: {}</div>", rows)
 
     def has_change_permission(self, request, obj=None):
         # The change page only shows read-only fields (view permission). Each of the two

@@ -64,6 +64,38 @@ def contractor_content(company, branch=None, joint_venture=None):
     return contractor
 
 
+def contractor_lines(contractor) -> list[tuple[str, str]]:
+    """保証契約者 as staff read it in admin, from `contractor_content` (a certificate's
+    snapshot, or the workflow's work before issuance): (label, text) rows — the JV with its
+    members and 出資比率 and deposit method, the company and representative, the contracting
+    office and its 受任者."""
+    from accounts.models import JointVenture
+
+    rows = []
+    jv = contractor.get("joint_venture")
+    if jv:
+        rows.append(("共同企業体", f"{jv['name']}（{jv['kind']}）"))
+        members = "、".join(
+            f"{m['name']}{'（代表者）' if m.get('representative') else ''} {m['share']}%"
+            for m in jv["members"]
+        )
+        rows.append(("構成員（出資比率）", members))
+        deposit = jv.get("advance_deposit", "")
+        labels = dict(JointVenture.AdvanceDeposit.choices)
+        rows.append(("前払金の預託方法", labels.get(deposit, deposit)))
+    rows.append(
+        ("代表者" if jv else "保証契約者", f"{contractor['name']} {contractor['representative']}")
+    )
+    branch = contractor.get("branch")
+    rows.append(
+        (
+            "契約営業所（受任者）",
+            f"{branch['name']}（受任者 {branch['agent']}）" if branch else "本店（代表者）",
+        )
+    )
+    return rows
+
+
 def build_content(
     *,
     number,

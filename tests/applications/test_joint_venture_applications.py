@@ -158,3 +158,29 @@ def test_the_certificate_names_the_jv_and_the_member_reads_it_read_only(
     assert partner_client.get(pdf_url).status_code == 200
     key = partner_client.post(reverse("certs:show_key", args=[guarantee.number]))
     assert key.status_code == 404
+
+
+def test_menu4_lists_the_jvs_applications_to_a_member_read_only(
+    company, jv, partner, partner_client, clerk_client, other_clerk, tsukumi
+):
+    shared = make_application(company=company, work=make_work(company, joint_venture=jv))
+    own = make_application(company=partner, work=make_work(partner, name="構成員単独の工事"))
+    solo = make_application(company=company, work=make_work(company, name="代表者単独の工事"))
+
+    response = partner_client.get(reverse("applications:index"))
+    assert {a.pk for a in response.context["applications"]} == {shared.pk, own.pk}
+    page = response.content.decode()
+    assert f"閲覧のみ（代表者: {company.name}）" in page
+    assert reverse("applications:detail", args=[shared.pk]) in page
+    assert "代表者単独の工事" not in page
+    assert list(response.context["orderers"]) == [tsukumi]
+    assert partner_client.get(reverse("applications:detail", args=[shared.pk])).status_code == 200
+
+    # The representative sees it as its own (no 閲覧のみ); a stranger not at all.
+    mine = clerk_client.get(reverse("applications:index"))
+    assert {a.pk for a in mine.context["applications"]} == {shared.pk, solo.pk}
+    assert "閲覧のみ" not in mine.content.decode()
+    stranger = Client()
+    stranger.force_login(other_clerk)
+    listed = stranger.get(reverse("applications:index")).context["applications"]
+    assert shared.pk not in {a.pk for a in listed}
