@@ -220,7 +220,7 @@ class AdvanceAccountAdmin(ReadOnlyAdmin):
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         if obj is not None:
             context["position"] = selectors.position_of(obj)
-            context["terms"] = selectors.advance_terms(obj.work)
+            context["terms"] = selectors.account_terms(obj)
             context["inspection_kinds"] = Inspection.Kind.choices
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
@@ -303,7 +303,7 @@ class UsePlanAdmin(ReadOnlyAdmin):
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         if obj is not None:
             context["can_decide"] = obj.status == P.SUBMITTED
-            context["terms"] = selectors.advance_terms(obj.account.work)
+            context["terms"] = selectors.account_terms(obj.account)
             context["overhead_default"] = selectors.overhead_clause_default(obj.account.work)
             if context["can_decide"]:
                 lines = list(obj.lines.select_related("category"))

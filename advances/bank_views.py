@@ -43,7 +43,7 @@ def index(request):
 def _account_page(request, account, deposit_form, status=200):
     context = {
         "account": account,
-        "terms": selectors.advance_terms(account.work),
+        "terms": selectors.account_terms(account),
         "position": selectors.position_of(account),
         "plan": selectors.plan_in_force(account),
         "withdrawals": selectors.withdrawals_at(account.branch).filter(account=account),

@@ -7,7 +7,7 @@ import unicodedata
 from django import forms
 from django.core.exceptions import ValidationError
 
-from accounts.models import BankBranch
+from accounts.models import BankBranch, Company
 from advances.models import AccountType, Deposit, EvidenceKind, Funding, WorkKind
 from esure.forms import DateInput, YenField
 
@@ -70,8 +70,17 @@ class AccountForm(Form):
     own_account_number = AccountNumberField(label="自社口座の口座番号")
     own_holder = forms.CharField(label="自社口座の名義", max_length=100)
 
-    def __init__(self, *args, work_kinds, **kwargs):
+    def __init__(self, *args, work_kinds, members=(), **kwargs):
         super().__init__(*args, **kwargs)
+        if members:
+            # A JV deposited split by 出資比率: one account per member (decision 0035).
+            self.fields["member"] = forms.ModelChoiceField(
+                label="口座の名義となる構成員",
+                queryset=Company.objects.filter(pk__in=[c.pk for c in members]),
+                empty_label="選択してください",
+                help_text="構成員ごとに、その出資比率分の前払金を預託する専用口座を登録します。",
+            )
+            self.order_fields(["member"])
         self.fields["branch"].choices = branch_choices()
         self.fields["work_kind"].choices = [(k.value, k.label) for k in work_kinds]
         self.fields[

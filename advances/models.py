@@ -142,6 +142,16 @@ class AdvanceAccount(models.Model):
     state = models.CharField(
         "指定の状態", max_length=20, choices=State.choices, default=State.DESIGNATED
     )
+    # A JV that deposits its advance split by 出資比率 has one account per member company,
+    # each for the member's share (decision 0035); empty: the account takes the whole advance.
+    member = models.ForeignKey(
+        Company,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name="構成員（出資比率で分割預託）",
+    )
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="登録者"
     )
@@ -161,8 +171,14 @@ class AdvanceAccount(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["work"],
-                condition=models.Q(state="designated"),
+                condition=models.Q(state="designated", member__isnull=True),
                 name="advance_account_one_designated_per_work",
+            ),
+            # A split JV: one designated account per member company (decision 0035).
+            models.UniqueConstraint(
+                fields=["work", "member"],
+                condition=models.Q(state="designated", member__isnull=False),
+                name="advance_account_one_designated_per_member",
             ),
             models.UniqueConstraint(
                 fields=["branch", "account_number"],

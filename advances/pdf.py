@@ -12,7 +12,7 @@ from esure.choices import GuaranteeKind
 
 
 def _common(account):
-    terms = selectors.advance_terms(account.work)
+    terms = selectors.account_terms(account)
     return {
         "account": account,
         "company": account.company,

@@ -22,6 +22,7 @@ The sources:
 """
 
 from collections import defaultdict
+from decimal import Decimal
 
 from advances.models import Funding
 from esure.wareki import yen  # amounts inside messages: 12,345,000円
@@ -277,3 +278,32 @@ def is_flagged(*, paid_in_on, today, advance, held, days, percent):
     if paid_in_on is None or advance <= 0:
         return False
     return (today - paid_in_on).days >= days and held * 100 > advance * percent
+
+
+# --- 共同企業体: a 前払金 deposited split by 出資比率 (decision 0035) ---------------------------
+
+MSG_JV_MEMBER_REQUIRED = (
+    "この共同企業体は前払金を構成員ごとに出資比率で分割して預託します。口座の名義となる構成員を"
+    "選んでください。"
+)
+MSG_JV_MEMBER_NOT_SPLIT = "この工事の前払金は1つの口座に預託します。構成員は選べません。"
+MSG_JV_MEMBER_TAKEN = "この構成員の前払金専用口座はすでに登録されています。"
+
+
+def split_by_shares(amount: int, shares) -> dict:
+    """Each member's part of `amount` when a JV deposits its advance split by 出資比率
+    (decision 0035): floor(amount × share / 100) yen each, the share in tenths of a percent
+    as the JV records it ("60.0" → 600, integer arithmetic); the yen the floors leave over go
+    to the representative (代表者), so the parts add up to exactly `amount`.
+
+    `shares`: [(key, share as Decimal or str, is_representative)], adding up to 100.0 with
+    one representative. Example: 1,000,001円 at 33.4 (代表者) / 33.3 / 33.3 →
+    334,001 / 333,000 / 333,000.
+    """
+    tenths = {key: int(Decimal(str(share)) * 10) for key, share, _ in shares}
+    representatives = [key for key, _, is_rep in shares if is_rep]
+    if sum(tenths.values()) != 1000 or len(representatives) != 1:
+        raise ValueError("the shares must add up to 100.0 with one representative")
+    parts = {key: amount * t // 1000 for key, t in tenths.items()}
+    parts[representatives[0]] += amount - sum(parts.values())
+    return parts

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.models import JointVenture
 from advances import rules
 from advances.models import (
     AdvanceAccount,
@@ -73,6 +74,44 @@ def advance_terms(work):
         intermediate=intermediate,
         advance_amount=advance.current_amount if advance else 0,
         intermediate_amount=intermediate.current_amount if intermediate else 0,
+    )
+
+
+def split_members(work):
+    """The JV members of a work whose JV deposits its advance split by 出資比率 (decision
+    0035), representative first; [] when the advance goes into one account."""
+    jv = work.joint_venture
+    if jv is None or jv.advance_deposit != JointVenture.AdvanceDeposit.SPLIT:
+        return []
+    return list(jv.members.select_related("company").order_by("position", "pk"))
+
+
+def split_of(work):
+    """[(member, 前払金 share in yen)] of a split JV's work, as its accounts receive it."""
+    members = split_members(work)
+    shares = [(m.company_id, m.share, m.company_id == work.company_id) for m in members]
+    parts = rules.split_by_shares(advance_terms(work).advance_amount, shares)
+    return [(m, parts[m.company_id]) for m in members]
+
+
+def account_terms(account):
+    """advance_terms for one account: the work's amounts, or — for a member's account of a
+    split JV — the member's share of each (rules.split_by_shares: floors, the remainder to
+    the representative), so its plan adds up to what is paid into it."""
+    terms = advance_terms(account.work)
+    if account.member_id is None:
+        return terms
+    members = split_members(account.work)
+    shares = [(m.company_id, m.share, m.company_id == account.work.company_id) for m in members]
+
+    def part(amount):
+        return rules.split_by_shares(amount, shares).get(account.member_id, 0)
+
+    return AdvanceTerms(
+        advance=terms.advance,
+        intermediate=terms.intermediate,
+        advance_amount=part(terms.advance_amount),
+        intermediate_amount=part(terms.intermediate_amount),
     )
 
 
@@ -354,14 +393,21 @@ def guarantees_with_advance(company):
         .select_related("work", "orderer")
         .order_by("-concluded_at", "-pk")
     )
-    accounts = {
-        a.work_id: a
-        for a in AdvanceAccount.objects.filter(
+    accounts = {}
+    for a in (
+        AdvanceAccount.objects.filter(
             Q(work__in=[g.work_id for g in guarantees]), state=AdvanceAccount.State.DESIGNATED
         )
-    }
+        .select_related("member")
+        .order_by("pk")
+    ):
+        accounts.setdefault(a.work_id, []).append(a)
     for guarantee in guarantees:
-        guarantee.advance_account = accounts.get(guarantee.work_id)
+        guarantee.designated_accounts = accounts.get(guarantee.work_id, [])
+        guarantee.advance_account = next(iter(guarantee.designated_accounts), None)
+        # A split JV (decision 0035) registers one account per member.
+        members = split_members(guarantee.work) if guarantee.work.joint_venture_id else []
+        guarantee.accounts_to_open = len(members) > len(guarantee.designated_accounts)
     return guarantees
 
 

@@ -187,10 +187,20 @@ def register_account(
     own_account_type,
     own_account_number,
     own_holder,
+    member=None,
 ):
     """The contractor designates the account its work's advances are paid into (前払金専用
-    口座), at a branch of a bank with a 委託契約, and its own account for the uses paid to it."""
+    口座), at a branch of a bank with a 委託契約, and its own account for the uses paid to it.
+
+    A JV that deposits split by 出資比率 (decision 0035) gets one account per member: the
+    representative's clerk registers each, naming the `member` company; the account holds
+    that member's share (selectors.account_terms). Otherwise `member` must be None."""
     work = guarantee.work
+    members = {m.company_id for m in selectors.split_members(work)}
+    if members and (member is None or member.pk not in members):
+        raise ValidationError({"member": rules.MSG_JV_MEMBER_REQUIRED})
+    if not members and member is not None:
+        raise ValidationError({"member": rules.MSG_JV_MEMBER_NOT_SPLIT})
     if guarantee.cancelled_at is not None:
         raise ValidationError(MSG_CANCELLED)
     if work_kind not in selectors.work_kinds_for(work):
@@ -203,8 +213,11 @@ def register_account(
     if advance is None:
         raise ValidationError(MSG_NO_ADVANCE_GUARANTEE)
     with transaction.atomic():
-        if AdvanceAccount.objects.filter(work=work, state=AdvanceAccount.State.DESIGNATED).exists():
+        designated = AdvanceAccount.objects.filter(work=work, state=AdvanceAccount.State.DESIGNATED)
+        if member is None and designated.exists():
             raise ValidationError(MSG_ALREADY_DESIGNATED)
+        if member is not None and designated.filter(member=member).exists():
+            raise ValidationError({"member": rules.MSG_JV_MEMBER_TAKEN})
         try:
             with transaction.atomic():
                 account = AdvanceAccount.objects.create(
@@ -221,12 +234,11 @@ def register_account(
                     own_account_type=own_account_type,
                     own_account_number=own_account_number,
                     own_holder=own_holder,
+                    member=member,
                     registered_by=by,
                 )
         except IntegrityError as error:
-            if AdvanceAccount.objects.filter(
-                work=work, state=AdvanceAccount.State.DESIGNATED
-            ).exists():
+            if designated.filter(member=member).exists():
                 raise ValidationError(MSG_ALREADY_DESIGNATED) from error
             raise ValidationError({"account_number": MSG_NUMBER_TAKEN}) from error
         audit.record(
@@ -240,6 +252,7 @@ def register_account(
                 "account_number": account_number,
                 "overhead_clause": overhead_clause,
                 "work_kind": work_kind,
+                "member": member.name if member else "",
             },
         )
     return account
@@ -251,7 +264,7 @@ def register_account(
 def plan_context(account):
     """The values every plan check needs: the advances today, the kind of work, the
     clause, the orderer's policy (keyword arguments of rules.plan_problems)."""
-    terms = selectors.advance_terms(account.work)
+    terms = selectors.account_terms(account)
     orderer = account.work.orderer
     return {
         "amounts": terms.amounts,

@@ -37,14 +37,19 @@ def register(request, number):
     """前払金専用口座の登録 for a concluded 前払金保証 (or the work of a 中間前払金保証)."""
     guarantee = selectors.get_advance_guarantee_for(request.membership.company, number)
     work = guarantee.work
-    existing = selectors.accounts_of(request.membership.company).filter(work=work).first()
-    if existing is not None:
-        return redirect("advances:account", existing.pk)
+    accounts = selectors.accounts_of(request.membership.company).filter(work=work)
+    # A JV deposited split by 出資比率: one account per member, until each has one.
+    members = selectors.split_members(work)
+    taken = {a.member_id for a in accounts}
+    open_members = [m.company for m in members if m.company_id not in taken]
+    if accounts and not open_members:
+        return redirect("advances:account", accounts[0].pk)
     initial = {"overhead_clause": selectors.overhead_clause_default(work)}
     form = forms.AccountForm(
         request.POST if request.method == "POST" else None,
         initial=initial,
         work_kinds=selectors.work_kinds_for(work),
+        members=open_members,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -58,7 +63,12 @@ def register(request, number):
                 request, "前払金専用口座を登録しました。次に使途内訳明細書を作成してください。"
             )
             return redirect("advances:account", account.pk)
-    context = {"guarantee": guarantee, "work": work, "form": form}
+    context = {
+        "guarantee": guarantee,
+        "work": work,
+        "form": form,
+        "split": selectors.split_of(work) if members else [],
+    }
     return render(request, "advances/register.html", context, status=400 if form.errors else 200)
 
 
@@ -68,7 +78,7 @@ def account(request, pk):
     account = _account(request, pk)
     context = {
         "account": account,
-        "terms": selectors.advance_terms(account.work),
+        "terms": selectors.account_terms(account),
         "position": selectors.position_of(account),
         "plan": selectors.plan_in_force(account),
         "open_plan": selectors.open_plan(account),
@@ -98,7 +108,7 @@ def _plan_formset(account, data=None, lines=()):
     return forms.plan_formset(
         data,
         categories=services.use_categories_for(account),
-        intermediate=bool(selectors.advance_terms(account.work).intermediate),
+        intermediate=bool(selectors.account_terms(account).intermediate),
         lines=lines,
     )
 
@@ -138,7 +148,7 @@ def plan_edit(request, pk):
         "plan": plan,
         "formset": formset,
         "problems": problems,
-        "terms": selectors.advance_terms(account.work),
+        "terms": selectors.account_terms(account),
     }
     status = 400 if request.method == "POST" else 200  # a POST that succeeded redirected
     return render(request, "advances/plan_edit.html", context, status=status)
@@ -197,7 +207,7 @@ def plan_detail(request, pk, version):
         "plan": plan,
         "lines": plan.lines.select_related("category").order_by("key"),
         "history": plan.status_changes.select_related("by"),
-        "terms": selectors.advance_terms(account.work),
+        "terms": selectors.account_terms(account),
     }
     return render(request, "advances/plan_detail.html", context)
 

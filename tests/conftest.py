@@ -722,6 +722,7 @@ def make_advance_account(
     account_number="1234567",
     overhead_clause=False,
     work_kind=None,
+    member=None,
     **guarantee_fields,
 ):
     """A designated account (前払金専用口座) registered through the service, for `guarantee`
@@ -747,6 +748,7 @@ def make_advance_account(
         own_account_type="ordinary",
         own_account_number="7654321",
         own_holder="ｶ)ﾃｽﾄｹﾝｾﾂ",
+        member=member,
     )
 
 
