@@ -360,6 +360,15 @@ def idempotency_window():
     return datetime.timedelta(hours=settings.ESURE_API_IDEMPOTENCY_HOURS)
 
 
+def purge_idempotency_keys(*, now=None):
+    """Forget the Idempotency-Keys older than ESURE_API_IDEMPOTENCY_HOURS (send_webhooks runs
+    it every minute; a key used again after that is also forgotten at its use). Returns how
+    many were deleted."""
+    now = now or timezone.now()
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=now - idempotency_window()).delete()
+    return deleted
+
+
 def request_digest(*, action, number, version, text):
     """What makes two requests "the same" for an Idempotency-Key: the operation, the
     guarantee (its stored number, however it was typed), the version and the body's text."""

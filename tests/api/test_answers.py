@@ -263,3 +263,16 @@ def test_a_wrong_method_is_a_405_problem(guarantee, token, action):
     response = api_client(secret).get(url(guarantee, action))
     assert response.status_code == 405
     assert response["Content-Type"].startswith(PROBLEM)
+
+
+def test_send_webhooks_forgets_keys_older_than_the_window(guarantee, token, frozen):
+    from django.core.management import call_command
+
+    _, secret = token
+    assert post(secret, url(guarantee, "receipt"), key="old").status_code == 200
+    frozen.shift(datetime.timedelta(hours=24))
+    call_command("send_webhooks")
+    assert IdempotencyKey.objects.count() == 1  # 24 h old: still answered again
+    frozen.shift(datetime.timedelta(seconds=1))
+    call_command("send_webhooks")
+    assert IdempotencyKey.objects.count() == 0

@@ -1,12 +1,13 @@
 """Collect webhook events from the audit chain (and expiring guarantees) and queue their
-deliveries for the task worker. Idempotent: run it every minute (cron, a systemd timer, or
-`--every 30` as a process of its own, as `make run` does)."""
+deliveries for the task worker; forget expired Idempotency-Keys of the API. Idempotent: run
+it every minute (cron, a systemd timer, or `--every 30` as a process of its own, as `make run`
+does)."""
 
 import time
 
 from django.core.management.base import BaseCommand
 
-from api import events
+from api import events, services
 
 
 class Command(BaseCommand):
@@ -21,6 +22,7 @@ class Command(BaseCommand):
             while read == events.BATCH:
                 read = events.collect()
             expiring = events.collect_expiring()
+            services.purge_idempotency_keys()
             if options["verbosity"] > 1:
                 self.stdout.write(f"expiring events: {len(expiring)}")
             if not every:
