@@ -78,6 +78,15 @@ class AuditEvent(models.Model):
         RESERVATION_USED = "reservation.used", "契約保証予約: 使用（申込を作成）"
         RESERVATION_LAPSED = "reservation.lapsed", "契約保証予約: 期限切れ"
         RESERVATION_PRINTED = "reservation.printed", "契約保証予約: 予約証書を印刷済"
+        CLAIM_FILED = "claim.filed", "保証金の請求: 受付"
+        CLAIM_MORE_DOCUMENTS_REQUESTED = (
+            "claim.more_documents_requested",
+            "保証金の請求: 書類の追加依頼",
+        )
+        CLAIM_RESUBMITTED = "claim.resubmitted", "保証金の請求: 書類の再提出"
+        CLAIM_APPROVED = "claim.approved", "保証金の請求: 支払決定"
+        CLAIM_REFUSED = "claim.refused", "保証金の請求: お支払いできない（謝絶）"
+        CLAIM_PAID = "claim.paid", "保証金の請求: 支払済"
 
     seq = models.BigIntegerField("連番", primary_key=True)  # 1..n, no gap
     at = models.DateTimeField("日時", default=timezone.now)

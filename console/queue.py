@@ -20,6 +20,7 @@ from django_tasks_db.models import DBTaskResult
 from advances.models import UsePlan, Withdrawal
 from applications.models import Application
 from certificates.models import Guarantee
+from claims.models import Claim
 from dsure import throttle
 from dsure.models import Alert, LockClear, NumberLock
 from esure import queue
@@ -91,6 +92,20 @@ ENTRIES = [
         Withdrawal,
         lambda qs, now: qs.filter(status=Withdrawal.Status.CASH_REVIEW),
         oldest="submitted_at",
+    ),
+    Entry(
+        "claims",
+        "審査待ちの保証金の請求",
+        Claim,
+        lambda qs, now: qs.filter(status__in=Claim.UNDER_REVIEW),
+        oldest="filed_at",
+    ),
+    Entry(
+        "claims_payment",
+        "支払待ちの保証金の請求（支払決定済）",
+        Claim,
+        lambda qs, now: qs.filter(status=Claim.Status.APPROVED),
+        oldest="filed_at",
     ),
     Entry("locks", "ロック中の保証契約番号（D-Sure）", NumberLock, _locked_now),
     Entry(

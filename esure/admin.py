@@ -67,6 +67,7 @@ SECTIONS = [
             "advances.deposit",
             "advances.bankimport",
             "advances.inspection",
+            "claims.claim",
         ],
     ),
     (

@@ -8,14 +8,20 @@ from django import forms
 
 MSG_AMOUNT_FORMAT = "金額は数字で入力してください（例: 12,345,000）。"
 MSG_AMOUNT_RANGE = "金額は1円以上、1兆円未満で入力してください。"
+MSG_AMOUNT_RANGE_ZERO = "金額は0円以上、1兆円未満で入力してください。"
 # An upper bound well above any public work (and within PostgreSQL's bigint).
 MAX_AMOUNT = 999_999_999_999
 
 
 class YenField(forms.CharField):
-    """An amount in whole yen, typed as 12,345,000, １２，３４５，０００ or 12345000."""
+    """An amount in whole yen, typed as 12,345,000, １２，３４５，０００ or 12345000; 0 only
+    with allow_zero (a sum that may be nothing, e.g. 出来形払 not yet paid)."""
 
     widget = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
+
+    def __init__(self, *, allow_zero=False, **kwargs):
+        self.allow_zero = allow_zero
+        super().__init__(**kwargs)
 
     def to_python(self, value):
         text = unicodedata.normalize("NFKC", super().to_python(value) or "")
@@ -27,11 +33,12 @@ class YenField(forms.CharField):
         # Count the digits before int(): Python refuses more than 4,300 (a ValueError, i.e. a
         # 500) and converting a long run costs time quadratic in its length.
         digits = text.lstrip("0")
+        message = MSG_AMOUNT_RANGE_ZERO if self.allow_zero else MSG_AMOUNT_RANGE
         if len(digits) > len(str(MAX_AMOUNT)):
-            raise forms.ValidationError(MSG_AMOUNT_RANGE, code="range")
+            raise forms.ValidationError(message, code="range")
         amount = int(digits or "0")
-        if amount == 0 or amount > MAX_AMOUNT:
-            raise forms.ValidationError(MSG_AMOUNT_RANGE, code="range")
+        if (amount == 0 and not self.allow_zero) or amount > MAX_AMOUNT:
+            raise forms.ValidationError(message, code="range")
         return amount
 
     def prepare_value(self, value):

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "api",
     # 契約保証予約 (decision 0034): reads accounts and the workflow's rules and services.
     "reservations",
+    "claims",
 ]
 
 MIDDLEWARE = [
@@ -302,6 +303,14 @@ ESURE_ADVANCE_MONITOR_DAYS = env.int("ESURE_ADVANCE_MONITOR_DAYS", default=90)
 ESURE_ADVANCE_MONITOR_PERCENT = env.int("ESURE_ADVANCE_MONITOR_PERCENT", default=20)
 # Evidence files of withdrawals (PDF, JPEG, PNG): at most this many bytes each.
 ESURE_EVIDENCE_MAX_BYTES = env.int("ESURE_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+
+# 保証金の請求 (claims; decision 0027). The surety pays a claim within this many days of
+# receiving it (公共工事の前払金保証事業に関する法律 第13条: 30 days).
+ESURE_CLAIM_DUE_DAYS = env.int("ESURE_CLAIM_DUE_DAYS", default=30)
+# Documents of a claim (解除通知, 出来形検査調書…: PDF, JPEG): at most this many bytes each.
+ESURE_CLAIM_ATTACHMENT_MAX_BYTES = env.int(
+    "ESURE_CLAIM_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024
+)
 
 # Webhooks (docs/decisions/0025). Targets must be https and resolve to public addresses;
 # true also admits loopback (and plain http to it) — for tests and the local demo only.

@@ -25,6 +25,7 @@ urlpatterns = [
     path("advances/", include("advances.urls")),
     path("reservations/", include("reservations.urls")),
     path("bank/", include("advances.bank_urls")),
+    path("claims/", include("claims.urls")),
     path("api/", include("api.urls")),
     path("api/v1/", orderer_api.urls),
     path(settings.ESURE_ADMIN_PATH, admin.site.urls),

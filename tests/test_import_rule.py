@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FACES = ("applications", "certs", "dsure", "advances", "reservations")
+FACES = ("applications", "certs", "dsure", "advances", "reservations", "claims")
 APPS = ("accounts", "certificates", "audit", *FACES)
 
 
@@ -51,10 +51,12 @@ def test_the_reader_sees_every_kind_of_import():
     [
         # applications never imports reservations: reservations uses the workflow's rules
         # and services (decision 0034), not the reverse.
-        ("applications", {"dsure", "certs", "reservations"}),
-        ("dsure", {"applications", "certs", "advances", "reservations"}),
-        ("certs", {"applications", "dsure", "advances", "reservations"}),
-        ("reservations", {"dsure", "certs", "advances"}),
+        ("applications", {"dsure", "certs", "reservations", "claims"}),
+        ("dsure", {"applications", "certs", "advances", "reservations", "claims"}),
+        ("certs", {"applications", "dsure", "advances", "reservations", "claims"}),
+        ("reservations", {"dsure", "certs", "advances", "claims"}),
+        # 保証金の請求 depends on the registry, accounts and the advances' file checks only.
+        ("claims", {"applications", "dsure", "certs", "reservations"}),
     ],
 )
 def test_faces_never_import_each_other(app, others):
@@ -67,3 +69,10 @@ def test_the_registry_imports_no_face():
 
 def test_accounts_imports_neither_the_registry_nor_a_face():
     assert forbidden("accounts", {"certificates", *FACES}) == []
+
+
+def test_nothing_imports_the_claims_app():
+    # Only the URLconf, settings and the staff console (which reads every app) name it.
+    for app in APPS:
+        if app != "claims":
+            assert forbidden(app, {"claims"}) == [], app

@@ -14,8 +14,12 @@ from django_tasks_db.models import DBTaskResult
 
 from advances.models import Withdrawal
 from certificates.models import Guarantee
+from claims.models import Claim
 from console import queue
 from dsure.models import Alert, LockClear, NumberLock
+from tests.claims.conftest import file as file_claim
+from tests.claims.conftest import make_claimable, office_of
+from tests.claims.conftest import move_to as claims_move_to
 from tests.conftest import (
     NOW,
     line_of,
@@ -24,6 +28,7 @@ from tests.conftest import (
     make_applications_bulk,
     make_company,
     make_member,
+    make_office_user,
     make_orderer,
     make_plan,
     make_registered_guarantee,
@@ -108,6 +113,14 @@ def every_state(db, staff_client):
     overdue = _task(TaskResultStatus.READY, run_after=NOW - datetime.timedelta(minutes=30))
     _task(TaskResultStatus.READY, run_after=NOW + datetime.timedelta(minutes=30))  # a back-off
 
+    # 保証金の請求 in each state: filed and resubmitted wait for review, approved for payment.
+    city = make_orderer(name="佐伯市")
+    office_user = make_office_user(office_of(city, "advance"))
+    claims = {
+        status: claims_move_to(file_claim(make_claimable(orderer=city), office_user), status, staff)
+        for status, staff in ((s, staff_client.staff) for s in Claim.Status.values)
+    }
+
     return {
         "review": {a.pk for a in submitted},
         "fee": {approved.pk},
@@ -119,6 +132,8 @@ def every_state(db, staff_client):
         "alerts": {open_alert.pk},
         "mail_failed": {failed.pk},
         "stuck": {stuck_running.pk, overdue.pk},
+        "claims": {claims["filed"].pk, claims["resubmitted"].pk},
+        "claims_payment": {claims["approved"].pk},
     }
 
 
