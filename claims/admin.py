@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from claims import selectors, services
-from claims.models import Attachment, Claim, ClaimStatusChange
+from claims.models import Claim, ClaimStatusChange
 from claims.views import serve_attachment
 from esure.admin import ReadOnlyAdmin, ReadOnlyInline
 from esure.forms import DateInput, YenField
@@ -61,17 +61,14 @@ OFFERED = {
 }
 
 
+def _yen_or_dash(amount):
+    return "—" if amount is None else yen(amount)
+
+
 class HistoryInline(ReadOnlyInline):
     model = ClaimStatusChange
     verbose_name_plural = "経過"
     fields = ["at", "old_status", "new_status", "by", "note"]
-    readonly_fields = fields
-
-
-class AttachmentInline(ReadOnlyInline):
-    model = Attachment
-    verbose_name_plural = "添付書類"
-    fields = ["kind", "name", "content_type", "size", "sha256", "uploaded_by", "uploaded_at"]
     readonly_fields = fields
 
 
@@ -108,25 +105,25 @@ class ClaimAdmin(ReadOnlyAdmin):
     list_select_related = ["guarantee", "office__orderer"]
     # Open claims first, the nearest due date first (法第13条's 30 days), then the closed.
     ordering = selectors.review_order()
-    inlines = [AttachmentInline, HistoryInline]
+    inlines = [HistoryInline]
     fields = [
         "guarantee",
         "office",
         "status",
         "terminated_on",
         "termination_cause",
-        "advance_paid",
-        "progress_paid",
-        "completed_value",
-        "penalty",
-        "guaranteed_amount",
-        "claimable",
+        "advance_paid_yen",
+        "progress_paid_yen",
+        "completed_value_yen",
+        "penalty_yen",
+        "guaranteed_amount_yen",
+        "claimable_yen",
         "filed_by",
         "filed_at",
         "due_on",
-        "approved_amount",
+        "approved_amount_yen",
         "paid_on",
-        "paid_amount",
+        "paid_amount_yen",
     ]
     readonly_fields = fields
 
@@ -137,6 +134,34 @@ class ClaimAdmin(ReadOnlyAdmin):
     @admin.display(description="請求できる額", ordering="claimable")
     def claimable_yen(self, obj):
         return yen(obj.claimable)
+
+    @admin.display(description="支払済の前払金")
+    def advance_paid_yen(self, obj):
+        return _yen_or_dash(obj.advance_paid)
+
+    @admin.display(description="支払済の出来形払")
+    def progress_paid_yen(self, obj):
+        return _yen_or_dash(obj.progress_paid)
+
+    @admin.display(description="既済部分の代価")
+    def completed_value_yen(self, obj):
+        return _yen_or_dash(obj.completed_value)
+
+    @admin.display(description="請求する違約金")
+    def penalty_yen(self, obj):
+        return _yen_or_dash(obj.penalty)
+
+    @admin.display(description="保証金額（請求時）")
+    def guaranteed_amount_yen(self, obj):
+        return yen(obj.guaranteed_amount)
+
+    @admin.display(description="支払決定額")
+    def approved_amount_yen(self, obj):
+        return _yen_or_dash(obj.approved_amount)
+
+    @admin.display(description="支払額")
+    def paid_amount_yen(self, obj):
+        return _yen_or_dash(obj.paid_amount)
 
     @admin.display(description="期限まで")
     def days_left(self, obj):

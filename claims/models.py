@@ -110,7 +110,8 @@ class ClaimStatusChange(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self):
-        return f"{self.claim}: {self.old_status or '—'} → {self.new_status}"
+        old = Claim.Status(self.old_status).label if self.old_status else "—"
+        return f"{self.claim}: {old} → {self.get_new_status_display()}"
 
 
 class Attachment(models.Model):
