@@ -32,7 +32,8 @@ MOVES = {
     ),
     S.REFUSED: lambda c, staff: services.refuse(claim=c, by=staff, reason="対象外の解除です。"),
 }
-ALLOWED_PAIRS = [(old, new) for old, targets in services.ALLOWED.items() for new in targets]
+# Sorted: the sets' order varies between processes, and xdist's workers must collect alike.
+ALLOWED_PAIRS = [(old, new) for old, targets in services.ALLOWED.items() for new in sorted(targets)]
 FORBIDDEN_PAIRS = [
     (old, new)
     for old, new in itertools.product(S.values, MOVES)
