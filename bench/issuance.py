@@ -1,33 +1,40 @@
-"""Issuance throughput (issue 7): seconds per conclusion of a two-guarantee application
-(前払金保証 + 契約保証, electronic: 2 numbers, 2 certificates, 6 PDFs rendered and stored, the
-mail queued) through the real service — applications.services.record_fee_receipt, as the
-staff's 保証料入金 box calls it — against bare WeasyPrint for the same HTML.
+"""Issuance throughput (issues 7 and 22): a two-guarantee application (前払金保証 + 契約保証,
+electronic: 2 numbers, 2 certificates, 6 PDFs, the mail) concluded through the real service —
+applications.services.record_fee_receipt, as the staff's 保証料入金 box calls it — with the
+保証証書 rendered in the conclusion and the お客様控え and 保証料計算書 after commit by the
+worker (decision 0033), against bare WeasyPrint for the same HTML.
 
-    .venv/bin/python bench/issuance.py [--n 200] [--bare 50] [--parallel 2]
+    .venv/bin/python bench/issuance.py [--n 200] [--total 1000] [--bare 50] [--parallel 2]
+        [--workers 2] [--max-tasks 200]
 
-Uses its own database (BENCH_ISSUANCE_DB, default esure_bench_issuance: dropped, created and
-migrated here) and MEDIA_ROOT var/bench/media-issuance, with bench/run.py's environment.
+Uses its own database (BENCH_ISSUANCE_DB, default esure_bench_issuance: must start with
+esure_bench_issuance; dropped, created and migrated here) and MEDIA_ROOT
+var/bench/media-issuance, with bench/run.py's environment. Every PDF is signed with the
+eシール of the suite's test PKI (tests/pki, started here: a real RFC 3161 TSA and CRL over
+HTTP on 127.0.0.1, in this process).
 
 1. sequential: N conclusions one after another in this process (after 2 untimed ones that
-   load the fonts), each timed; every PDF is signed with the eシール of the suite's test PKI
-   (tests/pki, started here: a real RFC 3161 TSA and CRL over HTTP on 127.0.0.1);
+   load the fonts), each timed and split by step (Phases: counter locked to commit, each
+   render, signing, storage, mail); then the queued after-commit tasks drained by
+   db_worker's own loop in this process, split the same way;
 2. bare WeasyPrint: for the first `--bare` of those conclusions, the same six documents'
    HTML (rendered from the templates beforehand, outside the timing) given to
    weasyprint.HTML(...).render(...).write_pdf() with the same stylesheets and fonts — the
-   least any implementation must spend; ratio = (1) / (2);
-3. parallel: N more conclusions by `--parallel` processes at once (each its own share), the
-   wall time → conclusions per minute on this machine and 1,000 conclusions projected.
-   Conclusions of the same kind and 年度 queue on the number counter's row lock, held until
-   commit (gapless numbers, DESIGN.md §6), so this shows how far that serialises them.
-
+   least any implementation must spend; ratio = (1, both halves) / (2);
+3. end to end: `--total` more conclusions (default N) by `--parallel` processes while
+   `--workers` `manage.py db_worker` processes (with `--max-tasks`, restarted when they exit)
+   produce the documents; the clock stops when the last document task has run → conclusions
+   per minute and 1,000 projected. Then the registry is checked: every (年度, kind)'s serials
+   run 1..n without a gap, every version has its three documents. The workers' RSS is
+   sampled every 0.2 s;
 4. signing: for the same documents, each PDF's rendering against its signature
-   (certificates.seal.sign_pdf), median ms per PDF and the ratio (decision 0012's target was
-   ≤ 20 ms per PDF).
+   (certificates.seal.sign_pdf), median ms per PDF and the ratio.
 
 Prints a summary and writes var/bench/issuance-latest.json (bench/run.py includes it).
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -55,8 +62,8 @@ ENV = {
 
 
 def prepare():
-    if not DB.startswith("esure_bench"):
-        raise SystemExit(f"BENCH_ISSUANCE_DB must start with esure_bench, not {DB!r}")
+    if not DB.startswith("esure_bench_issuance"):
+        raise SystemExit(f"BENCH_ISSUANCE_DB must start with esure_bench_issuance, not {DB!r}")
     run.psql(f"DROP DATABASE IF EXISTS {DB}")
     run.psql(f"CREATE DATABASE {DB}")
     subprocess.run(
@@ -368,22 +375,37 @@ def concluder(first, last):
     print(json.dumps({"times": times, "peak_rss_mb": peak_rss_mb()}))
 
 
-def end_to_end(pks, concluders, workers):
+def end_to_end(pks, concluders, workers, max_tasks=None):
     """`concluders` processes conclude `pks` while `workers` db_worker processes (as in
-    production: manage.py db_worker) produce the after-commit documents and send the mail;
-    the clock stops when the last document task has run. Returns the figures."""
+    production: manage.py db_worker, with --max-tasks when given, started again when they
+    exit as a supervisor does) produce the after-commit documents and send the mail; the
+    clock stops when the last document task has run. The workers' RSS is sampled every
+    0.2 s. Returns the figures."""
     from django.db import connections
 
     connections.close_all()
-    worker_processes = [
-        subprocess.Popen(
-            [run.PY, "manage.py", "db_worker", "--no-reload", "--no-startup-delay", "-v", "0"],
-            env=ENV,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-        )
-        for _ in range(workers)
-    ]
+    command = [run.PY, "manage.py", "db_worker", "--no-reload", "--no-startup-delay", "-v", "0"]
+    if max_tasks:
+        command += ["--max-tasks", str(max_tasks)]
+
+    def start_worker():
+        return subprocess.Popen(command, env=ENV, cwd=ROOT, stdout=subprocess.DEVNULL)
+
+    slots = [start_worker() for _ in range(workers)]
+    peak_rss = [0.0] * workers
+    restarts = 0
+
+    def watch_workers():
+        nonlocal restarts
+        for i, worker in enumerate(slots):
+            if worker.poll() is not None:
+                assert worker.returncode == 0, "a db_worker failed"
+                slots[i] = start_worker()  # recycled after --max-tasks
+                restarts += 1
+                continue
+            with contextlib.suppress(FileNotFoundError, KeyError):  # exiting just now
+                peak_rss[i] = max(peak_rss[i], memory_mb(worker.pid)[0])
+
     time.sleep(3)  # the workers' start-up (Django, WeasyPrint, pyHanko imports) is not timed
     chunk = -(-len(pks) // concluders)
     shares = [pks[i * chunk : (i + 1) * chunk] for i in range(concluders)]
@@ -399,23 +421,29 @@ def end_to_end(pks, concluders, workers):
         for s in shares
         if s
     ]
-    outputs = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in processes]
+    while any(p.poll() is None for p in processes):
+        watch_workers()
+        time.sleep(0.2)
     committed = time.perf_counter() - started
+    outputs = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in processes]
     assert all(p.returncode == 0 for p in processes)
     left_at_commit = pending_documents()
     while pending_documents():
-        assert all(w.poll() is None for w in worker_processes), "a db_worker died"
+        watch_workers()
         time.sleep(0.2)
     drained = time.perf_counter() - started
-    memory = [memory_mb(w.pid) for w in worker_processes]
-    for w in worker_processes:
+    watch_workers()
+    rss_now = [memory_mb(w.pid)[0] for w in slots]
+    for w in slots:
         w.terminate()
-    for w in worker_processes:
+    for w in slots:
         w.wait(timeout=60)
     per_minute = len(pks) / drained * 60
     return {
         "processes": concluders,
         "db_workers": workers,
+        "db_worker_max_tasks": max_tasks,
+        "db_worker_restarts": restarts,
         "conclusions": len(pks),
         "committed_s": round(committed, 1),
         "document_tasks_left_at_commit": left_at_commit,
@@ -424,8 +452,8 @@ def end_to_end(pks, concluders, workers):
         "projected_1000_s": round(1000 / per_minute * 60, 1),
         "per_conclusion_mean_s": round(statistics.fmean(t for o in outputs for t in o["times"]), 4),
         "concluder_peak_rss_mb": [o["peak_rss_mb"] for o in outputs],
-        "db_worker_rss_mb": [m[0] for m in memory],
-        "db_worker_peak_rss_mb": [m[1] for m in memory],
+        "db_worker_rss_mb": rss_now,
+        "db_worker_peak_rss_mb": peak_rss,
     }
 
 
@@ -452,6 +480,7 @@ def main():
     parser.add_argument("--bare", type=int, default=50)
     parser.add_argument("--parallel", type=int, default=2, help="concluding processes")
     parser.add_argument("--workers", type=int, default=2, help="db_worker processes")
+    parser.add_argument("--max-tasks", type=int, help="db_worker --max-tasks (recycling)")
     parser.add_argument("--concluder", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.concluder:
@@ -493,7 +522,7 @@ def main():
         "db_worker processes, until the last document is stored …",
         flush=True,
     )
-    parallel_result = end_to_end(parallel, args.parallel, args.workers)
+    parallel_result = end_to_end(parallel, args.parallel, args.workers, args.max_tasks)
     registry = check_registry()
     sequential_mean = statistics.fmean(times)
     after_mean = after_commit_s / args.n
@@ -536,7 +565,8 @@ def main():
         f"documents: {'yes' if registry['complete'] else 'NO'}"
     )
     print(
-        f"memory: db_worker RSS {p['db_worker_rss_mb']} MB (peak {p['db_worker_peak_rss_mb']}), "
+        f"memory: db_worker RSS {p['db_worker_rss_mb']} MB (peak {p['db_worker_peak_rss_mb']}; "
+        f"--max-tasks {p['db_worker_max_tasks']}, {p['db_worker_restarts']} restarts), "
         f"concluders' peak {p['concluder_peak_rss_mb']} MB, this process's peak "
         f"{sequential_rss} MB; load average {os.getloadavg()[0]:.2f}"
     )
