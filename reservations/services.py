@@ -12,7 +12,7 @@ from applications.models import Application
 from applications.validation import MSG_JV_UNVERIFIED
 from audit import services as audit
 from esure.choices import GuaranteeKind
-from reservations import rules
+from reservations import notifications, rules
 from reservations.models import Reservation, ReservationStatusChange
 
 S = Reservation.Status
@@ -151,13 +151,15 @@ def approve_reservation(*, reservation, by, fee, valid_until=None, note=""):
         if problem:
             raise ValidationError({"valid_until": [problem]})
         locked.fee, locked.valid_until = fee, valid_until
-        return _transition(
+        approved = _transition(
             reservation=locked,
             to=S.APPROVED,
             by=by,
             note=note or f"予約手数料 {fee:,}円、有効期限 {valid_until.isoformat()}",
             fields=("fee", "valid_until"),
         )
+        notifications.reservation_approved(approved)
+        return approved
 
 
 def decline_reservation(*, reservation, by, reason):
@@ -167,9 +169,11 @@ def decline_reservation(*, reservation, by, reason):
     with transaction.atomic():
         locked = _lock(reservation, S.DECLINED)
         locked.decline_reason = reason
-        return _transition(
+        declined = _transition(
             reservation=locked, to=S.DECLINED, by=by, note=reason, fields=("decline_reason",)
         )
+        notifications.reservation_declined(declined, reason)
+        return declined
 
 
 def mark_printed(*, reservation, by):
