@@ -31,6 +31,7 @@ def test_approval_mails_the_fee_the_last_day_and_where_to_download(
     assert "予約手数料: 金30,000円" in message.body
     assert "有効期限: 令和7年4月20日まで" in message.body
     assert "契約保証予約証書は書面でお届けします" in message.body
+    assert f"予約番号: Y-{reservation.pk:06d}" in message.body
     assert f"/reservations/{reservation.pk}/" in message.body
 
 
