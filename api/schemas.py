@@ -5,6 +5,7 @@ Amounts are integers (whole yen); dates are ISO 8601 with their 和暦 beside th
 """
 
 import datetime
+from typing import Literal
 
 from ninja import Field, Schema
 
@@ -66,8 +67,10 @@ class GuaranteeOut(Schema):
     number_display: str = Field(..., description="保証契約番号（印字形式）")
     kind: str = Field(..., description="保証の種類: advance / contract / intermediate")
     kind_label: str = Field(..., description="保証の種類（日本語）")
-    status: str = Field(..., description="状態: valid / changed / cancelled / expired")
-    status_label: str = Field(..., description="状態（有効 / 変更あり / 解約 / 期間満了）")
+    status: Literal["valid", "changed", "cancelled", "completed", "expired"] = Field(
+        ..., description="状態: valid / changed / cancelled / completed / expired"
+    )
+    status_label: str = Field(..., description="状態（有効 / 変更あり / 解約 / 完了 / 期間満了）")
     orderer: Party = Field(..., description="発注者（被保証者）")
     office: Party = Field(..., description="発注機関・担当課")
     contractor: Contractor
@@ -78,6 +81,9 @@ class GuaranteeOut(Schema):
     current_version: int
     concluded_at: datetime.datetime = Field(..., description="締結日時")
     cancelled_at: datetime.datetime | None = Field(None, description="解約日時")
+    completed_on: DateValue | None = Field(
+        None, description="完成日（完成検査・引渡し）: 記録されると状態は completed"
+    )
     versions: list[VersionSummary]
 
 

@@ -22,12 +22,7 @@ from certificates.numbering import format_number, parse_number
 from esure.identifiers import normalize_identifier
 from esure.wareki import to_wareki
 
-STATUS_CODES = {
-    registry.Status.VALID: "valid",
-    registry.Status.CHANGED: "changed",
-    registry.Status.CANCELLED: "cancelled",
-    registry.Status.EXPIRED: "expired",
-}
+STATUS_CODES = registry.Status.CODES
 
 
 STATUS_OF_CODE = {code: status for status, code in STATUS_CODES.items()}
@@ -114,6 +109,7 @@ def guarantee_detail(guarantee, versions=None):
         "current_version": current.version,
         "concluded_at": guarantee.concluded_at,
         "cancelled_at": guarantee.cancelled_at,
+        "completed_on": _date(guarantee.completed_on) if guarantee.completed_on else None,
         "versions": [version_summary(v) for v in versions],
     }
 

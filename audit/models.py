@@ -87,6 +87,10 @@ class AuditEvent(models.Model):
         CLAIM_APPROVED = "claim.approved", "保証金の請求: 支払決定"
         CLAIM_REFUSED = "claim.refused", "保証金の請求: お支払いできない（謝絶）"
         CLAIM_PAID = "claim.paid", "保証金の請求: 支払済"
+        GUARANTEE_COMPLETED = "guarantee.completed", "保証契約: 完成（完了）"
+        ADVANCE_ACCOUNT_RELEASED = "advance_account.released", "前払金専用口座: 指定解除"
+        REFUND_DUE = "refund.due", "前払金の返還: 減額による超過額"
+        REFUND_RETURNED = "refund.returned", "前払金の返還: 返還済"
 
     seq = models.BigIntegerField("連番", primary_key=True)  # 1..n, no gap
     at = models.DateTimeField("日時", default=timezone.now)

@@ -1,9 +1,11 @@
-"""The registry in admin: read-only originals, with two staff actions (re-issue a key,
-mark a paper certificate printed). Nothing here can edit or delete a certificate."""
+"""The registry in admin: read-only originals, with three staff actions (re-issue a key,
+mark a paper certificate printed, record 完成 on the orderer's written notice). Nothing here
+can edit or delete a certificate."""
 
 from allauth.account.decorators import reauthentication_required
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -25,6 +27,7 @@ from certificates.models import (
     Work,
 )
 from esure.admin import ReadOnlyAdmin, ReadOnlyInline
+from esure.forms import DayField
 from esure.wareki import to_wareki, yen
 
 
@@ -35,6 +38,17 @@ def _period(certificate):
 
 REISSUE_PERMISSION = "certificates.reissue_key"
 PRINTED_PERMISSION = "certificates.change_guarantee"
+COMPLETION_PERMISSION = "certificates.record_completion"
+
+
+class CompletionForm(forms.Form):
+    """完成 as staff record it from the orderer's written notice (完成通知)."""
+
+    completed_on = DayField(error_messages={"required": "完成日を入力してください。"})
+    note = forms.CharField(
+        max_length=1000,
+        error_messages={"required": "発注者の通知書の日付・番号を入力してください。"},
+    )
 
 
 def _may_reissue(request):
@@ -99,6 +113,11 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         "cancelled_at",
         "printed_at",
         "contractor",
+        "completed_on",
+        "completed_at",
+        "completed_by",
+        "completed_office",
+        "completion_note",
     ]
     exclude = ["number"]
 
@@ -139,12 +158,18 @@ class GuaranteeAdmin(ReadOnlyAdmin):
                 wrap(require_POST(self.printed_view)),
                 name="certificates_guarantee_printed",
             ),
+            path(
+                "<id:pk>/complete/",
+                wrap(require_POST(self.complete_view)),
+                name="certificates_guarantee_complete",
+            ),
             *super().get_urls(),
         ]
 
     def render_change_form(self, request, context, *args, **kwargs):
         context["can_reissue_key"] = request.user.has_perm(REISSUE_PERMISSION)
         context["can_mark_printed"] = request.user.has_perm(PRINTED_PERMISSION)
+        context["can_record_completion"] = request.user.has_perm(COMPLETION_PERMISSION)
         return super().render_change_form(request, context, *args, **kwargs)
 
     def reissue_key_view(self, request, pk):
@@ -168,6 +193,29 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         guarantee = get_object_or_404(Guarantee, pk=pk)
         services.mark_printed(guarantee=guarantee)
         messages.success(request, f"{guarantee.number_display} を印刷済にしました。")
+        return redirect("admin:certificates_guarantee_change", pk)
+
+
+    def complete_view(self, request, pk):
+        """完成 on the orderer's written notice: the day and the notice (its date, number)."""
+        _require(request, COMPLETION_PERMISSION)
+        guarantee = get_object_or_404(Guarantee, pk=pk)
+        form = CompletionForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, " ".join(errors))
+            return redirect("admin:certificates_guarantee_change", pk)
+        try:
+            services.record_completion(
+                guarantee=guarantee,
+                completed_on=form.cleaned_data["completed_on"],
+                by=request.user,
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{guarantee.number_display} の完成を記録しました（完了）。")
         return redirect("admin:certificates_guarantee_change", pk)
 
 

@@ -156,12 +156,39 @@ class Guarantee(models.Model):
     printed_at = models.DateTimeField("書面の印刷日時", null=True, blank=True)
     # 閲覧済 for the contractor: the orderer first opened it (key or office account).
     first_viewed_at = models.DateTimeField("発注者の初回閲覧日時", null=True, blank=True)
+    # 完成 (decision 0026): the day of the 完成検査 / 引渡し, recorded once by an office user of
+    # the orderer or by surety staff on the orderer's written notice. The guarantee is 完了
+    # from then on (selectors.status_of); a 契約保証 ends by the same record.
+    completed_on = models.DateField("完成日（完成検査・引渡し）", null=True, blank=True)
+    completed_at = models.DateTimeField("完成の記録日時", null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="完成を記録した利用者",
+    )
+    # The office whose user recorded it; none: surety staff did, on the orderer's notice.
+    completed_office = models.ForeignKey(
+        OrdererOffice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="完成を記録した発注機関",
+    )
+    completion_note = models.TextField("完成の記録のメモ（発注者の通知書の日付等）", blank=True)
 
     class Meta:
         verbose_name = "保証契約"
         verbose_name_plural = "保証契約"
         # Re-issuing a key kills the one the city holds: its own permission (decision 0009).
-        permissions = [("reissue_key", "認証キーを再発行できる")]
+        permissions = [
+            ("reissue_key", "認証キーを再発行できる"),
+            # 完成 on the orderer's written notice ends the guarantee (decision 0026).
+            ("record_completion", "完成を記録できる"),
+        ]
         constraints = [
             # A UniqueConstraint, not unique=True: no extra _like index (DESIGN.md §10).
             models.UniqueConstraint(fields=["number"], name="guarantee_number_unique"),
@@ -175,6 +202,16 @@ class Guarantee(models.Model):
                 condition=models.Q(delivery="paper", key_version=0)
                 | models.Q(delivery="electronic", key_version__gte=1),
                 name="guarantee_key_only_when_electronic",
+            ),
+            # 完成 is recorded with its day and time together, and never on a cancelled one.
+            models.CheckConstraint(
+                condition=models.Q(completed_on__isnull=True, completed_at__isnull=True)
+                | models.Q(
+                    completed_on__isnull=False,
+                    completed_at__isnull=False,
+                    cancelled_at__isnull=True,
+                ),
+                name="guarantee_completion_recorded_whole",
             ),
         ]
         # The contractor's list, newest first, a page at a time: read in index order and
@@ -196,6 +233,10 @@ class Guarantee(models.Model):
     @property
     def has_key(self):
         return self.key_version > 0
+
+    @property
+    def is_completed(self):
+        return self.completed_on is not None
 
 
 class Certificate(models.Model):
@@ -458,15 +499,17 @@ class SubmissionEvent(models.Model):
 
 
 class OfficeAlert(models.Model):
-    """お知らせ to an office about a guarantee in its list: a new version, a cancellation, or
-    its 保証期限 within ESURE_EXPIRY_ALERT_DAYS. One per (office, guarantee, kind, subject) —
-    the subject is the version or the period end — so the daily expiry run may repeat without
-    a second mail. Each of the office's users sees a badge until they open the guarantee."""
+    """お知らせ to an office about a guarantee in its list: a new version, a cancellation, its
+    完成, or its 保証期限 within ESURE_EXPIRY_ALERT_DAYS. One per (office, guarantee, kind,
+    subject) — the subject is the version, the 完成日 or the period end — so the daily expiry
+    run may repeat without a second mail. Each of the office's users sees a badge until they
+    open the guarantee."""
 
     class Kind(models.TextChoices):
         NEW_VERSION = "new_version", "変更"
         CANCELLED = "cancelled", "解約"
         EXPIRING = "expiring", "期限間近"
+        COMPLETED = "completed", "完成"
 
     office = models.ForeignKey(
         OrdererOffice, on_delete=models.PROTECT, related_name="alerts", verbose_name="発注機関"

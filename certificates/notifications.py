@@ -110,3 +110,31 @@ def expiry_alerts(alerts, *, ends):
         {"office": office, "rows": rows, "list_path": reverse("dsure:inbox")},
         recipients,
     )
+
+
+def guarantee_completed(guarantee):
+    """「完成の記録のお知らせ」 to the contractor: the guarantee is 完了 (and a designated account
+    of the work is released — its page says so)."""
+    send_templated_mail(
+        "emails/guarantee_completed",
+        {"guarantee": guarantee, "detail_path": reverse("certs:detail", args=[guarantee.number])},
+        _company_emails(guarantee),
+    )
+
+
+def office_completion(alert):
+    """「完成が記録されました」 to an office holding the guarantee, but the one that recorded it."""
+    recipients = office_emails(alert.office)
+    if not recipients:
+        return
+    guarantee = alert.guarantee
+    send_templated_mail(
+        "emails/office_alert_completed",
+        {
+            "office": alert.office,
+            "guarantee": guarantee,
+            "work": guarantee.work,
+            "viewer_path": reverse("dsure:viewer", args=[guarantee.number]),
+        },
+        recipients,
+    )

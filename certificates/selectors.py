@@ -15,19 +15,32 @@ from certificates.models import Certificate, Document, Guarantee, OfficeAlert, S
 
 
 class Status:
-    """What a guarantee is today (DESIGN.md §4 D-Sure): computed, never stored."""
+    """What a guarantee is today (DESIGN.md §4 D-Sure): computed, never stored. `CODES` are
+    the same statuses as the API and the office list's filter name them in URLs and JSON."""
 
     VALID = "有効"
     CHANGED = "変更あり"
     CANCELLED = "解約"
+    COMPLETED = "完了"
     EXPIRED = "期間満了"
 
+    CODES = {
+        VALID: "valid",
+        CHANGED: "changed",
+        CANCELLED: "cancelled",
+        COMPLETED: "completed",
+        EXPIRED: "expired",
+    }
 
-def status_of(*, cancelled, current_version, ends_on, today=None):
-    """解約 over 期間満了 over 変更あり over 有効 (an expired, changed one is 期間満了)."""
+
+def status_of(*, cancelled, current_version, ends_on, completed=False, today=None):
+    """解約 over 完了 over 期間満了 over 変更あり over 有効 (an expired, changed one is 期間満了;
+    a completed one is 完了 whether or not its 保証期限 has passed — 完成 ended it)."""
     today = today or timezone.localdate()
     if cancelled:
         return Status.CANCELLED
+    if completed:
+        return Status.COMPLETED
     if ends_on < today:
         return Status.EXPIRED
     if current_version > 1:
@@ -57,6 +70,7 @@ LIST_FIELDS = (
     "delivery",
     "concluded_at",
     "cancelled_at",
+    "completed_on",
     "work__name",
     "orderer__name",
 )
@@ -86,6 +100,7 @@ def add_status(guarantees, today=None):
     for g in guarantees:
         g.status = status_of(
             cancelled=g.cancelled_at is not None,
+            completed=g.completed_on is not None,
             current_version=g.current_version,
             ends_on=g.current_ends_on,
             today=today,
@@ -151,6 +166,7 @@ def versions_by_number(number):
 def status_of_guarantee(guarantee, current, today=None):
     return status_of(
         cancelled=guarantee.cancelled_at is not None,
+        completed=guarantee.completed_on is not None,
         current_version=current.version,
         ends_on=current.ends_on,
         today=today,
@@ -171,12 +187,14 @@ def version_by_fingerprint(fingerprint):
 
 def version_standing(certificate, today=None):
     """How one version stands today, as the check page (電子証書の検証) says it: 解約 over
-    期間満了 (of the guarantee's current terms) over 変更前 — 最新は第N版 over 有効."""
+    完了 over 期間満了 (of the guarantee's current terms) over 変更前 — 最新は第N版 over 有効."""
     today = today or timezone.localdate()
     guarantee = certificate.guarantee
     current = guarantee.certificates.order_by("-version").only("version", "ends_on").first()
     if guarantee.cancelled_at is not None:
         return Status.CANCELLED
+    if guarantee.completed_on is not None:
+        return Status.COMPLETED
     if current.ends_on < today:
         return Status.EXPIRED
     if certificate.version < current.version:
@@ -203,6 +221,7 @@ class Terms:
     work_end: datetime.date  # 工期（至）, as changed
     paid_fee: int  # 保証料 paid in: the first fee and every 追加保証料 (not refunds)
     cancelled: bool  # 解約済
+    completed_on: datetime.date | None = None  # 完成日, once recorded
 
 
 # The fee statements of versions whose fee was paid in (a 返還 or no change pays nothing);
@@ -235,6 +254,7 @@ def current_terms(guarantee):
             if (v.content.get("fee") or {}).get("kind", "initial") in _PAID_IN
         ),
         cancelled=guarantee.cancelled_at is not None,
+        completed_on=guarantee.completed_on,
     )
 
 
@@ -321,6 +341,15 @@ def is_submitted_to(guarantee, office):
     ).exists()
 
 
+def is_held_by(guarantee, office):
+    """Whether a version of the guarantee reached the office by any channel (delivered,
+    handed over, or opened by its users with the key): the offices that record its 完成 and
+    get its alerts."""
+    if office is None or office.orderer_id != guarantee.orderer_id:
+        return False
+    return Submission.objects.filter(guarantee=guarantee, office=office).exists()
+
+
 def submissions_to(guarantee, office):
     """The office's submissions of the guarantee by certificate id (its answer per version)."""
     if office is None:
@@ -343,18 +372,22 @@ OFFICE_SORTS = {
 def _status_q(status, today):
     """The SQL of one status (Status, as status_of decides it) over with_current rows."""
     alive = Q(cancelled_at__isnull=True)
-    running = alive & Q(current_ends_on__gte=today)
+    open_ = alive & Q(completed_on__isnull=True)
+    running = open_ & Q(current_ends_on__gte=today)
     return {
         Status.CANCELLED: ~alive,
-        Status.EXPIRED: alive & Q(current_ends_on__lt=today),
+        Status.COMPLETED: alive & Q(completed_on__isnull=False),
+        Status.EXPIRED: open_ & Q(current_ends_on__lt=today),
         Status.CHANGED: running & Q(current_version__gt=1),
         Status.VALID: running & Q(current_version=1),
     }[status]
 
 
 def _active(queryset, today):
-    """有効 in the duplicate check's sense: not cancelled, its 保証期間 not over."""
-    return queryset.filter(cancelled_at__isnull=True, current_ends_on__gte=today)
+    """有効 in the duplicate check's sense: not cancelled or completed, its 保証期間 not over."""
+    return queryset.filter(
+        cancelled_at__isnull=True, completed_on__isnull=True, current_ends_on__gte=today
+    )
 
 
 def office_list(

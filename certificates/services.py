@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts.selectors import require_approver
 from audit import services as audit
 from certificates import content as certificate_content
-from certificates import keys, notifications, pdf, seal, selectors, tasks
+from certificates import keys, notifications, pdf, rules, seal, selectors, signals, tasks
 from certificates.models import (
     SUBMISSION_ALLOWED,
     Certificate,
@@ -460,6 +460,8 @@ def issue_change(
         guarantee = Guarantee.objects.select_for_update().get(pk=guarantee.pk)
         if guarantee.cancelled_at is not None:
             raise ValueError(f"guarantee {guarantee.number} is cancelled")
+        if guarantee.completed_on is not None:
+            raise ValueError(f"guarantee {guarantee.number} is completed")
         previous = guarantee.certificates.order_by("-version").first()
         content = json.loads(json.dumps(previous.content))  # a deep copy of plain JSON
         changes = []
@@ -816,13 +818,15 @@ def alert_change(*, certificate, cancelled, delivered=()):
 
 
 def alert_expiring(*, today=None, days=None):
-    """The daily run: every guarantee in an office's list, not cancelled, whose current
+    """The daily run: every guarantee in an office's list, not cancelled or completed, whose
     保証期限 falls within `days` (ESURE_EXPIRY_ALERT_DAYS) from today gets one alert per
     office, and each office one mail listing its new ones. Idempotent: an alert exists once
     per period end, so a second run (or a retry) mails nothing. Returns the alerts made."""
     today = today or timezone.localdate()
     days = settings.ESURE_EXPIRY_ALERT_DAYS if days is None else days
-    ending = selectors.with_current(Guarantee.objects.filter(cancelled_at__isnull=True)).filter(
+    ending = selectors.with_current(
+        Guarantee.objects.filter(cancelled_at__isnull=True, completed_on__isnull=True)
+    ).filter(
         current_ends_on__gte=today,
         current_ends_on__lte=today + datetime.timedelta(days=days),
     )
@@ -852,3 +856,96 @@ def mark_alerts_seen(*, guarantee, office, user):
     OfficeAlertSeen.objects.bulk_create(
         [OfficeAlertSeen(alert=alert, user=user) for alert in unseen], ignore_conflicts=True
     )
+
+
+# --- 完成: the end of a guarantee by the work's completion (decision 0026) -----------------
+
+COMPLETION_NOTE_MAX = 1000
+
+
+def _check_completion_actor(by, office, guarantee):
+    """A user of an office that holds the guarantee (some version reached it), or staff on
+    the orderer's written notice (office None). Anyone else: PermissionDenied."""
+    if office is None:
+        if not getattr(by, "is_staff", False):
+            raise PermissionDenied
+        return
+    _check_office_user(by, office, guarantee)
+    if not selectors.is_held_by(guarantee, office):
+        raise PermissionDenied
+
+
+def record_completion(*, guarantee, completed_on, by, office=None, note=""):
+    """完成: the work was inspected and handed over on `completed_on`; the guarantee is 完了.
+
+    Recorded by a user of `office` (an office of the guarantee's orderer that holds it) or,
+    with office None, by surety staff on the orderer's written notice (`note`: its date and
+    reference). Refused by certificates.rules.completion_problem (a ValidationError on
+    `completed_on`): a cancelled or already completed guarantee, a future day, a day before
+    the 契約日 or the 工期's start. In one transaction: the record, an alert to every office
+    holding the guarantee (mailed, except the office that recorded it), the contractor's
+    mail, the `completed` signal (advances releases the designated account, 指定解除) and
+    the audit event.
+    """
+    note = (note or "").strip()[:COMPLETION_NOTE_MAX]
+    now = timezone.now()
+    with transaction.atomic():
+        guarantee = (
+            Guarantee.objects.select_for_update(of=("self",))
+            .select_related("work", "company", "orderer")
+            .get(pk=guarantee.pk)
+        )
+        _check_completion_actor(by, office, guarantee)
+        # The 工期's start never changes (a change moves its end): the work's row holds it.
+        work = guarantee.work
+        starts = [d for d in (work.contract_date, work.start_date) if d is not None]
+        problem = rules.completion_problem(
+            completed_on=completed_on,
+            today=timezone.localdate(now),
+            earliest=max(starts) if starts else None,
+            cancelled=guarantee.cancelled_at is not None,
+            already_completed_on=guarantee.completed_on,
+        )
+        if problem:
+            raise ValidationError({"completed_on": problem})
+        guarantee.completed_on = completed_on
+        guarantee.completed_at = now
+        guarantee.completed_by = by
+        guarantee.completed_office = office
+        guarantee.completion_note = note
+        guarantee.save(
+            update_fields=[
+                "completed_on",
+                "completed_at",
+                "completed_by",
+                "completed_office",
+                "completion_note",
+            ]
+        )
+        for office_id, _ in sorted(_offices_holding([guarantee.pk])):
+            alert = OfficeAlert.objects.create(
+                office_id=office_id,
+                guarantee=guarantee,
+                kind=OfficeAlert.Kind.COMPLETED,
+                subject=completed_on.isoformat(),
+                at=now,
+            )
+            if office is None or office_id != office.pk:
+                notifications.office_completion(alert)
+        notifications.guarantee_completed(guarantee)
+        signals.completed.send(
+            sender=Guarantee, guarantee=guarantee, completed_on=completed_on, by=by
+        )
+        audit.record(
+            actor=by,
+            action="guarantee.completed",
+            obj=guarantee,
+            data={
+                "number": guarantee.number,
+                "kind": guarantee.kind,
+                "completed_on": completed_on.isoformat(),
+                "office": office.pk if office is not None else None,
+                "note": note[:200],
+            },
+        )
+    return guarantee

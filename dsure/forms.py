@@ -6,6 +6,7 @@ from django import forms
 from certificates.selectors import Status
 from certificates.verification import MAX_BYTES
 from esure.choices import GuaranteeKind
+from esure.forms import DayField
 
 TOO_LARGE = "ファイルが大きすぎます（5 MB まで）。"
 NOT_A_PDF = "PDF ファイルを選んでください。"
@@ -59,13 +60,24 @@ class ReturnForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class CompletionForm(forms.Form):
+    """完成 as the office records it: the day of the 完成検査 / 引渡し and an optional memo."""
+
+    completed_on = DayField(
+        label="完成日（完成検査・引渡しの日）",
+        error_messages={"required": "完成日を入力してください。"},
+    )
+    note = forms.CharField(
+        label="メモ（任意。例: 完成検査調書の番号）", required=False, max_length=1000
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 # The status filter's values in the URL (?status=valid) and the registry's Status they mean.
-STATUS_CODES = {
-    "valid": Status.VALID,
-    "changed": Status.CHANGED,
-    "cancelled": Status.CANCELLED,
-    "expired": Status.EXPIRED,
-}
+STATUS_CODES = {code: status for status, code in Status.CODES.items()}
 
 
 class OfficeListForm(forms.Form):

@@ -20,4 +20,5 @@ urlpatterns = [
     path("<number:number>/v<id:version>.pdf", views.document, name="document"),
     path("<number:number>/v<id:version>/receive/", views.receive, name="receive"),
     path("<number:number>/v<id:version>/return/", views.return_, name="return"),
+    path("<number:number>/complete/", views.complete, name="complete"),
 ]

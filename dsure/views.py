@@ -29,6 +29,7 @@ from dsure.forms import (
     TOO_LARGE,
     AssignOfficeForm,
     CheckForm,
+    CompletionForm,
     FingerprintForm,
     LookupForm,
     OfficeInviteForm,
@@ -102,7 +103,13 @@ def lookup(request):
 
 
 def _viewer_context(
-    request, guarantee, versions, version=None, receipt_form=None, return_form=None
+    request,
+    guarantee,
+    versions,
+    version=None,
+    receipt_form=None,
+    return_form=None,
+    completion_form=None,
 ):
     current = versions[-1]
     shown = (
@@ -122,6 +129,13 @@ def _viewer_context(
         "return_form": return_form or ReturnForm(),
         # The office's submission of the version shown (its 受領 / 返戻), if any.
         "answer": registry.submissions_to(guarantee, office).get(shown.pk),
+        # 完成 is recorded by an office holding the guarantee, once, while it is live.
+        "can_complete": (
+            guarantee.completed_on is None
+            and guarantee.cancelled_at is None
+            and registry.is_held_by(guarantee, office)
+        ),
+        "completion_form": completion_form or CompletionForm(),
     }
     context.update(pdf.certificate_context(shown))
     return context
@@ -247,6 +261,38 @@ def return_(request, number, version):
     else:
         messages.success(request, f"{guarantee.number_display} 第{version}版を返戻しました。")
     return redirect("dsure:version", number, version)
+
+
+@viewer_headers
+@require_POST
+@office_required
+def complete(request, number):
+    """完成: the office records the day its work was inspected and handed over; the
+    guarantee becomes 完了 (and a 前払金保証's designated account is released). Only an
+    office holding the guarantee may (any other: 404). A refused day shows the page again
+    with the form as typed and the reason beside the field."""
+    guarantee = selectors.viewable_guarantee(request, number)
+    if not registry.is_held_by(guarantee, request.office):
+        raise Http404
+    form = CompletionForm(request.POST)
+    if form.is_valid():
+        try:
+            registry_services.record_completion(
+                guarantee=guarantee,
+                completed_on=form.cleaned_data["completed_on"],
+                by=request.user,
+                office=request.office,
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            day = to_wareki(form.cleaned_data["completed_on"])
+            messages.success(request, f"{guarantee.number_display} の完成（{day}）を記録しました。")
+            return redirect("dsure:viewer", number)
+    versions = registry.versions_of(guarantee)
+    context = _viewer_context(request, guarantee, versions, completion_form=form)
+    return render(request, "dsure/viewer.html", context, status=400)
 
 
 # The CSV's columns, in order (the city's contract and accounting systems read them by name).

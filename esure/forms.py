@@ -50,3 +50,23 @@ class DateInput(forms.DateInput):
 
     def format_value(self, value):
         return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+MSG_DAY_FORMAT = "日付は 2026-11-30 または 2026/11/30 の形で入力してください。"
+
+
+class DayField(forms.DateField):
+    """A business date typed as 2026-11-30, 2026/11/30 or in full width (２０２６／１１／３０):
+    NFKC on the digits and separators only (a date has no free text to spoil)."""
+
+    input_formats = ["%Y-%m-%d", "%Y/%m/%d"]
+    default_error_messages = {"invalid": MSG_DAY_FORMAT}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", DateInput)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = unicodedata.normalize("NFKC", value).strip()
+        return super().to_python(value)
