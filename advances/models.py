@@ -99,8 +99,10 @@ class AdvanceAccount(models.Model):
     of a bank holding a 委託契約 with the surety. The 前払金 and a later 中間前払金 are paid
     into it; every payment out of it is a withdrawal the bank confirms.
 
-    The designation has a state: DESIGNATED until the work is completed and the designation
-    released (指定解除, a later issue). Balances: advances.selectors.position_of.
+    The designation has a state: DESIGNATED until the 前払金保証 is completed (完成) and the
+    designation released (指定解除, services.release_account, decision 0026): a released
+    account takes no deposit and no withdrawal; what it still holds is shown with its
+    remaining balance. Balances: advances.selectors.position_of.
     """
 
     class State(models.TextChoices):
@@ -156,6 +158,16 @@ class AdvanceAccount(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="登録者"
     )
     registered_at = models.DateTimeField("登録日時", default=timezone.now)
+    released_on = models.DateField("指定解除日", null=True, blank=True)
+    released_at = models.DateTimeField("指定解除の記録日時", null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="指定解除を記録した利用者",
+    )
 
     class Meta:
         verbose_name = "前払金専用口座"
@@ -184,6 +196,11 @@ class AdvanceAccount(models.Model):
                 fields=["branch", "account_number"],
                 condition=models.Q(state="designated"),
                 name="advance_account_number_unique_at_branch",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="designated", released_on__isnull=True)
+                | models.Q(state="released", released_on__isnull=False),
+                name="advance_account_released_with_its_day",
             ),
         ]
 

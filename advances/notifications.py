@@ -106,3 +106,16 @@ def withdrawal_rejected(withdrawal, reason):
 
 def withdrawal_executed(withdrawal):
     _to_contractor("withdrawal_executed", withdrawal)
+
+
+def account_released(account):
+    """To the bank's users at the branch: the designation ended (指定解除) — no withdrawal
+    from now on. The contractor hears of it in the registry's 完成 mail."""
+    _send(
+        "account_released",
+        _bank_emails(account),
+        account=account,
+        work=account.work,
+        company=account.company,
+        path=reverse("bank:account", args=[account.pk]),
+    )

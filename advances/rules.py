@@ -59,6 +59,9 @@ MSG_BELOW_COMMITTED = (
 MSG_REMOVED_COMMITTED = "明細{key}からはすでに払出済・依頼中の金額があるため、削除できません。"
 
 MSG_NO_PLAN = "保証会社が前払金使途内訳明細書を承認するまで、払出依頼はできません。"
+MSG_RELEASED = (
+    "この前払金専用口座は工事の完成により指定解除されたため、払出依頼はできません。"
+)
 MSG_NO_WITHDRAWAL_LINES = "払い出す明細を1行以上入力してください。"
 MSG_LINE_NOT_IN_PLAN = "適用中の明細書にない明細です。明細を選び直してください。"
 MSG_UNDECIDED = "支払先が「未定」の明細は、支払先を定めた使途変更が承認されるまで払い出せません。"
@@ -212,8 +215,12 @@ def withdrawal_problems(
     evidence_kinds,
     cash,
     cash_limit,
+    released=False,
 ):
     """Every rule of a withdrawal (rules 5–8) before it goes to the bank.
+
+    `released`: the account's designation was released (指定解除 on 完成, decision 0026): no
+    withdrawal passes any more, whatever else holds.
 
     `plan_in_force`: the accepted UsePlan or None. `lines`: WithdrawalLine-like objects with
     plan_line (a PlanLine or None for interest) and amount. `committed`: {plan line key: yen
@@ -224,6 +231,9 @@ def withdrawal_problems(
     no cash withdrawals.
     """
     problems = Problems()
+    if released:
+        problems.add(MSG_RELEASED)
+        return problems
     if plan_in_force is None:
         problems.add(MSG_NO_PLAN)
         return problems

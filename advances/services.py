@@ -58,6 +58,8 @@ MSG_ALREADY_DESIGNATED = "この工事の前払金専用口座はすでに登録
 MSG_NUMBER_TAKEN = "この支店の同じ口座番号がすでに前払金専用口座として登録されています。"
 MSG_WORK_KIND = "この工事には「{kind}」を選べません。"
 MSG_CANCELLED = "解約された保証契約の前払金専用口座は登録できません。"
+MSG_COMPLETED = "完成が記録された保証契約の前払金専用口座は登録できません。"
+MSG_ALREADY_RELEASED = "この前払金専用口座はすでに指定解除されています。"
 MSG_NO_ADVANCE_GUARANTEE = "前払金保証が締結されていないため、前払金専用口座を登録できません。"
 MSG_PLAN_OPEN = "作成中または確認待ちの明細書があります。"
 MSG_NOT_DRAFT = "提出済みの明細書・払出依頼は変更できません（新しい版を作成してください）。"
@@ -203,6 +205,8 @@ def register_account(
         raise ValidationError({"member": rules.MSG_JV_MEMBER_NOT_SPLIT})
     if guarantee.cancelled_at is not None:
         raise ValidationError(MSG_CANCELLED)
+    if guarantee.completed_on is not None:
+        raise ValidationError(MSG_COMPLETED)
     if work_kind not in selectors.work_kinds_for(work):
         raise ValidationError({"work_kind": MSG_WORK_KIND.format(kind=work_kind)})
     if not branch.bank.entrusted:
@@ -256,6 +260,47 @@ def register_account(
             },
         )
     return account
+
+
+def release_account(*, account, by, on):
+    """指定解除: the designation of the account ends on `on` (the 完成日). From then on the
+    account takes no deposit and no withdrawal (rules.withdrawal_problems refuses even one
+    already sent to the bank); what it still holds stays visible with its balance to the
+    contractor, the bank and staff. The bank's users are mailed."""
+    with transaction.atomic():
+        account = _lock_account(account)
+        if account.state != AdvanceAccount.State.DESIGNATED:
+            raise ValidationError(MSG_ALREADY_RELEASED)
+        account.state = AdvanceAccount.State.RELEASED
+        account.released_on = on
+        account.released_at = timezone.now()
+        account.released_by = by
+        account.save(update_fields=["state", "released_on", "released_at", "released_by"])
+        position = selectors.position_of(account)
+        audit.record(
+            actor=by,
+            action="advance_account.released",
+            obj=account,
+            data={
+                "work": account.work_id,
+                "guarantee": account.guarantee.number,
+                "released_on": on.isoformat(),
+                "balance": position.balance,
+            },
+        )
+        notifications.account_released(account)
+    return account
+
+
+def release_on_completion(sender, *, guarantee, completed_on, by, **kwargs):
+    """The registry's `completed` signal (certificates.signals, connected in advances.apps):
+    a completed 前払金保証 releases its designated account, in the completion's transaction."""
+    if guarantee.kind != GuaranteeKind.ADVANCE:
+        return
+    for account in AdvanceAccount.objects.filter(
+        guarantee=guarantee, state=AdvanceAccount.State.DESIGNATED
+    ):
+        release_account(account=account, by=by, on=completed_on)
 
 
 # --- Use plans (前払金使途内訳明細書) ---------------------------------------------------------
@@ -628,6 +673,7 @@ def withdrawal_problems_of(withdrawal, *, account=None):
         },
         cash=withdrawal.cash,
         cash_limit=settings.ESURE_ADVANCE_CASH_LIMIT,
+        released=account.state == AdvanceAccount.State.RELEASED,
     )
 
 
