@@ -65,6 +65,11 @@ def events_of(row):
         return _guarantee_events(row, "guarantee.version_added")
     if action == "guarantee.cancelled":
         return _guarantee_events(row, "guarantee.cancelled")
+    if action == "guarantee.completed":
+        return [
+            (office_id, type, {**payload, "completed_on": data.get("completed_on")})
+            for office_id, type, payload in _guarantee_events(row, "guarantee.completed")
+        ]
     return []
 
 
@@ -85,12 +90,14 @@ def collect(limit=BATCH):
 
 
 def collect_expiring(today=None, days=None):
-    """guarantee.expiring for every guarantee that reached an office, not cancelled, whose
-    current 保証期限 is within `days` (ESURE_WEBHOOK_EXPIRING_DAYS) from today: once per
-    office and period end (a 期限変更 announces the new end again). Returns events made."""
+    """guarantee.expiring for every guarantee that reached an office, not cancelled or
+    completed, whose current 保証期限 is within `days` (ESURE_WEBHOOK_EXPIRING_DAYS) from
+    today: once per office and period end (a 期限変更 announces the new end again). Returns
+    events made."""
     today = today or timezone.localdate()
     days = settings.ESURE_WEBHOOK_EXPIRING_DAYS if days is None else days
-    ending = registry.with_current(Guarantee.objects.filter(cancelled_at__isnull=True)).filter(
+    live = Guarantee.objects.filter(cancelled_at__isnull=True, completed_on__isnull=True)
+    ending = registry.with_current(live).filter(
         current_ends_on__gte=today, current_ends_on__lte=today + datetime.timedelta(days=days)
     )
     made = []

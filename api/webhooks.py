@@ -35,6 +35,7 @@ EVENT_TYPES = {
     "guarantee.delivered": "電子証書が届いた（当初）",
     "guarantee.version_added": "新しい版が発行された（増額・減額・期限変更）",
     "guarantee.cancelled": "解約された",
+    "guarantee.completed": "完成が記録された（完了）",
     "guarantee.expiring": "保証期限が近づいた",
     "guarantee.returned": "返戻した",
 }

@@ -1,6 +1,7 @@
 """GET /guarantees/{number}, its versions and PDFs: the terms as typed fields, the canonical
 JSON that the fingerprint covers (a client can recompute it), the stored PDF's bytes."""
 
+import datetime
 import hashlib
 import json
 
@@ -40,6 +41,19 @@ def test_a_delivered_guarantee_reads_as_typed_terms(guarantee, token):
     [v1] = body["versions"]
     assert v1["fingerprint"] == current.fingerprint
     assert v1["pdf_sha256"] == current.documents.get(kind=Document.Kind.CERTIFICATE).sha256
+
+
+def test_a_completed_guarantee_reads_completed_with_its_day(guarantee, token, office):
+    from certificates.services import record_completion
+    from tests.conftest import make_staff
+
+    record_completion(
+        guarantee=guarantee, completed_on=datetime.date(2026, 11, 30), by=make_staff()
+    )
+    _, secret = token
+    _, body = get(secret, f"/api/v1/guarantees/{guarantee.number}")
+    assert (body["status"], body["status_label"]) == ("completed", "完了")
+    assert body["completed_on"] == {"iso": "2026-11-30", "wareki": "令和8年11月30日"}
 
 
 def test_the_number_may_be_typed_as_printed(guarantee, token):

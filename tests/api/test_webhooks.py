@@ -18,6 +18,7 @@ from standardwebhooks import Webhook
 from api import events, services, webhooks
 from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from audit import services as audit
+from certificates.services import record_completion
 from tests.conftest import make_office_user, run_db_worker
 
 
@@ -292,6 +293,26 @@ def test_changes_in_the_audit_chain_become_events_once(
     data = receiver.received[0][1]["data"]
     assert data["number"] == guarantee.number and data["version"] == 2
     assert data["url"].endswith(f"/api/v1/guarantees/{guarantee.number}")
+
+
+def test_a_completion_is_announced_with_its_day_and_ends_the_expiry_notices(
+    guarantee, office, office_admin, receiver, django_capture_on_commit_callbacks
+):
+    endpoint_for(office, receiver, office_admin)
+    events.collect()
+    with django_capture_on_commit_callbacks(execute=True):
+        record_completion(
+            guarantee=guarantee,
+            completed_on=datetime.date(2026, 11, 30),
+            by=office_admin,
+            office=office,
+        )
+        events.collect()
+    [(_, payload, _)] = receiver.received
+    assert payload["type"] == "guarantee.completed"
+    assert payload["data"]["completed_on"] == "2026-11-30"
+    ends_on = guarantee.certificates.get().ends_on
+    assert events.collect_expiring(today=ends_on - datetime.timedelta(days=5)) == []
 
 
 def test_another_office_hears_nothing_of_our_guarantee(
