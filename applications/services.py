@@ -315,8 +315,9 @@ def _new_terms(application):
 def conclude_change(*, application, by, statement=None):
     """Issue Certificate v(n+1) for an approved change; the number and key stay the same.
 
-    Runs in the caller's transaction: the new version, its PDFs, the application's move to
-    締結済 and the mail to the company happen together or not at all.
+    Runs in the caller's transaction: the new version, its PDFs, a 減額's refund of the
+    advance received above the new price's share (certificates.services.open_refund), the
+    application's move to 締結済 and the mail to the company happen together or not at all.
     """
     guarantee = application.guarantee
     today = timezone.localdate()
@@ -330,6 +331,13 @@ def conclude_change(*, application, by, statement=None):
         reason=application.cancel_reason,
         by=by,
     )
+    if application.change_kind == C.DECREASE:
+        # 受領前払金 above the share the new price allows is returned (decision 0026).
+        registry.open_refund(
+            certificate=certificate,
+            reduced_on=application.change_contract_date or today,
+            by=by,
+        )
     application = _transition(
         application=application, to=S.CONCLUDED, by=by, note=f"第{certificate.version}版を発行"
     )

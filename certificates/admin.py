@@ -22,6 +22,7 @@ from certificates.models import (
     KeyReissue,
     NumberCounter,
     OfficeAlert,
+    Refund,
     Submission,
     SubmissionEvent,
     Work,
@@ -82,6 +83,20 @@ class CertificateInline(ReadOnlyInline):
         )
 
 
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    fields = [
+        "reduced_on",
+        "received",
+        "new_price",
+        "rate_tenths",
+        "amount",
+        "due_on",
+        "returned_on",
+    ]
+    readonly_fields = fields
+
+
 @admin.register(Guarantee)
 class GuaranteeAdmin(ReadOnlyAdmin):
     change_form_template = "admin/certificates/guarantee/change_form.html"
@@ -99,7 +114,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
     search_fields = ["number", "company__name", "work__name"]
     list_select_related = ["company", "orderer"]
     ordering = ["-concluded_at"]
-    inlines = [CertificateInline]
+    inlines = [CertificateInline, RefundInline]
     readonly_fields = [
         "number_display",
         "kind",
@@ -317,3 +332,18 @@ class OfficeAlertAdmin(ReadOnlyAdmin):
     list_filter = ("kind",)
     search_fields = ("guarantee__number", "office__name")
     list_select_related = ("office__orderer", "guarantee")
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    """前払金の返還 after a 減額, made with the 減額 version; the orderer records the return."""
+
+    list_display = ("guarantee", "reduced_on", "amount_yen", "due_on", "returned_on")
+    list_filter = (("returned_on", admin.EmptyFieldListFilter),)
+    search_fields = ("guarantee__number",)
+    list_select_related = ("guarantee",)
+    ordering = ("returned_on", "due_on")
+
+    @admin.display(description="返還額", ordering="amount")
+    def amount_yen(self, obj):
+        return yen(obj.amount)

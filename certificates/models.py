@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import Branch, Company, Orderer, OrdererOffice
 from certificates.numbering import format_number
 from esure.choices import ContractMethod, Delivery, GuaranteeKind, WorkCategory
+from esure.wareki import yen
 
 
 class Work(models.Model):
@@ -555,3 +556,66 @@ class OfficeAlertSeen(models.Model):
 
     def __str__(self):
         return f"{self.alert} ✓ {self.user}"
+
+
+class Refund(models.Model):
+    """前払金の返還 after a 減額 (decision 0026): the 請負代金額 of a work with a 前払金保証 was
+    reduced and the advance received exceeds the share of the new price it may keep
+    (certificates.rules.refund_excess), so the contractor returns the excess to the orderer
+    by `due_on`. Made with the 減額 version (applications concludes it); the orderer's office
+    records the day it was returned. The amounts are frozen as computed at the reduction."""
+
+    guarantee = models.ForeignKey(
+        Guarantee, on_delete=models.PROTECT, related_name="refunds", verbose_name="前払金保証"
+    )
+    certificate = models.OneToOneField(
+        Certificate,
+        on_delete=models.PROTECT,
+        related_name="refund",
+        verbose_name="減額の電子証書（版）",
+    )
+    received = models.PositiveBigIntegerField("受領前払金（円）")
+    new_price = models.PositiveBigIntegerField("減額後の請負代金額（円）")
+    rate_tenths = models.PositiveSmallIntegerField("保持できる割合（10分の）")
+    amount = models.PositiveBigIntegerField("返還額（超過額、円）")
+    reduced_on = models.DateField("減額の日（変更契約日）")
+    due_on = models.DateField("返還期限")
+    created_at = models.DateTimeField("作成日時", default=timezone.now)
+    returned_on = models.DateField("返還日", null=True, blank=True)
+    recorded_at = models.DateTimeField("返還の記録日時", null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="返還を記録した利用者",
+    )
+    recorded_office = models.ForeignKey(
+        OrdererOffice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="返還を記録した発注機関",
+    )
+    note = models.TextField("メモ", blank=True)
+
+    class Meta:
+        verbose_name = "前払金の返還（減額）"
+        verbose_name_plural = "前払金の返還（減額）"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(returned_on__isnull=True, recorded_at__isnull=True)
+                | models.Q(returned_on__isnull=False, recorded_at__isnull=False),
+                name="refund_return_recorded_whole",
+            ),
+        ]
+        indexes = [models.Index(fields=["guarantee", "-created_at"], name="refund_guarantee")]
+
+    def __str__(self):
+        return f"{self.guarantee} 返還 {yen(self.amount)}"
+
+    def is_overdue(self, today):
+        return self.returned_on is None and self.due_on < today

@@ -6,6 +6,7 @@ The links name the faces' pages by URL name only (the registry imports no face).
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from accounts.models import OrdererOffice
 from esure.mail import send_templated_mail
 
 
@@ -137,4 +138,43 @@ def office_completion(alert):
             "viewer_path": reverse("dsure:viewer", args=[guarantee.number]),
         },
         recipients,
+    )
+
+
+def refund_due(refund, *, offices):
+    """「前払金の返還のお知らせ」: the contractor and each office holding the guarantee read the
+    amount to return and the due day (amounts are theirs to know: the orderer paid it)."""
+    guarantee = refund.guarantee
+    context = {"refund": refund, "guarantee": guarantee, "work": guarantee.work}
+    send_templated_mail(
+        "emails/refund_due",
+        {**context, "detail_path": reverse("certs:detail", args=[guarantee.number])},
+        _company_emails(guarantee),
+    )
+    for office in OrdererOffice.objects.filter(pk__in=offices).order_by("pk"):
+        recipients = office_emails(office)
+        if recipients:
+            send_templated_mail(
+                "emails/refund_due_office",
+                {
+                    **context,
+                    "office": office,
+                    "viewer_path": reverse("dsure:viewer", args=[guarantee.number]),
+                },
+                recipients,
+            )
+
+
+def refund_returned(refund):
+    """The orderer recorded the return: the contractor is told it is settled."""
+    guarantee = refund.guarantee
+    send_templated_mail(
+        "emails/refund_returned",
+        {
+            "refund": refund,
+            "guarantee": guarantee,
+            "work": guarantee.work,
+            "detail_path": reverse("certs:detail", args=[guarantee.number]),
+        },
+        _company_emails(guarantee),
     )

@@ -11,7 +11,14 @@ from django.utils import timezone
 
 from accounts.selectors import joint_venture_ids_of
 from certificates import numbering
-from certificates.models import Certificate, Document, Guarantee, OfficeAlert, Submission
+from certificates.models import (
+    Certificate,
+    Document,
+    Guarantee,
+    OfficeAlert,
+    Refund,
+    Submission,
+)
 
 
 class Status:
@@ -278,6 +285,29 @@ def certificates_missing_documents(kinds, issued_before=None):
     if issued_before is not None:
         found = found.filter(issued_at__lt=issued_before)
     return found
+
+
+def refunds_of(guarantee, today=None):
+    """The guarantee's 前払金の返還 (after 減額), oldest first, each labelled `overdue` (not
+    returned and past its due day) for the pages that show them."""
+    today = today or timezone.localdate()
+    refunds = list(
+        Refund.objects.filter(guarantee=guarantee)
+        .select_related("certificate", "recorded_office")
+        .order_by("created_at", "pk")
+    )
+    for refund in refunds:
+        refund.overdue = refund.is_overdue(today)
+    return refunds
+
+
+def get_refund(guarantee, pk):
+    """One refund of the guarantee (a page already checked who may see the guarantee); any
+    other is a 404."""
+    refund = Refund.objects.filter(guarantee=guarantee, pk=pk).first()
+    if refund is None:
+        raise Http404
+    return refund
 
 
 def get_document(guarantee, version, kind):

@@ -33,12 +33,13 @@ from certificates.models import (
     NumberCounter,
     OfficeAlert,
     OfficeAlertSeen,
+    Refund,
     Submission,
     SubmissionEvent,
 )
 from certificates.numbering import KIND_DIGITS, make_number, parse_number
 from esure import metrics
-from esure.choices import SubmissionChannel
+from esure.choices import GuaranteeKind, SubmissionChannel
 from esure.wareki import fiscal_year_reiwa, to_wareki, yen
 
 logger = logging.getLogger(__name__)
@@ -949,3 +950,114 @@ def record_completion(*, guarantee, completed_on, by, office=None, note=""):
             },
         )
     return guarantee
+
+
+# --- 前払金の返還 after a 減額 (decision 0026) ------------------------------------------------
+
+
+def open_refund(*, certificate, reduced_on, by=None):
+    """The 減額 version `certificate` of a 前払金保証 was just issued: if the advance received
+    now exceeds what the new 請負代金額 lets the contractor keep, a Refund of the excess is due
+    within ESURE_REFUND_DUE_DAYS of `reduced_on` (the 変更契約日). Returns it, or None (not a
+    前払金保証, or no excess).
+
+    受領前払金 is the registry's figure: the 前払金保証's amount before this version (its
+    保証金額 is the advance paid) plus the current amount of the work's 中間前払金保証, if
+    any — with which the share kept is ESURE_REFUND_RATE_TENTHS_INTERMEDIATE instead of
+    ESURE_REFUND_RATE_TENTHS. Runs in the caller's transaction (the change's conclusion);
+    the contractor and the offices holding the guarantee are mailed.
+    """
+    guarantee = certificate.guarantee
+    if guarantee.kind != GuaranteeKind.ADVANCE or certificate.version < 2:
+        return None
+    previous = guarantee.certificates.get(version=certificate.version - 1)
+    intermediate = (
+        selectors.with_current(
+            Guarantee.objects.filter(
+                work_id=guarantee.work_id, kind=GuaranteeKind.INTERMEDIATE, cancelled_at=None
+            )
+        )
+        .values_list("current_amount", flat=True)
+        .first()
+        or 0
+    )
+    received = previous.amount + intermediate
+    rate = (
+        settings.ESURE_REFUND_RATE_TENTHS_INTERMEDIATE
+        if intermediate
+        else settings.ESURE_REFUND_RATE_TENTHS
+    )
+    new_price = certificate.content["work"]["price"]
+    amount = rules.refund_excess(received=received, new_price=new_price, rate_tenths=rate)
+    if amount == 0:
+        return None
+    with transaction.atomic():
+        refund = Refund.objects.create(
+            guarantee=guarantee,
+            certificate=certificate,
+            received=received,
+            new_price=new_price,
+            rate_tenths=rate,
+            amount=amount,
+            reduced_on=reduced_on,
+            due_on=rules.refund_due_on(reduced_on, settings.ESURE_REFUND_DUE_DAYS),
+        )
+        holding = sorted({office_id for office_id, _ in _offices_holding([guarantee.pk])})
+        notifications.refund_due(refund, offices=holding)
+        audit.record(
+            actor=by,
+            action="refund.due",
+            obj=refund,
+            data={
+                "number": guarantee.number,
+                "version": certificate.version,
+                "received": received,
+                "new_price": new_price,
+                "rate_tenths": rate,
+                "amount": amount,
+                "due_on": refund.due_on.isoformat(),
+            },
+        )
+    return refund
+
+
+def record_refund_return(*, refund, returned_on, by, office=None, note=""):
+    """The orderer received the excess back on `returned_on`: recorded once by a user of an
+    office holding the guarantee (or staff, office None), not in the future, not before the
+    reduction (certificates.rules.return_problem, a ValidationError on `returned_on`). The
+    contractor is mailed; audit `refund.returned`."""
+    note = (note or "").strip()[:COMPLETION_NOTE_MAX]
+    now = timezone.now()
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        guarantee = refund.guarantee
+        _check_completion_actor(by, office, guarantee)
+        problem = rules.return_problem(
+            returned_on=returned_on,
+            today=timezone.localdate(now),
+            reduced_on=refund.reduced_on,
+            already_returned_on=refund.returned_on,
+        )
+        if problem:
+            raise ValidationError({"returned_on": problem})
+        refund.returned_on = returned_on
+        refund.recorded_at = now
+        refund.recorded_by = by
+        refund.recorded_office = office
+        refund.note = note
+        refund.save(
+            update_fields=["returned_on", "recorded_at", "recorded_by", "recorded_office", "note"]
+        )
+        notifications.refund_returned(refund)
+        audit.record(
+            actor=by,
+            action="refund.returned",
+            obj=refund,
+            data={
+                "number": guarantee.number,
+                "amount": refund.amount,
+                "returned_on": returned_on.isoformat(),
+                "office": office.pk if office is not None else None,
+            },
+        )
+    return refund

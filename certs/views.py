@@ -65,6 +65,9 @@ def detail(request, number):
         "default_office": registry.submission_office(guarantee),
         # A JV member other than the 代表者 reads only (no key, no hand-over, no change).
         "read_only": guarantee.company_id != company.pk,
+        # 前払金の返還 after a 減額 (decision 0026): what to return, by when, and whether the
+        # orderer has recorded it.
+        "refund_list": registry.refunds_of(guarantee),
     }
     context.update(pdf.certificate_context(current))
     return render(request, "certs/detail.html", context)

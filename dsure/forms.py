@@ -73,6 +73,23 @@ class CompletionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
+        # Its own ids: the 受領 form on the same page has a `note` too.
+        kwargs.setdefault("auto_id", "id_completion_%s")
+        super().__init__(*args, **kwargs)
+
+
+class RefundReturnForm(forms.Form):
+    """前払金の返還 received: the day the contractor paid the excess back, and a memo. One per
+    refund on the page, so each carries the refund's prefix."""
+
+    returned_on = DayField(
+        label="返還日（受領した日）", error_messages={"required": "返還日を入力してください。"}
+    )
+    note = forms.CharField(label="メモ（任意。例: 収入調定番号）", required=False, max_length=1000)
+
+    def __init__(self, *args, refund, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        kwargs["prefix"] = f"refund{refund.pk}"
         super().__init__(*args, **kwargs)
 
 

@@ -21,4 +21,9 @@ urlpatterns = [
     path("<number:number>/v<id:version>/receive/", views.receive, name="receive"),
     path("<number:number>/v<id:version>/return/", views.return_, name="return"),
     path("<number:number>/complete/", views.complete, name="complete"),
+    path(
+        "<number:number>/refunds/<id:pk>/returned/",
+        views.refund_returned,
+        name="refund_returned",
+    ),
 ]

@@ -35,6 +35,7 @@ from dsure.forms import (
     OfficeInviteForm,
     OfficeListForm,
     ReceiptForm,
+    RefundReturnForm,
     ReturnForm,
 )
 from esure import metrics
@@ -110,6 +111,7 @@ def _viewer_context(
     receipt_form=None,
     return_form=None,
     completion_form=None,
+    refund_form=None,
 ):
     current = versions[-1]
     shown = (
@@ -118,6 +120,7 @@ def _viewer_context(
     if shown is None:
         raise Http404
     office = selectors.office_of(request.user)
+    refund_list = registry.refunds_of(guarantee)
     context = {
         "guarantee": guarantee,
         "versions": versions,
@@ -130,12 +133,20 @@ def _viewer_context(
         # The office's submission of the version shown (its 受領 / 返戻), if any.
         "answer": registry.submissions_to(guarantee, office).get(shown.pk),
         # 完成 is recorded by an office holding the guarantee, once, while it is live.
-        "can_complete": (
-            guarantee.completed_on is None
-            and guarantee.cancelled_at is None
-            and registry.is_held_by(guarantee, office)
-        ),
+        "can_complete": guarantee.completed_on is None and guarantee.cancelled_at is None,
         "completion_form": completion_form or CompletionForm(),
+        "may_record": registry.is_held_by(guarantee, office),
+        # 前払金の返還 after a 減額, each with the form its return is recorded with.
+        "refunds": [
+            (
+                refund,
+                refund_form
+                if refund_form is not None and refund_form.prefix == f"refund{refund.pk}"
+                else RefundReturnForm(refund=refund),
+            )
+            for refund in refund_list
+        ],
+        "refund_list": refund_list,
     }
     context.update(pdf.certificate_context(shown))
     return context
@@ -292,6 +303,36 @@ def complete(request, number):
             return redirect("dsure:viewer", number)
     versions = registry.versions_of(guarantee)
     context = _viewer_context(request, guarantee, versions, completion_form=form)
+    return render(request, "dsure/viewer.html", context, status=400)
+
+
+@viewer_headers
+@require_POST
+@office_required
+def refund_returned(request, number, pk):
+    """前払金の返還 received: an office holding the guarantee records the day (once); any
+    other office, or a refund of another guarantee, is a 404."""
+    guarantee = selectors.viewable_guarantee(request, number)
+    if not registry.is_held_by(guarantee, request.office):
+        raise Http404
+    refund = registry.get_refund(guarantee, pk)
+    form = RefundReturnForm(request.POST, refund=refund)
+    if form.is_valid():
+        try:
+            registry_services.record_refund_return(
+                refund=refund,
+                returned_on=form.cleaned_data["returned_on"],
+                by=request.user,
+                office=request.office,
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "前払金の返還を記録しました。")
+            return redirect("dsure:viewer", number)
+    versions = registry.versions_of(guarantee)
+    context = _viewer_context(request, guarantee, versions, refund_form=form)
     return render(request, "dsure/viewer.html", context, status=400)
 
 

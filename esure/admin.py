@@ -61,6 +61,7 @@ SECTIONS = [
             "certificates.keydisplay",
             "certificates.submission",
             "certificates.officealert",
+            "certificates.refund",
             "advances.advanceaccount",
             "advances.useplan",
             "advances.withdrawal",

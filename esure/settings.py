@@ -207,6 +207,20 @@ ESURE_EXPIRY_ALERT_DAYS = env.int("ESURE_EXPIRY_ALERT_DAYS", default=30)
 if ESURE_EXPIRY_ALERT_DAYS < 1:
     raise ImproperlyConfigured("ESURE_EXPIRY_ALERT_DAYS must be 1 or more")
 
+# 前払金の返還 after a 減額 (decision 0026): the advance received may stay up to this many
+# tenths of the new 請負代金額 (5, or 6 where a 中間前払金 was paid: 公共工事標準請負契約約款
+# 第34条); the excess is returned within ESURE_REFUND_DUE_DAYS days of the 減額 (30, ibid.).
+ESURE_REFUND_RATE_TENTHS = env.int("ESURE_REFUND_RATE_TENTHS", default=5)
+ESURE_REFUND_RATE_TENTHS_INTERMEDIATE = env.int("ESURE_REFUND_RATE_TENTHS_INTERMEDIATE", default=6)
+ESURE_REFUND_DUE_DAYS = env.int("ESURE_REFUND_DUE_DAYS", default=30)
+if not 1 <= ESURE_REFUND_RATE_TENTHS <= ESURE_REFUND_RATE_TENTHS_INTERMEDIATE <= 10:
+    raise ImproperlyConfigured(
+        "ESURE_REFUND_RATE_TENTHS and ESURE_REFUND_RATE_TENTHS_INTERMEDIATE must be tenths, "
+        "1 ≤ the first ≤ the second ≤ 10"
+    )
+if ESURE_REFUND_DUE_DAYS < 1:
+    raise ImproperlyConfigured("ESURE_REFUND_DUE_DAYS must be 1 or more")
+
 # The admin path comes from the environment, so it is not the well-known /admin/.
 ESURE_ADMIN_PATH = env.str("ESURE_ADMIN_PATH", default="admin/").strip("/") + "/"
 

@@ -144,3 +144,20 @@ def test_staff_mfa_middleware_runs_after_authentication():
     assert middleware.index("accounts.middleware.StaffMfaMiddleware") > middleware.index(
         "django.contrib.auth.middleware.AuthenticationMiddleware"
     )
+
+
+@pytest.mark.parametrize(
+    "values, ok",
+    [
+        ({}, True),  # the defaults: 5, 6 and 30 days
+        ({"ESURE_REFUND_RATE_TENTHS": "6", "ESURE_REFUND_RATE_TENTHS_INTERMEDIATE": "6"}, True),
+        ({"ESURE_REFUND_RATE_TENTHS": "0"}, False),
+        ({"ESURE_REFUND_RATE_TENTHS": "7"}, False),  # above the intermediate share (6)
+        ({"ESURE_REFUND_RATE_TENTHS_INTERMEDIATE": "11"}, False),
+        ({"ESURE_REFUND_DUE_DAYS": "0"}, False),
+    ],
+)
+def test_the_refund_settings_are_tenths_and_days(values, ok):
+    """前払金の返還 after a 減額 (decision 0026): shares in tenths, a due period of days."""
+    result = run_python(READ_SECRET, DEBUG="false", **SECRETS, **values)
+    assert (result.returncode == 0) is ok, result.stderr
