@@ -160,7 +160,8 @@ def verify(request, payload: VerifyIn):
     raise ApiProblem(429, found.message, retry_after=limits.dsure_retry_after(found.number, ip))
 
 
-StatusCode = Literal["valid", "changed", "cancelled", "expired"]
+# certificates.selectors.Status.CODES, spelled out for the schema (a test keeps them equal).
+StatusCode = Literal["valid", "changed", "cancelled", "completed", "expired"]
 KindCode = Literal["advance", "contract", "intermediate"]
 UPDATED_SINCE = "この日時（ISO 8601。オフセットがなければ日本時間）以後に更新されたもの"
 WORK_NUMBER = "工事番号（全角・半角、空白やハイフンの違いは問わない）"
@@ -201,8 +202,8 @@ def guarantees(
     ] = selectors.LIST_LIMIT,
 ):
     """この発注機関に交付（電子提出を含む）された保証を、最終更新日時の古い順に返します。
-    最終更新日時は、最新の版の発行・この発注機関への交付・解約・この発注機関の受領/返戻のうち
-    最も新しいものです。次のページは `next`（または `cursor=next_cursor`）で取得します。
+    最終更新日時は、最新の版の発行・この発注機関への交付・解約・完成・この発注機関の受領/返戻の
+    うち最も新しいものです。次のページは `next`（または `cursor=next_cursor`）で取得します。
     カーソルはこの発注機関だけに有効で、改変されたものは 422 になります。"""
     office = request.auth.office
     try:

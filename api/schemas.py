@@ -109,8 +109,10 @@ class GuaranteeListItem(Schema):
     number_display: str = Field(..., description="保証契約番号（印字形式）")
     kind: str = Field(..., description="保証の種類: advance / contract / intermediate")
     kind_label: str = Field(..., description="保証の種類（日本語）")
-    status: str = Field(..., description="状態: valid / changed / cancelled / expired")
-    status_label: str = Field(..., description="状態（有効 / 変更あり / 解約 / 期間満了）")
+    status: Literal["valid", "changed", "cancelled", "completed", "expired"] = Field(
+        ..., description="状態: valid / changed / cancelled / completed / expired"
+    )
+    status_label: str = Field(..., description="状態（有効 / 変更あり / 解約 / 完了 / 期間満了）")
     work_number: str = Field(..., description="工事番号")
     work_name: str = Field(..., description="工事名")
     contractor_name: str = Field(..., description="受注者（保証契約者）の商号")
@@ -121,8 +123,8 @@ class GuaranteeListItem(Schema):
     answer: OfficeAnswer = Field(..., description="この発注機関の受領・返戻の状況")
     updated_at: datetime.datetime = Field(
         ...,
-        description="最終更新日時: 最新の版の発行・この発注機関への交付・解約・受領/返戻の"
-        "うち最も新しいもの",
+        description="最終更新日時: 最新の版の発行・この発注機関への交付・解約・完成・"
+        "受領/返戻のうち最も新しいもの",
     )
 
 

@@ -23,8 +23,6 @@ from esure.identifiers import normalize_identifier
 from esure.wareki import to_wareki
 
 STATUS_CODES = registry.Status.CODES
-
-
 STATUS_OF_CODE = {code: status for status, code in STATUS_CODES.items()}
 
 
@@ -173,9 +171,9 @@ def _latest_of(queryset, field):
 
 def with_updated_at(rows, office):
     """Annotate `updated_at`: when the guarantee last changed for the office — the latest of
-    its latest version's issue, a delivery to the office, its cancellation and the office's
-    last 受領/返戻. The one definition of "updated" (GET /guarantees?updated_since=, and the
-    list's order). Each term falls back to concluded_at: GREATEST must not meet a NULL
+    its latest version's issue, a delivery to the office, its cancellation, its 完成 and the
+    office's last 受領/返戻. The one definition of "updated" (GET /guarantees?updated_since=,
+    and the list's order). Each term falls back to concluded_at: GREATEST must not meet a NULL
     (SQLite answers NULL where PostgreSQL skips it)."""
     mine = Submission.objects.filter(guarantee=OuterRef("pk"), office=office)
     issued = Certificate.objects.filter(guarantee=OuterRef("pk"))
@@ -186,6 +184,7 @@ def with_updated_at(rows, office):
             Coalesce(_latest_of(mine, "delivered_at"), floor),
             Coalesce(_latest_of(mine, "decided_at"), floor),
             Coalesce("cancelled_at", floor),
+            Coalesce("completed_at", floor),
         )
     )
 

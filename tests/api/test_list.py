@@ -87,6 +87,28 @@ def test_filters_status_and_kind(office, token):
     assert response.status_code == 422 and body["errors"]
 
 
+def test_filters_completed_as_the_registry_defines_it(office, token, staff, frozen):
+    """完了 (decision 0026): one status table for the pages and the API."""
+    from api.endpoints import StatusCode
+    from certificates.selectors import Status
+
+    assert set(StatusCode.__args__) == set(Status.CODES.values())
+    _, secret = token
+    running = delivered(office)
+    completed = delivered(office)
+    before = listed(secret)[1]["items"]
+    frozen.shift(datetime.timedelta(hours=1))
+    registry.record_completion(
+        guarantee=completed, completed_on=NOW.date(), by=staff, note="完成通知"
+    )
+    assert numbers(listed(secret, status="completed")[1]) == [completed.number]
+    assert numbers(listed(secret, status="valid")[1]) == [running.number]
+    [item] = [i for i in listed(secret)[1]["items"] if i["number"] == completed.number]
+    assert (item["status"], item["status_label"]) == ("completed", "完了")
+    [was] = [i for i in before if i["number"] == completed.number]
+    assert item["updated_at"] > was["updated_at"]  # a completion is an update
+
+
 def test_work_number_matches_as_typed_in_full_width_with_any_dash(office, token):
     _, secret = token
     wanted = delivered(office, work_number="津土第R8-12号")
