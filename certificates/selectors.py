@@ -150,7 +150,11 @@ def versions_of(guarantee):
     """All certificate versions, oldest first, with their stored documents (one per kind:
     the originals; a download serves the newest record of that kind, see get_document)."""
     originals = Prefetch("documents", queryset=Document.objects.filter(extends=None))
-    return list(guarantee.certificates.order_by("version").prefetch_related(originals))
+    return list(
+        guarantee.certificates.order_by("version")
+        .select_related("refund")  # a 減額's 前払金の返還, joined: no query of its own
+        .prefetch_related(originals)
+    )
 
 
 def versions_by_number(number):
@@ -287,17 +291,17 @@ def certificates_missing_documents(kinds, issued_before=None):
     return found
 
 
-def refunds_of(guarantee, today=None):
-    """The guarantee's 前払金の返還 (after 減額), oldest first, each labelled `overdue` (not
+def refunds_in(versions, today=None):
+    """The 前払金の返還 (after 減額) made with these versions (versions_of: each version's
+    refund comes with it, no query of its own), oldest first, each labelled `overdue` (not
     returned and past its due day) for the pages that show them."""
     today = today or timezone.localdate()
-    refunds = list(
-        Refund.objects.filter(guarantee=guarantee)
-        .select_related("certificate", "recorded_office")
-        .order_by("created_at", "pk")
-    )
-    for refund in refunds:
-        refund.overdue = refund.is_overdue(today)
+    refunds = []
+    for version in versions:
+        refund = getattr(version, "refund", None)
+        if refund is not None:
+            refund.overdue = refund.is_overdue(today)
+            refunds.append(refund)
     return refunds
 
 

@@ -67,7 +67,7 @@ def detail(request, number):
         "read_only": guarantee.company_id != company.pk,
         # 前払金の返還 after a 減額 (decision 0026): what to return, by when, and whether the
         # orderer has recorded it.
-        "refund_list": registry.refunds_of(guarantee),
+        "refund_list": registry.refunds_in(versions),
     }
     context.update(pdf.certificate_context(current))
     return render(request, "certs/detail.html", context)

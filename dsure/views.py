@@ -120,7 +120,7 @@ def _viewer_context(
     if shown is None:
         raise Http404
     office = selectors.office_of(request.user)
-    refund_list = registry.refunds_of(guarantee)
+    refund_list = registry.refunds_in(versions)
     context = {
         "guarantee": guarantee,
         "versions": versions,

@@ -153,4 +153,4 @@ def test_a_contract_guarantee_decrease_opens_no_refund(clerk, tsukumi):
         issued_at=TODAY,
     )
     assert registry_services.open_refund(certificate=v2, reduced_on=REDUCED) is None
-    assert registry.refunds_of(contract) == []
+    assert registry.refunds_in(registry.versions_of(contract)) == []
