@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from certificates import services
+from certificates import selectors, services
 from certificates.content import contractor_lines
 from certificates.models import (
     Certificate,
@@ -103,6 +103,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
     list_display = [
         "number_display",
         "kind",
+        "status",
         "company",
         "orderer",
         "delivery",
@@ -110,7 +111,13 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         "concluded_at",
         "printed_at",
     ]
-    list_filter = ["kind", "delivery", "orderer", ("printed_at", admin.EmptyFieldListFilter)]
+    list_filter = [
+        "kind",
+        "delivery",
+        "orderer",
+        ("printed_at", admin.EmptyFieldListFilter),
+        ("completed_on", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["number", "company__name", "work__name"]
     list_select_related = ["company", "orderer"]
     ordering = ["-concluded_at"]
@@ -118,6 +125,7 @@ class GuaranteeAdmin(ReadOnlyAdmin):
     readonly_fields = [
         "number_display",
         "kind",
+        "status",
         "company",
         "work",
         "orderer",
@@ -153,6 +161,19 @@ class GuaranteeAdmin(ReadOnlyAdmin):
     @admin.display(description="保証契約番号", ordering="number")
     def number_display(self, obj):
         return obj.number_display
+
+    def get_queryset(self, request):
+        # The current version's terms, for the status (the registry's one definition).
+        return selectors.with_current(super().get_queryset(request))
+
+    @admin.display(description="状態")
+    def status(self, obj):
+        return selectors.status_of(
+            cancelled=obj.cancelled_at is not None,
+            completed=obj.completed_on is not None,
+            current_version=obj.current_version,
+            ends_on=obj.current_ends_on,
+        )
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

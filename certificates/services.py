@@ -864,9 +864,10 @@ def mark_alerts_seen(*, guarantee, office, user):
 COMPLETION_NOTE_MAX = 1000
 
 
-def _check_completion_actor(by, office, guarantee):
-    """A user of an office that holds the guarantee (some version reached it), or staff on
-    the orderer's written notice (office None). Anyone else: PermissionDenied."""
+def _check_orderer_side(by, office, guarantee):
+    """Who records what the orderer did (完成, a refund received): a user of an office that
+    holds the guarantee (some version reached it), or staff on the orderer's written notice
+    (office None). Anyone else: PermissionDenied."""
     if office is None:
         if not getattr(by, "is_staff", False):
             raise PermissionDenied
@@ -896,7 +897,7 @@ def record_completion(*, guarantee, completed_on, by, office=None, note=""):
             .select_related("work", "company", "orderer")
             .get(pk=guarantee.pk)
         )
-        _check_completion_actor(by, office, guarantee)
+        _check_orderer_side(by, office, guarantee)
         # The 工期's start never changes (a change moves its end): the work's row holds it.
         work = guarantee.work
         starts = [d for d in (work.contract_date, work.start_date) if d is not None]
@@ -1031,7 +1032,7 @@ def record_refund_return(*, refund, returned_on, by, office=None, note=""):
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
         guarantee = refund.guarantee
-        _check_completion_actor(by, office, guarantee)
+        _check_orderer_side(by, office, guarantee)
         problem = rules.return_problem(
             returned_on=returned_on,
             today=timezone.localdate(now),

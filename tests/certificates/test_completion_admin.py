@@ -2,14 +2,18 @@
 the guarantee needs `certificates.record_completion`; the notice's date and number are kept
 as the record's note. Without the permission: 403, nothing recorded."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
+from certificates import services
 from certificates.models import Guarantee
 from tests.conftest import WORK_DATES, make_registered_guarantee, make_staff
 
 pytestmark = pytest.mark.usefixtures("frozen")
 NOTICE = "令和8年11月30日付 津土第123号 完成通知"
+TODAY = datetime.date(2026, 11, 30)  # tests.conftest.NOW
 
 
 @pytest.fixture
@@ -64,3 +68,11 @@ def test_staff_without_the_permission_get_403(client_for, guarantee):
 def test_get_is_not_allowed(client_for, guarantee):
     browser = client_for(make_staff(perms=["certificates.record_completion"]))
     assert browser.get(complete_url(guarantee)).status_code == 405
+
+
+def test_the_admin_list_shows_the_registrys_status(client_for, guarantee):
+    browser = client_for(make_staff(perms=["certificates.view_guarantee"]))
+    listing = reverse("admin:certificates_guarantee_changelist")
+    assert "<td class=\"field-status\">有効</td>" in browser.get(listing).content.decode()
+    services.record_completion(guarantee=guarantee, completed_on=TODAY, by=make_staff())
+    assert "<td class=\"field-status\">完了</td>" in browser.get(listing).content.decode()
