@@ -162,7 +162,8 @@ def versions_by_number(number):
     version carries the guarantee, joined): (guarantee, versions), or (None, []) for a number
     that does not exist. Without their documents: for pages that print the content."""
     versions = list(
-        Certificate.objects.select_related("guarantee")
+        # A 減額's 前払金の返還 comes joined with its version (refunds_in): no query of its own.
+        Certificate.objects.select_related("guarantee", "refund")
         .filter(guarantee__number=number)
         .order_by("version")
     )
