@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('advances', '0003_japanese_admin_names'),
+        ('advances', '0004_jv_member_accounts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
