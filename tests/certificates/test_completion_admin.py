@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from certificates import services
 from certificates.models import Guarantee
-from tests.conftest import WORK_DATES, make_registered_guarantee, make_staff
+from tests.conftest import WORK_DATES, make_concluded, make_staff
 
 pytestmark = pytest.mark.usefixtures("frozen")
 NOTICE = "令和8年11月30日付 津土第123号 完成通知"
@@ -18,7 +18,9 @@ TODAY = datetime.date(2026, 11, 30)  # tests.conftest.NOW
 
 @pytest.fixture
 def guarantee(clerk, tsukumi):
-    return make_registered_guarantee(clerk.membership.company, **WORK_DATES)
+    # Concluded with its content: the change page prints the contractor from it.
+    [guarantee] = make_concluded(company=clerk.membership.company, **WORK_DATES)
+    return guarantee
 
 
 def complete_url(g):
