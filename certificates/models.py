@@ -179,7 +179,10 @@ class Guarantee(models.Model):
         related_name="+",
         verbose_name="完成を記録した発注機関",
     )
-    completion_note = models.TextField("完成の記録のメモ（発注者の通知書の日付等）", blank=True)
+    # A database default too: bulk loaders (bench/generate.py COPY) name the columns they fill.
+    completion_note = models.TextField(
+        "完成の記録のメモ（発注者の通知書の日付等）", blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = "保証契約"

@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='guarantee',
             name='completion_note',
-            field=models.TextField(blank=True, verbose_name='完成の記録のメモ（発注者の通知書の日付等）'),
+            field=models.TextField(blank=True, db_default='', default='', verbose_name='完成の記録のメモ（発注者の通知書の日付等）'),
         ),
         migrations.AlterField(
             model_name='officealert',
