@@ -18,7 +18,7 @@ from claims import notifications, rules, selectors
 from claims.models import Attachment, Claim, ClaimStatusChange
 from claims.selectors import CLAIMABLE_KINDS
 from esure.choices import GuaranteeKind
-from esure.wareki import yen
+from esure.wareki import to_wareki, yen
 
 S = Claim.Status
 
@@ -36,6 +36,7 @@ ALLOWED = {
 MSG_TRANSITION = "「{old}」の請求を「{new}」にすることはできません。"
 MSG_KIND = "保証金の請求は、前払金保証と契約保証について受け付けています。"
 MSG_CANCELLED = "解約された保証契約には請求できません。"
+MSG_COMPLETED = "完成（{day}）により終了した保証契約には請求できません。"
 MSG_ALREADY_CLAIMED = "この保証契約にはすでに請求があります（請求の一覧をご覧ください）。"
 MSG_REQUIRED = "入力してください。"
 MSG_MESSAGE_REQUIRED = "依頼する内容を入力してください。"
@@ -121,6 +122,9 @@ def claim_problems(*, guarantee, terms, terminated_on, advance_paid=None, penalt
         return errors
     if terms.cancelled:
         errors["__all__"] = [MSG_CANCELLED]
+        return errors
+    if guarantee.completed_on is not None:  # 完成 ended it (decision 0026)
+        errors["__all__"] = [MSG_COMPLETED.format(day=to_wareki(guarantee.completed_on))]
         return errors
     if terminated_on is not None:
         problems = rules.check_termination_date(

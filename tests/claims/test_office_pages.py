@@ -1,9 +1,12 @@
 """The office's claim pages: filing (full-width digits, the form keeping its input), the
 documents' limits, answering a request for documents, and who may open what."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
+from certificates import services as registry
 from certificates.models import Submission
 from claims import services
 from claims.models import Claim
@@ -279,6 +282,21 @@ def test_an_intermediate_or_cancelled_guarantee_cannot_be_claimed(
     page = browser.get(reverse("claims:new", args=[intermediate.number])).content.decode()
     assert services.MSG_KIND in page and 'name="terminated_on"' not in page
     response = browser.post(reverse("claims:new", args=[intermediate.number]), post_data())
+    assert response.status_code == 400 and not Claim.objects.exists()
+
+
+def test_a_completed_guarantee_cannot_be_claimed(client_for, guarantee, office_user, staff):
+    # 完成 ended it (decision 0026): there is nothing left to claim under it.
+    registry.record_completion(
+        guarantee=guarantee, completed_on=datetime.date(2026, 11, 28), by=staff, note="通知"
+    )
+    browser = client_for(office_user)
+    message = services.MSG_COMPLETED.format(day="令和8年11月28日")
+
+    page = browser.get(reverse("claims:new", args=[guarantee.number])).content.decode()
+    response = browser.post(reverse("claims:new", args=[guarantee.number]), post_data())
+
+    assert message in page and 'name="terminated_on"' not in page
     assert response.status_code == 400 and not Claim.objects.exists()
 
 
