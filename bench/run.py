@@ -172,7 +172,9 @@ def get(path, cookie="", base=BASE):
         return error.code, b""
 
 
-def start_gunicorn(port=PORT, env=None, name="gunicorn"):
+def start_gunicorn(port=PORT, env=None, name="gunicorn", worker_args=("--workers", "2")):
+    """gunicorn as in production (ops/gunicorn.conf.py); `worker_args` sets the worker count
+    and class (bench/gunicorn_ab.py compares several)."""
     log = open(OUT / f"{name}.log", "w")  # noqa: SIM115 — open for the server's lifetime
     process = subprocess.Popen(
         [
@@ -180,8 +182,7 @@ def start_gunicorn(port=PORT, env=None, name="gunicorn"):
             "--config",
             "ops/gunicorn.conf.py",
             "--no-control-socket",
-            "--workers",
-            "2",
+            *worker_args,
             # ops/gunicorn.conf.py recycles a worker every ~10,000 requests; the pings alone
             # reach that every few runs here, and a worker's restart (2-3 s on a busy machine)
             # then falls inside a 3 s run. Ping, pages and floors share this setting.
