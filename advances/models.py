@@ -366,6 +366,9 @@ class Withdrawal(models.Model):
         EXECUTED = "executed", "払出済"
         REJECTED = "rejected", "不承認"
         CANCELLED = "cancelled", "取下げ"
+        # Closed by the 指定解除 of its account (services.release_account): a request the
+        # bank had not yet confirmed can never be confirmed once the designation ends.
+        VOIDED = "voided", "取消（指定解除）"
 
     account = models.ForeignKey(
         AdvanceAccount, on_delete=models.PROTECT, related_name="withdrawals", verbose_name="口座"

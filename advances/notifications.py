@@ -108,14 +108,26 @@ def withdrawal_executed(withdrawal):
     _to_contractor("withdrawal_executed", withdrawal)
 
 
-def account_released(account):
+def account_released(account, *, voided=()):
     """To the bank's users at the branch: the designation ended (指定解除) — no withdrawal
-    from now on. The contractor hears of it in the registry's 完成 mail."""
+    from now on, and the requests still waiting for their check are closed (`voided`). The
+    contractor hears of the completion in the registry's 完成 mail, and of closed requests
+    here (they were the contractor's)."""
     _send(
         "account_released",
         _bank_emails(account),
         account=account,
         work=account.work,
         company=account.company,
+        voided=voided,
         path=reverse("bank:account", args=[account.pk]),
     )
+    if voided:
+        _send(
+            "withdrawals_voided",
+            _company_emails(account),
+            account=account,
+            work=account.work,
+            voided=voided,
+            path=reverse("advances:account", args=[account.pk]),
+        )

@@ -32,7 +32,7 @@ from advances.models import (
 )
 from audit import services as audit
 from esure.choices import GuaranteeKind
-from esure.wareki import yen
+from esure.wareki import to_wareki, yen
 
 P = UsePlan.Status
 W = Withdrawal.Status
@@ -45,8 +45,8 @@ PLAN_ALLOWED = {
 }
 WITHDRAWAL_ALLOWED = {
     W.DRAFT: {W.SUBMITTED, W.CASH_REVIEW, W.CANCELLED},
-    W.CASH_REVIEW: {W.SUBMITTED, W.REJECTED, W.CANCELLED},
-    W.SUBMITTED: {W.CONFIRMED, W.REJECTED, W.CANCELLED},
+    W.CASH_REVIEW: {W.SUBMITTED, W.REJECTED, W.CANCELLED, W.VOIDED},
+    W.SUBMITTED: {W.CONFIRMED, W.REJECTED, W.CANCELLED, W.VOIDED},
     W.CONFIRMED: {W.EXECUTED, W.REJECTED},
 }
 
@@ -60,6 +60,8 @@ MSG_WORK_KIND = "この工事には「{kind}」を選べません。"
 MSG_CANCELLED = "解約された保証契約の前払金専用口座は登録できません。"
 MSG_COMPLETED = "完成が記録された保証契約の前払金専用口座は登録できません。"
 MSG_ALREADY_RELEASED = "この前払金専用口座はすでに指定解除されています。"
+# The history note of a withdrawal closed by the release (shown to the contractor and bank).
+NOTE_VOIDED_BY_RELEASE = "前払金専用口座の指定解除（工事の完成、{day}）により取消"
 MSG_NO_ADVANCE_GUARANTEE = "前払金保証が締結されていないため、前払金専用口座を登録できません。"
 MSG_PLAN_OPEN = "作成中または確認待ちの明細書があります。"
 MSG_NOT_DRAFT = "提出済みの明細書・払出依頼は変更できません（新しい版を作成してください）。"
@@ -266,7 +268,14 @@ def release_account(*, account, by, on):
     """指定解除: the designation of the account ends on `on` (the 完成日). From then on the
     account takes no deposit and no withdrawal (rules.withdrawal_problems refuses even one
     already sent to the bank); what it still holds stays visible with its balance to the
-    contractor, the bank and staff. The bank's users are mailed."""
+    contractor, the bank and staff.
+
+    Requests not yet confirmed by the bank (送信済, or waiting for staff's cash approval)
+    could never be confirmed now: they are closed in the same transaction as VOIDED
+    (取消（指定解除）), each with its history row and audit event, so they no longer hold
+    money and nobody waits for them. A request the bank already confirmed stays: the bank
+    may have paid before it knew, and reports the execution. The bank's users are mailed
+    (naming the closed requests), and so is the contractor when a request was closed."""
     with transaction.atomic():
         account = _lock_account(account)
         if account.state != AdvanceAccount.State.DESIGNATED:
@@ -276,6 +285,13 @@ def release_account(*, account, by, on):
         account.released_at = timezone.now()
         account.released_by = by
         account.save(update_fields=["state", "released_on", "released_at", "released_by"])
+        note = NOTE_VOIDED_BY_RELEASE.format(day=to_wareki(on))
+        voided = [
+            _move(withdrawal, to=W.VOIDED, by=by, note=note)
+            for withdrawal in account.withdrawals.filter(
+                status__in=[W.SUBMITTED, W.CASH_REVIEW]
+            ).order_by("number")
+        ]
         position = selectors.position_of(account)
         audit.record(
             actor=by,
@@ -286,9 +302,10 @@ def release_account(*, account, by, on):
                 "guarantee": account.guarantee.number,
                 "released_on": on.isoformat(),
                 "balance": position.balance,
+                "voided": [withdrawal.number for withdrawal in voided],
             },
         )
-        notifications.account_released(account)
+        notifications.account_released(account, voided=voided)
     return account
 
 

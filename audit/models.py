@@ -51,6 +51,7 @@ class AuditEvent(models.Model):
         WITHDRAWAL_REJECTED = "withdrawal.rejected", "払出依頼: 不承認"
         WITHDRAWAL_CANCELLED = "withdrawal.cancelled", "払出依頼: 取下げ"
         WITHDRAWAL_EXECUTED = "withdrawal.executed", "払出依頼: 払出済（払出報告）"
+        WITHDRAWAL_VOIDED = "withdrawal.voided", "払出依頼: 取消（指定解除）"
         DEPOSIT_RECORDED = "deposit.recorded", "前払金専用口座: 入金"
         BANK_IMPORT_IMPORTED = "bank_import.imported", "払出報告: CSV取込"
         INSPECTION_OPENED = "inspection.opened", "監査: 開始"

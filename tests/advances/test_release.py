@@ -10,8 +10,8 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from advances import rules, services
-from advances.models import AdvanceAccount
+from advances import rules, selectors, services
+from advances.models import AdvanceAccount, Withdrawal
 from audit.models import AuditEvent
 from certificates import services as registry
 from esure.choices import GuaranteeKind
@@ -29,6 +29,7 @@ from tests.conftest import (
 )
 
 pytestmark = pytest.mark.usefixtures("frozen")
+W = Withdrawal.Status
 TODAY = datetime.date(2026, 11, 30)  # tests.conftest.NOW
 
 
@@ -102,6 +103,113 @@ def test_a_released_account_refuses_a_withdrawal_already_sent_to_the_bank(accoun
     assert error.value.messages == [rules.MSG_RELEASED]
 
 
+def test_the_release_closes_the_requests_the_bank_had_not_confirmed(
+    account, bank_user, settings, django_capture_on_commit_callbacks
+):
+    settings.ESURE_ADVANCE_CASH_LIMIT = 1_000_000
+    plan = make_plan(account)
+    labor = line_of(plan, "labor")
+    executed = make_withdrawal(account, [(labor, 100_000)], status="executed", bank_user=bank_user)
+    confirmed = make_withdrawal(
+        account, [(labor, 110_000)], status="confirmed", bank_user=bank_user
+    )
+    sent = make_withdrawal(account, [(labor, 120_000)])
+    cash = make_withdrawal(account, [(labor, 130_000)], cash=True)
+    draft = make_withdrawal(account, [(labor, 140_000)], status="draft")
+    assert cash.status == W.CASH_REVIEW
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        complete(account.guarantee)
+
+    status = {w.pk: w.status for w in Withdrawal.objects.all()}
+    assert status == {
+        executed.pk: W.EXECUTED,
+        confirmed.pk: W.CONFIRMED,  # the bank may have paid: it still reports the execution
+        sent.pk: W.VOIDED,
+        cash.pk: W.VOIDED,
+        draft.pk: W.DRAFT,  # never left the clerk; it can no longer be sent
+    }
+    for withdrawal in (sent, cash):
+        last = withdrawal.status_changes.last()
+        assert (last.new_status, last.note) == (
+            W.VOIDED,
+            "前払金専用口座の指定解除（工事の完成、令和8年11月30日）により取消",
+        )
+    voided = AuditEvent.objects.filter(action="withdrawal.voided").order_by("seq")
+    assert [e.data["number"] for e in voided] == [sent.number, cash.number]
+    released = AuditEvent.objects.get(action="advance_account.released")
+    assert released.data["voided"] == [sent.number, cash.number]
+    # A closed request no longer holds money: only the executed one is out of the balance
+    # and the confirmed one is still reserved.
+    position = selectors.position_of(account)
+    assert position.balance == 4_900_000 - 100_000
+    assert position.available == 4_900_000 - 100_000 - 110_000
+
+    [bank_mail] = [m for m in mail.outbox if bank_user.email in m.to]
+    assert f"払出依頼 第{sent.number}号" in bank_mail.body
+    assert f"払出依頼 第{cash.number}号" in bank_mail.body
+    assert f"第{confirmed.number}号" not in bank_mail.body and "120,000" not in bank_mail.body
+    [clerk_mail] = [m for m in mail.outbox if m.subject.endswith("払出依頼が取り消されました")]
+    assert account.registered_by.email in clerk_mail.to
+    assert f"払出依頼 第{sent.number}号" in clerk_mail.body
+
+
+def test_a_release_without_waiting_requests_mails_the_contractor_nothing_more(
+    account, django_capture_on_commit_callbacks
+):
+    make_plan(account)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        complete(account.guarantee)
+    assert not [m for m in mail.outbox if "払出依頼が取り消されました" in m.subject]
+    assert AuditEvent.objects.get(action="advance_account.released").data["voided"] == []
+
+
+def test_a_closed_request_cannot_be_confirmed_refused_cancelled_or_copied(account, bank_user):
+    plan = make_plan(account)
+    withdrawal = make_withdrawal(account, [(line_of(plan, "labor"), 300_000)])
+    complete(account.guarantee)
+    clerk = account.registered_by
+    for attempt in (
+        lambda: services.confirm_withdrawal(withdrawal=withdrawal, by=bank_user),
+        lambda: services.reject_withdrawal(withdrawal=withdrawal, by=bank_user, reason="x"),
+        lambda: services.cancel_withdrawal(withdrawal=withdrawal, by=clerk),
+        lambda: services.copy_withdrawal(withdrawal=withdrawal, by=clerk),
+    ):
+        with pytest.raises(ValidationError):
+            attempt()
+    assert Withdrawal.objects.get().status == W.VOIDED
+
+
+def test_only_the_release_closes_a_request(account):
+    plan = make_plan(account)
+    draft = make_withdrawal(account, [(line_of(plan, "labor"), 300_000)], status="draft")
+    assert W.VOIDED not in services.WITHDRAWAL_ALLOWED[W.DRAFT]
+    assert W.VOIDED not in services.WITHDRAWAL_ALLOWED[W.CONFIRMED]
+    with pytest.raises(services.TransitionError):
+        services._move(draft, to=W.VOIDED, by=account.registered_by)
+
+
+def test_the_contractor_and_the_bank_read_why_a_request_was_closed(
+    account, bank_user, clerk_client, client_for
+):
+    plan = make_plan(account)
+    withdrawal = make_withdrawal(account, [(line_of(plan, "labor"), 300_000)])
+    complete(account.guarantee)
+    note = "前払金専用口座の指定解除（工事の完成、令和8年11月30日）により取消"
+    pages = [
+        (clerk_client, reverse("advances:withdrawal", args=[account.pk, withdrawal.number])),
+        (client_for(bank_user), reverse("bank:withdrawal", args=[withdrawal.pk])),
+    ]
+    for browser, url in pages:
+        html = browser.get(url).content.decode()
+        assert "取消（指定解除）" in html and note in html
+        assert "取り下げる" not in html and "確認する" not in html
+    account_page = clerk_client.get(reverse("advances:account", args=[account.pk]))
+    assert "取消（指定解除）" in account_page.content.decode()
+
+
 def test_a_released_account_refuses_a_new_withdrawal_and_a_deposit(account, bank_user):
     make_plan(account)
     complete(account.guarantee)
@@ -143,7 +251,7 @@ def test_a_release_is_done_once(account):
 
 
 def test_a_failing_release_rolls_the_completion_back(account, monkeypatch):
-    def broken(account):
+    def broken(account, **kwargs):
         raise RuntimeError("the bank's mail could not be queued")
 
     monkeypatch.setattr(services.notifications, "account_released", broken)

@@ -38,3 +38,14 @@ def test_every_answer_of_an_office_is_a_named_choice():
     # certificates.services writes f"submission.{status}" for each answer.
     for status in Submission.Status.values:
         assert f"submission.{status}" in AuditEvent.Action.values, status
+
+
+def test_every_move_of_a_plan_or_withdrawal_is_a_named_choice():
+    # advances.services._move writes f"{prefix}.{to}" for each move of its status tables
+    # (withdrawal.voided: closed by the account's 指定解除).
+    from advances import services
+
+    for table, _history, _key, _what, prefix in services.WORKFLOWS.values():
+        for targets in table.values():
+            for to in sorted(targets):
+                assert f"{prefix}.{to}" in AuditEvent.Action.values, (prefix, to)
