@@ -319,12 +319,18 @@ def add_document_timestamp(data: bytes) -> bytes:
 
 
 def _reserve_after(signed: bytes) -> int:
-    """Bytes to reserve for the next signatures, from this one's CMS: pyHanko otherwise sizes
-    every signature by making it twice (a dry run, ~2/3 of the cost)."""
+    """The space to reserve for the next signatures, from this one's CMS: pyHanko otherwise
+    sizes every signature by making it twice (a dry run, ~2/3 of the cost).
+
+    pyHanko's `bytes_reserved` counts the hex digits of /Contents (two per byte of the CMS)
+    and must be even: the CMS's length plus a quarter and 1 KB of margin (a longer TSA
+    answer), doubled. Counting bytes instead (as until 2026-12) made every signature after
+    the first fail for lack of room and be made again with the dry run: three signings and
+    two TSA requests each."""
     reader = PdfFileReader(BytesIO(signed))
     contents = reader.embedded_signatures[0].sig_object["/Contents"]
     used = len(cms.ContentInfo.load(bytes(contents), strict=False).dump())
-    return used + used // 4 + 1024
+    return 2 * (used + used // 4 + 1024)
 
 
 # A widget with nothing drawn: the stamp itself is on the page (see Seal._sign_once).

@@ -146,6 +146,33 @@ def test_without_a_seal_nothing_is_signed(settings):
     assert seal.sign_pdf(b"%PDF-1.7 unsigned") == b"%PDF-1.7 unsigned"
 
 
+def test_after_the_first_signature_each_is_made_once(guarantee, test_pki):
+    """The first signature is sized by pyHanko's dry run; the next ones reuse its size (in
+    hex digits, even) and are made once: one attempt, one TSA request each."""
+    loaded = seal.Seal.load(
+        test_pki.write_p12("seal"), passphrase=PASSPHRASE, tsa_url=test_pki.tsa_url
+    )
+    attempts = []
+    sign_once = loaded._sign_once
+
+    async def counted(data, *, stamp, reserved):
+        attempts.append(reserved)
+        return await sign_once(data, stamp=stamp, reserved=reserved)
+
+    loaded._sign_once = counted
+    data = pdf.render_pdf(
+        "certificates/pdf/customer_copy.html", pdf.certificate_context(guarantee.certificates.get())
+    )
+    signed = [loaded.sign(data, stamp=stamp) for stamp in (True, False, True)]
+    reserve = loaded._reserved
+    assert attempts == [None, reserve, reserve]
+    assert reserve % 2 == 0
+    for output in signed:
+        contents = PdfFileReader(io.BytesIO(output)).embedded_signatures[0].sig_object
+        assert len(contents["/Contents"]) * 2 <= reserve
+        assert check_pdf(output).outcome == Outcome.VALID
+
+
 # --- each way to fail --------------------------------------------------------------------
 
 
