@@ -1,6 +1,6 @@
-"""The registry in admin: read-only originals, with three staff actions (re-issue a key,
-mark a paper certificate printed, record 完成 on the orderer's written notice). Nothing here
-can edit or delete a certificate."""
+"""The registry in admin: read-only originals, with four staff actions (re-issue a key,
+mark a paper certificate printed, record 完成 on the orderer's written notice, record the
+return of a 減額 refund when it is reported). Nothing here can edit or delete a certificate."""
 
 from allauth.account.decorators import reauthentication_required
 from django import forms
@@ -40,6 +40,7 @@ def _period(certificate):
 REISSUE_PERMISSION = "certificates.reissue_key"
 PRINTED_PERMISSION = "certificates.change_guarantee"
 COMPLETION_PERMISSION = "certificates.record_completion"
+REFUND_RETURN_PERMISSION = "certificates.record_refund_return"
 
 
 class CompletionForm(forms.Form):
@@ -49,6 +50,17 @@ class CompletionForm(forms.Form):
     note = forms.CharField(
         max_length=1000,
         error_messages={"required": "発注者の通知書の日付・番号を入力してください。"},
+    )
+
+
+class RefundReturnForm(forms.Form):
+    """The return of a 減額 refund as staff record it when it is reported to them (the
+    orderer's receipt, the contractor's transfer record): the day and what was reported."""
+
+    returned_on = DayField(error_messages={"required": "返還日を入力してください。"})
+    note = forms.CharField(
+        max_length=1000,
+        error_messages={"required": "報告の内容（誰から・書類の日付や番号）を入力してください。"},
     )
 
 
@@ -85,6 +97,7 @@ class CertificateInline(ReadOnlyInline):
 
 class RefundInline(ReadOnlyInline):
     model = Refund
+    show_change_link = True  # its page has the form that records the return
     fields = [
         "reduced_on",
         "received",
@@ -231,7 +244,6 @@ class GuaranteeAdmin(ReadOnlyAdmin):
         messages.success(request, f"{guarantee.number_display} を印刷済にしました。")
         return redirect("admin:certificates_guarantee_change", pk)
 
-
     def complete_view(self, request, pk):
         """完成 on the orderer's written notice: the day and the notice (its date, number)."""
         _require(request, COMPLETION_PERMISSION)
@@ -365,6 +377,50 @@ class RefundAdmin(ReadOnlyAdmin):
     list_select_related = ("guarantee",)
     ordering = ("returned_on", "due_on")
 
+    change_form_template = "admin/certificates/refund/change_form.html"
+
     @admin.display(description="返還額", ordering="amount")
     def amount_yen(self, obj):
         return yen(obj.amount)
+
+    def get_urls(self):
+        return [
+            path(
+                "<id:pk>/returned/",
+                self.admin_site.admin_view(require_POST(self.returned_view)),
+                name="certificates_refund_returned",
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["can_record_return"] = request.user.has_perm(REFUND_RETURN_PERMISSION)
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def returned_view(self, request, pk):
+        """The return, recorded by staff (office None) through the service the orderer's
+        office uses: the same rule (once, not in the future, not before the reduction), the
+        contractor's mail and the audit event `refund.returned`."""
+        _require(request, REFUND_RETURN_PERMISSION)
+        refund = get_object_or_404(Refund, pk=pk)
+        form = RefundReturnForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, " ".join(errors))
+            return redirect("admin:certificates_refund_change", pk)
+        try:
+            services.record_refund_return(
+                refund=refund,
+                returned_on=form.cleaned_data["returned_on"],
+                by=request.user,
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                f"{refund.guarantee.number_display} の前払金の返還"
+                f"（{yen(refund.amount)}）を記録しました。",
+            )
+        return redirect("admin:certificates_refund_change", pk)

@@ -616,6 +616,10 @@ class Refund(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["guarantee", "-created_at"], name="refund_guarantee")]
+        permissions = [
+            # Staff record the return when it is reported to them (decision 0041).
+            ("record_refund_return", "前払金の返還を記録できる"),
+        ]
 
     def __str__(self):
         return f"{self.guarantee} 返還 {yen(self.amount)}"
