@@ -90,9 +90,8 @@ def find_guarantee(*, typed_number, typed_key, ip, office_user=None, now=None):
         return Lookup(Result.KEY_FORMAT)
     number = parsed.number
     user = office_user if office_user is not None and office_user.is_authenticated else None
-    with transaction.atomic():
-        throttle.serialise(number)
-        state = throttle.lookup_state(number, ip=ip, user=user, now=now)
+    with throttle.Serialised(number) as tx:
+        state = tx.state(ip=ip, user=user, now=now)
         exempt = (
             user is not None
             and state.orderer_id is not None
@@ -100,14 +99,17 @@ def find_guarantee(*, typed_number, typed_key, ip, office_user=None, now=None):
         )
         refused = throttle.refusal(state, exempt=exempt, now=now)
         if refused == throttle.Refusal.LOCKED:
-            _log(number, ip, AccessLog.Outcome.LOCKED, user, now)
+            tx.write(*_log(number, ip, AccessLog.Outcome.LOCKED, user, now))
             return Lookup(Result.LOCKED, number)
         if refused == throttle.Refusal.WAIT:
-            _log(number, ip, AccessLog.Outcome.THROTTLED, user, now)
+            tx.write(*_log(number, ip, AccessLog.Outcome.THROTTLED, user, now))
             return Lookup(Result.WAIT, number)
         if refused == throttle.Refusal.OVER_CEILING:
-            throttle.count_refused(number=number, ip=ip, state=state, now=now)
-            throttle.lock_if_due(number=number, state=state, now=now)
+            if tx.direct:  # one statement, sent with the COMMIT
+                tx.write(*throttle.count_refused_query(number=number, ip=ip, state=state, now=now))
+            else:
+                throttle.count_refused(number=number, ip=ip, state=state, now=now)
+            _lock_if_due(tx, number, state, now)
             return Lookup(Result.WAIT, number)
 
         if state.guarantee_id is not None and state.key_version > 0:
@@ -116,14 +118,22 @@ def find_guarantee(*, typed_number, typed_key, ip, office_user=None, now=None):
             keys.verify_key(_DUMMY_NUMBER, 1, key, salt=_DUMMY_SALT)
             right = False
         if right:
-            _log(number, ip, AccessLog.Outcome.SUCCESS, user, now, state.guarantee_id)
+            tx.write(*_log(number, ip, AccessLog.Outcome.SUCCESS, user, now, state.guarantee_id))
             return Lookup(Result.OK, number, state.guarantee_id, state.key_version)
-        _log(number, ip, AccessLog.Outcome.FAILURE, user, now)
-        throttle.lock_if_due(number=number, state=state, now=now)
-    throttle.raise_alerts(ip, now)
+        tx.write(*_log(number, ip, AccessLog.Outcome.FAILURE, user, now))
+        _lock_if_due(tx, number, state, now)
+        tx.after(*throttle.alert_counts_query(ip, now))  # read after the COMMIT, same trip
+    throttle.raise_alerts(ip, now, counts=tx.after_row)
     if not exempt and throttle.over_soft_limit(state):
         return Lookup(Result.WAIT, number)
     return Lookup(Result.NO_MATCH, number)
+
+
+def _lock_if_due(tx, number, state, now):
+    """Lock the number when this counted failure is its LOCK_AT-th (the queued write first)."""
+    if throttle.lock_due(state):
+        tx.flush()
+        throttle.lock_if_due(number=number, state=state, now=now)
 
 
 def _orderer_of(user):
@@ -133,6 +143,14 @@ def _orderer_of(user):
 
 
 def _log(number, ip, outcome, office_user, now, guarantee_id=None):
+    """The log row's INSERT (sql, params), for `throttle.Serialised.write`."""
+    user = office_user if office_user and office_user.is_authenticated else None
+    return throttle.log_query(
+        number=number, ip=ip, outcome=outcome, now=now, guarantee_id=guarantee_id, user=user
+    )
+
+
+def _log_now(number, ip, outcome, office_user, now, guarantee_id=None):
     AccessLog.objects.create(
         at=now,
         ip=ip,
@@ -148,7 +166,7 @@ def record_office_view(*, guarantee, user, ip):
     (it proves no key, so it resets no throttle) and stamped on the office's submissions
     (閲覧済 for the contractor)."""
     now = timezone.now()
-    _log(guarantee.number, ip, AccessLog.Outcome.HANDOVER_VIEW, user, now, guarantee.pk)
+    _log_now(guarantee.number, ip, AccessLog.Outcome.HANDOVER_VIEW, user, now, guarantee.pk)
     office = user.office_membership.office
     registry.record_office_view(guarantee=guarantee, office=office, at=now)
 

@@ -32,13 +32,14 @@ wrong keys can never pass the lock, and the lock alert comes from the count afte
 """
 
 import datetime
+import re
 import zlib
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
-from django.db.models import DateTimeField, F, Max, OuterRef, Q, Subquery, Sum, Value
+from django.db import connection, transaction
+from django.db.models import DateTimeField, F, Max, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -149,13 +150,11 @@ def over_soft_limit(state):
 
 def serialise(number):
     """Hold a transaction-level lock on this number until the caller's transaction ends
-    (PostgreSQL; SQLite, the demo, serialises writers itself)."""
+    (PostgreSQL; SQLite, the demo, serialises writers itself). The lookup takes it in the
+    round trip of its state read (`Serialised`)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)",
-                [_ADVISORY_CLASS, zlib.crc32(number.encode()) - 2**31],
-            )
+            cursor.execute(_LOCK_SQL, _lock_params(number))
 
 
 # The one round trip every lookup starts with (after `serialise`): the number's counted
@@ -218,10 +217,7 @@ def _datetime(value):
     return value
 
 
-def lookup_state(number, *, ip="0.0.0.0", user=None, now=None):  # noqa: S104 — a value
-    """The LookupState of one attempt on `number` from `ip` (a counting key) by `user` (an
-    office user, or None), in one statement."""
-    now = now or timezone.now()
+def _lookup_state_query(number, *, ip, user, now):
     adapt = connection.ops.adapt_datetimefield_value
     params = {
         "number": number,
@@ -234,9 +230,10 @@ def lookup_state(number, *, ip="0.0.0.0", user=None, now=None):  # noqa: S104 �
         "failure": Outcome.FAILURE,
         "refused": Outcome.REFUSED,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_LOOKUP_STATE_SQL, params)
-        row = cursor.fetchone()
+    return _LOOKUP_STATE_SQL, params
+
+
+def _lookup_state_from(row):
     (n, last, by_ip, by_ip_last, by_user, by_user_last, until, address, reset_at) = row[:9]
     guarantee_id, key_version, orderer_id, key_salt = row[9:]
     return LookupState(
@@ -252,15 +249,78 @@ def lookup_state(number, *, ip="0.0.0.0", user=None, now=None):  # noqa: S104 �
     )
 
 
+def lookup_state(number, *, ip="0.0.0.0", user=None, now=None):  # noqa: S104 — a value
+    """The LookupState of one attempt on `number` from `ip` (a counting key) by `user` (an
+    office user, or None), in one statement."""
+    sql, params = _lookup_state_query(number, ip=ip, user=user, now=now or timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _lookup_state_from(cursor.fetchone())
+
+
 def number_state(number, now=None):
     """The throttle state of a number as the whole world sees it (one query)."""
     return lookup_state(number, now=now).number
+
+
+_INSERT_LOG_SQL = (
+    'INSERT INTO "dsure_accesslog" (at, ip, number, outcome, attempts, guarantee_id, '
+    "office_user_id) VALUES (%(at)s, %(ip)s, %(number)s, %(outcome)s, 1, %(guarantee)s, "
+    "%(user)s)"
+)
+
+
+def log_query(*, number, ip, outcome, now, guarantee_id=None, user=None):
+    """The INSERT of one attempt's log row (one row per attempt; never the key)."""
+    return _INSERT_LOG_SQL, {
+        "at": connection.ops.adapt_datetimefield_value(now),
+        "ip": ip,
+        "number": number,
+        "outcome": outcome,
+        "guarantee": guarantee_id,
+        "user": user.pk if user is not None else None,
+    }
+
+
+# Past the address's hard ceiling: the address's one REFUSED row for this number since the
+# number's reset gets one more attempt, or is inserted — one statement (PostgreSQL), run under
+# the number's lock, so no two requests can both insert.
+_COUNT_REFUSED_SQL = """
+WITH counted AS (
+    UPDATE dsure_accesslog SET attempts = attempts + 1, at = %(at)s
+    WHERE id = (
+        SELECT id FROM dsure_accesslog
+        WHERE number = %(number)s AND ip = %(ip)s AND outcome = %(refused)s {after_reset}
+        ORDER BY at DESC LIMIT 1
+    )
+    RETURNING id
+)
+INSERT INTO dsure_accesslog (at, ip, number, outcome, attempts)
+SELECT %(at)s::timestamptz, %(ip)s::inet, %(number)s, %(refused)s, 1
+WHERE NOT EXISTS (SELECT 1 FROM counted)
+"""
+
+
+def count_refused_query(*, number, ip, state, now):
+    """`count_refused` as one statement for PostgreSQL (sql, params)."""
+    after_reset = "AND at > %(reset)s" if state.reset_at is not None else ""
+    return _COUNT_REFUSED_SQL.format(after_reset=after_reset), {
+        "at": now,
+        "number": number,
+        "ip": ip,
+        "refused": Outcome.REFUSED,
+        **({"reset": state.reset_at} if state.reset_at is not None else {}),
+    }
 
 
 def count_refused(*, number, ip, state, now):
     """An attempt refused past the address's hard ceiling counts against its number, in the
     address's one row for this number since the number's reset (`attempts` + 1), not in a
     row of its own. Runs under `serialise(number)`."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(*count_refused_query(number=number, ip=ip, state=state, now=now))
+        return
     rows = AccessLog.objects.filter(number=number, ip=ip, outcome=Outcome.REFUSED)
     if state.reset_at is not None:
         rows = rows.filter(at__gt=state.reset_at)
@@ -272,10 +332,15 @@ def count_refused(*, number, ip, state, now):
         AccessLog.objects.create(at=now, ip=ip, number=number, outcome=Outcome.REFUSED)
 
 
+def lock_due(state):
+    """The count after this counted failure reaches LOCK_AT and no lock is in force."""
+    return not state.number.locked and state.number.failures + 1 >= LOCK_AT
+
+
 def lock_if_due(*, number, state, now):
     """After a counted failure (under `serialise(number)`): lock the number and alert staff
     at once when the count after it reaches LOCK_AT and no lock is in force."""
-    if state.number.locked or state.number.failures + 1 < LOCK_AT:
+    if not lock_due(state):
         return None
     lock = NumberLock.objects.create(number=number, at=now, until=now + lock_period())
     # Every lock is an alert of its own (no quiet period): staff may have to call the city.
@@ -287,6 +352,122 @@ def lock_if_due(*, number, state, now):
         at=now,
     )
     return lock
+
+
+# --- The lookup's transaction ----------------------------------------------------------------
+# Decision 0036. On PostgreSQL in autocommit (every request: no ATOMIC_REQUESTS), a lookup is
+# two round trips, as the floor's: "BEGIN; lock; state" and "last write; COMMIT". Sent as
+# multi-statement strings through psycopg's client-side binding (Django's default cursor:
+# the simple query protocol, parameters quoted by psycopg, never by us). READ COMMITTED
+# takes a snapshot per statement, also within one string, so the state statement reads what
+# every earlier holder of the number's lock committed. Inside a caller's transaction (a
+# test, a management command) the same statements run in a savepoint, without BEGIN and
+# COMMIT; SQLite (the demo) serialises writers itself and takes the same path.
+_LOCK_SQL = "SELECT pg_advisory_xact_lock(%(lock_class)s, %(lock_object)s)"
+
+
+def _lock_params(number):
+    return {"lock_class": _ADVISORY_CLASS, "lock_object": zlib.crc32(number.encode()) - 2**31}
+
+
+class Serialised:
+    """`with Serialised(number) as tx:` the lookup's transaction on one number: `tx.state(…)`
+    takes the number's lock and reads its LookupState, `tx.write(sql, params)` queues a write
+    that goes out with the next statement or with the COMMIT, `tx.after(sql, params)` a read
+    sent after the COMMIT in the same round trip (its row: `tx.after_row`). An exception rolls
+    the whole transaction back."""
+
+    def __init__(self, number):
+        self.number = number
+        self.direct = False
+        self.after_row = None
+        self._pending = []
+        self._after = None
+        self._atomic = None
+
+    def __enter__(self):
+        self.direct = connection.vendor == "postgresql" and connection.get_autocommit()
+        if not self.direct:
+            self._atomic = transaction.atomic()
+            self._atomic.__enter__()
+        return self
+
+    def state(self, *, ip, user=None, now):
+        sql, params = _lookup_state_query(self.number, ip=ip, user=user, now=now)
+        if connection.vendor != "postgresql":
+            return _lookup_state_from(self._fetch_last(sql, params))
+        lock = f"{_LOCK_SQL};\n"
+        begin = "BEGIN;\n" if self.direct else ""
+        return _lookup_state_from(
+            self._fetch_last(begin + lock + sql, {**params, **_lock_params(self.number)})
+        )
+
+    def write(self, sql, params):
+        self._pending.append((sql, params))
+
+    def flush(self):
+        """Send the queued writes now (before a write through the ORM)."""
+        for sql, params in self._pending:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+        self._pending = []
+
+    def after(self, sql, params):
+        self._after = (sql, params)
+
+    def __exit__(self, kind, error, traceback):
+        if not self.direct:
+            try:
+                if kind is None:
+                    self.flush()
+            finally:
+                done = self._atomic.__exit__(kind, error, traceback)
+            if kind is None and self._after is not None:
+                self.after_row = self._fetch_last(*self._after)
+            return done
+        if kind is not None:
+            self._rollback()
+            return False
+        statements, params = [], {}
+        for i, (sql, values) in enumerate(self._pending):
+            statements.append(_numbered(sql, i))
+            params.update({f"{name}_{i}": value for name, value in values.items()})
+        statements.append("COMMIT")
+        if self._after is not None:
+            statements.append(_numbered(self._after[0], "a"))
+            params.update({f"{name}_a": value for name, value in self._after[1].items()})
+        try:
+            row = self._fetch_last(";\n".join(statements), params)
+        except BaseException:
+            self._rollback()
+            raise
+        if self._after is not None:
+            self.after_row = row
+        return False
+
+    def _rollback(self):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("ROLLBACK")
+        except Exception:  # noqa: S110 — a broken connection: the server has rolled back
+            pass
+
+    @staticmethod
+    def _fetch_last(sql, params):
+        """Run `sql` (one or more statements) and return the first row of its last result."""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            raw = cursor.cursor
+            if hasattr(raw, "nextset"):
+                while raw.nextset():
+                    pass
+            return raw.fetchone() if raw.description else None
+
+
+def _numbered(sql, suffix):
+    """`sql` with each %(name)s renamed %(name_suffix)s: statements sent together share one
+    parameter dictionary."""
+    return re.sub(r"%\((\w+)\)s", lambda m: f"%({m.group(1)}_{suffix})s", sql)
 
 
 # --- Staff's list ----------------------------------------------------------------------------
@@ -353,26 +534,46 @@ def number_states(numbers, now=None):
         .values("number")
         .annotate(n=Sum("attempts"), last=Max("at"), until=locked_until)
     )
-    return {
-        row["number"]: NumberState(row["n"], row["last"], row["until"]) for row in rows
-    }
+    return {row["number"]: NumberState(row["n"], row["last"], row["until"]) for row in rows}
 
 
 # --- Alerts ----------------------------------------------------------------------------------
 
 
-def _at_least(queryset, threshold):
-    """min(rows, threshold): counting stops at the threshold, so an address that fails
-    thousands of times a minute costs the same index scan as one at the limit."""
-    return queryset[:threshold].count()
+# After a failure, both alert counts in one statement; each stops at its threshold, so an
+# address that fails thousands of times a minute costs the same index scan as one at it.
+_ALERT_COUNTS_SQL = """
+SELECT (SELECT COUNT(*) FROM (
+            SELECT DISTINCT number FROM dsure_accesslog
+            WHERE ip = %(ip)s AND outcome = %(failure)s AND at > %(since)s LIMIT %(numbers)s
+        ) AS numbers),
+       (SELECT COUNT(*) FROM (
+            SELECT 1 FROM dsure_accesslog
+            WHERE outcome = %(failure)s AND at > %(since)s LIMIT %(spike)s
+        ) AS failures)
+"""
 
 
-def raise_alerts(ip, now=None):
-    """After a failure: alert staff on one address trying many numbers, or a spike overall."""
+def alert_counts_query(ip, now):
+    return _ALERT_COUNTS_SQL, {
+        "ip": ip,
+        "failure": Outcome.FAILURE,
+        "since": connection.ops.adapt_datetimefield_value(now - IP_WINDOW),
+        "numbers": IP_ALERT_NUMBERS,
+        "spike": SPIKE_FAILURES,
+    }
+
+
+def raise_alerts(ip, now=None, counts=None):
+    """After a failure: alert staff on one address trying many numbers, or a spike overall.
+    `counts`: the row of `alert_counts_query`, when the caller read it already."""
     now = now or timezone.now()
-    window = Q(outcome=Outcome.FAILURE, at__gt=now - IP_WINDOW)
-    numbers = AccessLog.objects.filter(window, ip=ip).values("number").distinct()
-    if _at_least(numbers, IP_ALERT_NUMBERS) >= IP_ALERT_NUMBERS:
+    if counts is None:
+        with connection.cursor() as cursor:
+            cursor.execute(*alert_counts_query(ip, now))
+            counts = cursor.fetchone()
+    numbers, failures = counts
+    if numbers >= IP_ALERT_NUMBERS:
         _alert(
             Alert.Kind.IP_MANY_NUMBERS,
             ip,
@@ -380,7 +581,7 @@ def raise_alerts(ip, now=None):
             "認証に失敗",
             now,
         )
-    if _at_least(AccessLog.objects.filter(window), SPIKE_FAILURES) >= SPIKE_FAILURES:
+    if failures >= SPIKE_FAILURES:
         _alert(
             Alert.Kind.FAILURE_SPIKE,
             "all",

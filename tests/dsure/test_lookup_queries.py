@@ -1,15 +1,18 @@
-"""The D-Sure lookup's database work (bench/README.md): a fixed, small number of statements,
-the same for a number with a year of access log behind it as for a new one."""
+"""The D-Sure lookup's database work (bench/README.md, decision 0036): a fixed, small number of
+round trips, the same for a number with a year of access log behind it as for a new one — in
+production (autocommit) two: "BEGIN; the number's lock; the state" and "the log row; COMMIT"."""
 
 import datetime
 
+import psycopg
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from certificates import keys
 from certificates import services as registry
-from dsure import services
+from dsure import services, throttle
 from dsure.models import AccessLog, LockClear
 from tests.conftest import NOW, dsure_lookup
 
@@ -40,10 +43,10 @@ def add_history(guarantee, rows, staff):
 
 
 @pytest.mark.parametrize("history", [0, 2_000])
-def test_a_right_key_from_a_new_visitor_is_three_statements(guarantee, staff, history):
-    """The number's advisory lock, the throttle state with the address's recent failures and
-    the guarantee joined in (one query), the log INSERT. The grant is a signed cookie
-    (decision 0028): no session."""
+def test_a_right_key_from_a_new_visitor_is_two_statements(guarantee, staff, history):
+    """The number's advisory lock with the throttle state (the address's recent failures and
+    the guarantee joined in) in one round trip, the log INSERT in the other. The grant is a
+    signed cookie (decision 0028): no session."""
     add_history(guarantee, history, staff)
     key = registry.current_key(guarantee)
 
@@ -52,16 +55,16 @@ def test_a_right_key_from_a_new_visitor_is_three_statements(guarantee, staff, hi
 
     assert response.status_code == 302
     sent = statements(queries)
-    assert len(sent) == 3, sent
-    assert [s.split()[0] for s in sent] == ["SELECT", "WITH", "INSERT"]
-    assert "pg_advisory_xact_lock" in sent[0]
-    assert 'INTO "dsure_accesslog"' in sent[2]
+    assert len(sent) == 2, sent
+    assert [s.split()[0] for s in sent] == ["SELECT", "INSERT"]
+    assert "pg_advisory_xact_lock" in sent[0] and "WITH cleared" in sent[0]
+    assert 'INTO "dsure_accesslog"' in sent[1]
 
 
 @pytest.mark.parametrize("history", [0, 2_000])
 def test_a_wrong_key_is_the_same_statements_whatever_the_history(guarantee, staff, history):
-    """The number's advisory lock, the throttle state (with the address's recent failures),
-    the log INSERT, and the two alert counts (one IP on many numbers; a spike overall)."""
+    """The number's lock with the throttle state, the log INSERT, and the two alert counts
+    (one IP on many numbers; a spike overall) in one statement."""
     add_history(guarantee, history, staff)
 
     with CaptureQueriesContext(connection) as queries:
@@ -69,8 +72,104 @@ def test_a_wrong_key_is_the_same_statements_whatever_the_history(guarantee, staf
 
     assert services.MSG_NO_MATCH in response.content.decode()
     sent = statements(queries)
-    assert len(sent) == 5, sent
+    assert len(sent) == 3, sent
     assert sum(s.startswith("INSERT") for s in sent) == 1
+
+
+# --- In production: autocommit, two round trips (decision 0036) ---------------------------
+
+
+def round_trips(call):
+    """(what `call` returned, the SQL strings it sent): in autocommit every round trip is
+    one `execute` (no BEGIN or COMMIT of psycopg's own), and the connection is left idle."""
+    assert connection.get_autocommit()
+    with CaptureQueriesContext(connection) as queries:
+        result = call()
+    assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    return result, [q["sql"] for q in queries]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_autocommit_a_right_key_is_two_round_trips(guarantee, staff):
+    add_history(guarantee, 2_000, staff)
+    key = registry.current_key(guarantee)
+
+    response, sent = round_trips(lambda: dsure_lookup(Client(), guarantee.number_display, key))
+
+    assert response.status_code == 302
+    assert len(sent) == 2, sent
+    assert sent[0].startswith("BEGIN;\nSELECT pg_advisory_xact_lock(")
+    assert "WITH cleared" in sent[0]
+    assert sent[1].startswith('INSERT INTO "dsure_accesslog"') and sent[1].endswith(";\nCOMMIT")
+    assert AccessLog.objects.filter(number=guarantee.number, outcome="success", at=NOW).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_autocommit_a_wrong_key_is_two_round_trips_with_the_alert_counts(guarantee):
+    response, sent = round_trips(
+        lambda: dsure_lookup(Client(), guarantee.number_display, WRONG_KEY)
+    )
+
+    assert services.MSG_NO_MATCH in response.content.decode()
+    assert len(sent) == 2, sent
+    assert sent[0].startswith("BEGIN;")
+    insert, commit, counts = sent[1].split(";\n")
+    assert insert.startswith('INSERT INTO "dsure_accesslog"') and commit == "COMMIT"
+    assert "SELECT DISTINCT number" in counts
+    assert AccessLog.objects.get(number=guarantee.number).outcome == "failure"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("before", [0, 1])
+def test_in_autocommit_past_the_hard_ceiling_is_two_round_trips(guarantee, before):
+    """The address's refused row for the number is inserted (before=0) or counted up in one
+    statement, sent with the COMMIT: the key is not checked."""
+    ip = "203.0.113.9"
+    AccessLog.objects.bulk_create(
+        AccessLog(at=NOW, ip=ip, number=f"0810000{i:03d}0"[:11], outcome="failure")
+        for i in range(throttle.IP_HARD_LIMIT)
+    )
+    if before:
+        AccessLog.objects.create(at=NOW, ip=ip, number=guarantee.number, outcome="refused")
+
+    response, sent = round_trips(
+        lambda: dsure_lookup(Client(), guarantee.number_display, WRONG_KEY, REMOTE_ADDR=ip)
+    )
+
+    assert services.MSG_WAIT in response.content.decode()
+    assert len(sent) == 2, sent
+    assert sent[1].startswith("\nWITH counted AS (") and sent[1].endswith(";\nCOMMIT")
+    [row] = AccessLog.objects.filter(number=guarantee.number, ip=ip)
+    assert (row.outcome, row.attempts) == ("refused", 1 + before)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_autocommit_an_error_between_the_round_trips_rolls_back(guarantee, monkeypatch):
+    """Nothing is logged, and the connection is idle again: the number's lock is released
+    and the next lookup on the same connection starts its own transaction."""
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("broken")
+
+    monkeypatch.setattr(keys, "verify_key", broken)
+    with pytest.raises(RuntimeError):
+        round_trips(
+            lambda: services.find_guarantee(
+                typed_number=guarantee.number, typed_key=WRONG_KEY, ip="192.0.2.1"
+            )
+        )
+    assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    assert not AccessLog.objects.exists()
+    monkeypatch.undo()
+
+    found, sent = round_trips(
+        lambda: services.find_guarantee(
+            typed_number=guarantee.number, typed_key=WRONG_KEY, ip="192.0.2.1"
+        )
+    )
+    assert found.result is services.Result.NO_MATCH
+    assert len(sent) == 2
+    assert AccessLog.objects.filter(number=guarantee.number).count() == 1
 
 
 def test_the_throttle_state_is_read_in_one_query(guarantee):
