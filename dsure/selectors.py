@@ -143,8 +143,7 @@ def viewable_versions(request, number):
 
 
 def viewable_document(request, number, version, kind):
-    """A stored document of a version behind a viewer URL, read with its guarantee in one
-    query (check_viewable; 404 for a version without one)."""
-    document = registry.document_by_number(number, version, kind)
-    check_viewable(request, document.certificate.guarantee if document else None)
-    return document
+    """The stored file name of a version's document behind a viewer URL and its guarantee,
+    read in one query (check_viewable; 404 for a version without one)."""
+    name, guarantee = registry.document_by_number(number, version, kind)
+    return name, check_viewable(request, guarantee)

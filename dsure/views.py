@@ -10,6 +10,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.core.handlers.exception import response_for_exception
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -175,9 +176,12 @@ def version(request, number, version):
 @viewer_headers
 def document(request, number, version):
     """The stored PDF of one version: the original bytes, as recorded at issuance."""
-    doc = selectors.viewable_document(request, number, version, Document.Kind.CERTIFICATE)
-    filename = f"{doc.certificate.guarantee.number_display}-v{version}.pdf"
-    return FileResponse(doc.file.open("rb"), content_type="application/pdf", filename=filename)
+    name, guarantee = selectors.viewable_document(
+        request, number, version, Document.Kind.CERTIFICATE
+    )
+    filename = f"{guarantee.number_display}-v{version}.pdf"
+    file = default_storage.open(name)
+    return FileResponse(file, content_type="application/pdf", filename=filename)
 
 
 @viewer_headers

@@ -159,13 +159,15 @@ def test_the_pdf_is_the_stored_original(guarantee):
     response = browser.get(reverse("dsure:document", args=[guarantee.number, 1]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert f"{guarantee.number_display}-v1.pdf" in response["Content-Disposition"]
+    filename = f"{guarantee.number_display}-v1.pdf"
+    assert response["Content-Disposition"] == f'inline; filename="{filename}"'
+    assert response["Cache-Control"] == "no-store"
     data = b"".join(response.streaming_content)
     stored = Document.objects.get(
         certificate__guarantee=guarantee, certificate__version=1, kind=Document.Kind.CERTIFICATE
     )
     assert hashlib.sha256(data).hexdigest() == stored.sha256
-    assert len(data) == stored.size
+    assert len(data) == stored.size == int(response["Content-Length"])
     assert data.startswith(b"%PDF")
 
 
