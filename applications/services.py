@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.selectors import require_approver
-from applications import fees, notifications, rules, validation
+from applications import fees, notifications, rules, signals, validation
 from applications.models import ALLOWED as ALLOWED  # the status table, checked by _lock
 from applications.models import Application, ApplicationItem, FeeReceipt, StatusChange
 from audit import services as audit
@@ -70,6 +70,9 @@ def _transition(*, application, to, by, note=""):
         obj=locked,
         data={"from": S(old).value, "to": S(to).value, "menu": locked.menu, "note": note[:200]},
     )
+    if to in (S.WITHDRAWN, S.DECLINED):
+        # Ended without a guarantee: a reservation it used is given back (decision 0041).
+        signals.closed.send(sender=Application, application=locked, by=by)
     return locked
 
 

@@ -79,6 +79,7 @@ class AuditEvent(models.Model):
         RESERVATION_USED = "reservation.used", "契約保証予約: 使用（申込を作成）"
         RESERVATION_LAPSED = "reservation.lapsed", "契約保証予約: 期限切れ"
         RESERVATION_PRINTED = "reservation.printed", "契約保証予約: 予約証書を印刷済"
+        RESERVATION_RETURNED = "reservation.returned", "契約保証予約: 申込の取下げ・謝絶により返却"
         CLAIM_FILED = "claim.filed", "保証金の請求: 受付"
         CLAIM_MORE_DOCUMENTS_REQUESTED = (
             "claim.more_documents_requested",

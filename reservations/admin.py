@@ -226,7 +226,7 @@ class ReservationAdmin(admin.ModelAdmin):
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         may_change = self.has_change_permission(request, obj)
-        context["can_decide"] = may_change and obj is not None and obj.can_move_to(S.APPROVED)
+        context["can_decide"] = may_change and obj is not None and obj.can_move_to(S.DECLINED)
         context["can_mark_printed"] = (
             may_change and obj is not None and obj.status == S.APPROVED and not obj.printed_at
         )

@@ -27,6 +27,9 @@ ALLOWED = {
     S.DRAFT: {S.SUBMITTED},
     S.SUBMITTED: {S.APPROVED, S.DECLINED},
     S.APPROVED: {S.USED, S.LAPSED},
+    # Its application was withdrawn or declined: given back (services.give_back, decision
+    # 0041); past its validity it then lapses at once (approved → lapsed).
+    S.USED: {S.APPROVED},
 }
 
 

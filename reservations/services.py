@@ -20,6 +20,7 @@ S = Reservation.Status
 MSG_TRANSITION = "「{old}」の契約保証予約を「{new}」にすることはできません。"
 MSG_NOT_EDITABLE = "この契約保証予約は提出済みのため編集できません。"
 MSG_REASON_REQUIRED = "謝絶の理由を入力してください。"
+NOTE_LAPSED = "有効期限の経過"
 
 # What the clerk's form writes (the rest is staff's or the workflow's).
 FIELDS = [
@@ -40,14 +41,15 @@ class TransitionError(ValidationError):
     """A move the status table (models.ALLOWED) does not allow."""
 
 
-def _lock(reservation, to):
-    """Lock the row and check the status table: the move to `to` must be allowed now."""
+def _lock(reservation, to, *, only_from=None):
+    """Lock the row and check the status table: the move to `to` must be allowed now (and,
+    for a service that is one particular move, be made from `only_from`)."""
     locked = (
         Reservation.objects.select_for_update(of=("self",))
         .select_related("company", "orderer", "joint_venture")
         .get(pk=reservation.pk)
     )
-    if not locked.can_move_to(to):
+    if not locked.can_move_to(to) or only_from not in (None, locked.status):
         raise TransitionError(
             MSG_TRANSITION.format(old=locked.get_status_display(), new=S(to).label),
             code="transition",
@@ -55,9 +57,10 @@ def _lock(reservation, to):
     return locked
 
 
-def _transition(*, reservation, to, by, note="", fields=()):
-    """The one writer of a status: lock, check the table, stamp, history row, audit event.
-    `reservation` may carry other changed `fields` to save with the move."""
+def _transition(*, reservation, to, by, note="", fields=(), action=None):
+    """The one writer of a status: lock, check the table, stamp, history row, audit event
+    (`reservation.<status>` unless `action` names another). `reservation` may carry other
+    changed `fields` to save with the move."""
     locked = _lock(reservation, to)
     for name in fields:
         setattr(locked, name, getattr(reservation, name))
@@ -67,7 +70,7 @@ def _transition(*, reservation, to, by, note="", fields=()):
     locked.updated_at = now
     if to == S.SUBMITTED:
         locked.submitted_at, locked.submitted_by = now, by
-    if to == S.APPROVED:
+    if to == S.APPROVED and old == S.SUBMITTED:  # not when given back: approved once
         locked.approved_at = now
     locked.save()
     ReservationStatusChange.objects.create(
@@ -76,7 +79,7 @@ def _transition(*, reservation, to, by, note="", fields=()):
     audit.record(
         actor=by,
         # reservation.submitted / approved / declined / used / lapsed (AuditEvent.Action).
-        action=f"reservation.{S(to).value}",
+        action=action or f"reservation.{S(to).value}",
         obj=locked,
         data={"from": S(old).value, "to": S(to).value, "note": note[:200]},
     )
@@ -137,7 +140,8 @@ def approve_reservation(*, reservation, by, fee, valid_until=None, note=""):
     through `valid_until` (default: 入札日 + ESURE_RESERVATION_VALID_DAYS). Its 手数料通知書
     is then downloadable by the company; its 予約証書 waits in the print queue (書面交付)."""
     with transaction.atomic():
-        locked = _lock(reservation, S.APPROVED)
+        # Staff's approval is the move from 手続き中 (a given-back one is approved already).
+        locked = _lock(reservation, S.APPROVED, only_from=S.SUBMITTED)
         errors = problems_of(locked)
         if errors:
             raise ValidationError(errors)
@@ -238,6 +242,39 @@ def use_reservation(*, reservation, by, today=None):
         )
 
 
+def give_back(*, application, by, today=None):
+    """The application a reservation became was withdrawn (取下げ) or declined (謝絶): the
+    bid's reservation is given back — 予約済（有効） again, usable through its valid_until
+    as before — and no longer names the application (the history row keeps its number).
+    Past its valid_until it then lapses at once (期限切れ, a second history row), as the
+    daily command would record it. The approval, the fee and valid_until stay as staff set
+    them. Audit `reservation.returned` (and `reservation.lapsed`). Returns the reservation,
+    or None when the application used none. In the caller's transaction
+    (applications.signals.closed)."""
+    today = today or timezone.localdate()
+    reservation = Reservation.objects.filter(application=application).first()
+    if reservation is None:
+        return None
+    why = "取下げ" if application.status == Application.Status.WITHDRAWN else "謝絶"
+    reservation.application = None
+    reservation = _transition(
+        reservation=reservation,
+        to=S.APPROVED,
+        by=by,
+        note=f"申込番号 {application.pk} の{why}により返却",
+        fields=("application",),
+        action="reservation.returned",
+    )
+    if reservation.has_expired_on(today):
+        reservation = _transition(reservation=reservation, to=S.LAPSED, by=by, note=NOTE_LAPSED)
+    return reservation
+
+
+def give_back_on_close(sender, *, application, by, **kwargs):
+    """applications.signals.closed (connected in reservations.apps)."""
+    give_back(application=application, by=by)
+
+
 def lapse_reservations(*, today=None):
     """The daily command: every approved reservation past its last day becomes 期限切れ in the
     table, the history and the audit trail (the pages show it at once anyway). Returns how
@@ -250,9 +287,7 @@ def lapse_reservations(*, today=None):
     for pk in list(due):
         with transaction.atomic():
             try:
-                _transition(
-                    reservation=Reservation(pk=pk), to=S.LAPSED, by=None, note="有効期限の経過"
-                )
+                _transition(reservation=Reservation(pk=pk), to=S.LAPSED, by=None, note=NOTE_LAPSED)
             except TransitionError:
                 continue  # used meanwhile
             count += 1

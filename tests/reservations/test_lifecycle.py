@@ -139,6 +139,7 @@ def test_the_status_table_is_the_one_of_the_brief():
         S.DRAFT: {S.SUBMITTED},
         S.SUBMITTED: {S.APPROVED, S.DECLINED},
         S.APPROVED: {S.USED, S.LAPSED},
+        S.USED: {S.APPROVED},  # given back (decision 0041: test_give_back.py)
     } == ALLOWED
 
 
