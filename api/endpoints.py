@@ -3,8 +3,9 @@ services and selectors as the pages (docs/decisions/0024).
 
 - POST /verify: number + key through D-Sure's one access helper (dsure.services.
   find_guarantee: its normalisation, uniform failure, throttling), plus a per-token limit.
-- GET /guarantees: the office's list (the inbox's rows, api.selectors.office_guarantees),
-  filtered, in pages behind an opaque signed cursor (docs/decisions/0032).
+- GET /guarantees: the office's list (the inbox's rows, api.selectors.office_guarantees —
+  those opened with the key marked `key_required`, decision 0041), filtered, in pages behind
+  an opaque signed cursor (docs/decisions/0032).
 - GET /guarantees/{number}, …/versions/{n}, …/versions/{n}.pdf: what reached the token's
   office (api.selectors.office_guarantee), else 404.
 Errors are problem details (api.problems). The schema is at /api/v1/openapi.json; the docs
@@ -201,7 +202,9 @@ def guarantees(
         int, Query(selectors.LIST_LIMIT, ge=1, le=selectors.LIST_LIMIT_MAX, description=LIMIT)
     ] = selectors.LIST_LIMIT,
 ):
-    """この発注機関に交付（電子提出を含む）された保証を、最終更新日時の古い順に返します。
+    """この発注機関に交付（電子提出を含む）された保証と、この発注機関の利用者が認証キーで
+    閲覧した保証（`key_required` が true: 内容は POST /verify で取得）を、D-Sure の受信箱と
+    同じ範囲で、最終更新日時の古い順に返します。
     最終更新日時は、最新の版の発行・この発注機関への交付・解約・完成・この発注機関の受領/返戻の
     うち最も新しいものです。次のページは `next`（または `cursor=next_cursor`）で取得します。
     カーソルはこの発注機関だけに有効で、改変されたものは 422 になります。"""
@@ -306,6 +309,16 @@ IdempotencyKeyHeader = Annotated[
         description=IDEMPOTENCY_KEY,
     ),
 ]
+# The stored answer of a repeat (same key, same request): its 200, or the 409 of a version
+# already answered, with this header (api.services.answer_version, decision 0032).
+REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "同じ Idempotency-Key・同じ内容の再送に、最初の応答をそのまま返したとき"
+        " true（初回の応答にはありません）",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+ANSWER_EXTRA = {"responses": {200: {"headers": REPLAYED}, 409: {"headers": REPLAYED}}}
 ANSWER_RESPONSES = {
     200: AnswerOut,
     400: Problem,
@@ -345,6 +358,7 @@ def _answer(request, number, n, action, text, key):
     response=ANSWER_RESPONSES,
     url_name="receipt",
     operation_id="receiveVersion",
+    openapi_extra=ANSWER_EXTRA,
     summary="版を受領する（Idempotency-Key 必須）",
     tags=["受領・返戻"],
 )
@@ -361,6 +375,7 @@ def receipt(
     response=ANSWER_RESPONSES,
     url_name="return",
     operation_id="returnVersion",
+    openapi_extra=ANSWER_EXTRA,
     summary="版を返戻する（理由が必要、Idempotency-Key 必須）",
     tags=["受領・返戻"],
 )

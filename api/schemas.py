@@ -126,6 +126,12 @@ class GuaranteeListItem(Schema):
         description="最終更新日時: 最新の版の発行・この発注機関への交付・解約・完成・"
         "受領/返戻のうち最も新しいもの",
     )
+    key_required: bool = Field(
+        ...,
+        description="true: 交付・電子提出はされておらず、この発注機関の利用者が認証キーで閲覧した"
+        "保証（D-Sure の受信箱と同じ）。内容・版・PDF は POST /verify に認証キーを添えて取得し、"
+        "GET /guarantees/{number} と受領・返戻は 404 です。",
+    )
 
 
 class GuaranteeList(Schema):

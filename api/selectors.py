@@ -224,16 +224,14 @@ def decode_cursor(office, cursor):
 def office_guarantees(
     office, *, status="", kind="", updated_since=None, work_number="", after=None, limit=LIST_LIMIT
 ):
-    """One page of the guarantees that reached `office` without a key — the office inbox's
-    rows (certificates.selectors.office_list, its scope and filters) that are keyless, as
-    api.selectors.office_guarantee's scope is — oldest update first (updated_at, then pk:
-    a row updated while a client pages moves behind the cursor and is seen again, never
+    """One page of the office inbox's rows (certificates.selectors.office_list, its scope
+    and filters: delivered, handed over, or opened by the office's users with the key —
+    each row's `keyless` says which; decision 0041) — oldest update first (updated_at, then
+    pk: a row updated while a client pages moves behind the cursor and is seen again, never
     skipped). `after` is a decoded cursor. Returns (rows, more): at most `limit` rows,
     labelled with their status today, and whether another page follows. One query (two
     with `work_number`) whatever the page size."""
-    rows = registry.office_list(
-        office, kind=kind, status=STATUS_OF_CODE[status] if status else ""
-    ).filter(keyless=True)
+    rows = registry.office_list(office, kind=kind, status=STATUS_OF_CODE[status] if status else "")
     rows = with_updated_at(rows, office)
     if updated_since is not None:
         rows = rows.filter(updated_at__gte=updated_since)
@@ -265,6 +263,9 @@ def list_item(g):
         "current_version": g.current_version,
         "answer": {"status": g.office_status, "version": g.office_version},
         "updated_at": g.updated_at,
+        # Opened with the key only (as D-Sure's inbox, which asks for the key again):
+        # GET /guarantees/{number} is a 404, POST /verify with the key reads it.
+        "key_required": not g.keyless,
     }
 
 

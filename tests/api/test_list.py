@@ -1,6 +1,6 @@
-"""GET /guarantees: the office inbox's keyless rows, filtered (status, kind, updated_since,
-工事番号), oldest update first, in pages behind a signed cursor that only this office can
-use; the query count does not grow with the page."""
+"""GET /guarantees: the office inbox's rows (those opened with the key marked), filtered
+(status, kind, updated_since, 工事番号), oldest update first, in pages behind a signed cursor
+that only this office can use; the query count does not grow with the page."""
 
 import datetime
 import json
@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from api import selectors
 from api.problems import MSG_BAD_CURSOR
+from certificates import selectors as registry_selectors
 from certificates import services as registry
 from certificates.models import Submission
 from esure.choices import GuaranteeKind
@@ -43,17 +44,20 @@ def numbers(body):
     return [item["number"] for item in body["items"]]
 
 
-def test_the_list_holds_what_reached_the_office_without_a_key(office, token, tsukumi):
+def test_the_list_holds_the_office_inbox(office, token, tsukumi):
     _, secret = token
     mine = delivered(office)
     handed = delivered(office, channel=Submission.Channel.HANDOVER)
-    delivered(office, channel=Submission.Channel.KEY)  # opened with the key: not the API's
+    opened = delivered(office, channel=Submission.Channel.KEY)  # an office user typed the key
     other = tsukumi.offices.exclude(pk=office.pk).first()
     delivered(other)  # another office of the same orderer
     response, body = listed(secret)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/json")
-    assert sorted(numbers(body)) == sorted([mine.number, handed.number])
+    assert sorted(numbers(body)) == sorted([mine.number, handed.number, opened.number])
+    # The same rows as the office's inbox in D-Sure: one selector for both (decision 0041).
+    inbox = registry_selectors.office_list(office).values_list("number", flat=True)
+    assert sorted(numbers(body)) == sorted(inbox)
     assert body["next"] is None and body["next_cursor"] is None
     item = next(i for i in body["items"] if i["number"] == mine.number)
     assert item["number_display"] == mine.number_display
@@ -62,6 +66,17 @@ def test_the_list_holds_what_reached_the_office_without_a_key(office, token, tsu
     assert item["amount"] == mine.certificates.get().amount
     assert item["answer"] == {"status": "delivered", "version": 1}
     assert item["current_version"] == 1
+    required = {i["number"]: i["key_required"] for i in body["items"]}
+    assert required == {mine.number: False, handed.number: False, opened.number: True}
+
+
+def test_a_guarantee_opened_with_the_key_is_listed_but_read_only_with_the_key(office, token):
+    _, secret = token
+    opened = delivered(office, channel=Submission.Channel.KEY)
+    assert listed(secret)[1]["items"][0]["key_required"] is True
+    # As in D-Sure: its content needs the key (POST /verify); by number alone it is a 404.
+    detail = api_client(secret).get(f"{URL}/{opened.number}")
+    assert detail.status_code == 404
 
 
 def test_another_orderers_token_lists_nothing_of_ours(office, other_office_token):

@@ -32,6 +32,28 @@ def test_errors_are_declared_as_problem_json(db):
     assert schema["components"]["securitySchemes"]["TokenAuth"]["scheme"] == "bearer"
 
 
+def test_a_replayed_answer_declares_its_header(db):
+    schema = json.loads(api_client().get("/api/v1/openapi.json").content)
+    for action in ("receipt", "return"):
+        responses = schema["paths"][f"/api/v1/guarantees/{{number}}/versions/{{n}}/{action}"]
+        responses = responses["post"]["responses"]
+        for status in ("200", "409"):
+            header = responses[status]["headers"]["Idempotent-Replayed"]
+            assert header["schema"] == {"type": "string", "enum": ["true"]}, (action, status)
+        assert (
+            "content" in responses["200"]
+            and "application/problem+json" in responses["409"]["content"]
+        )
+
+
+def test_a_list_item_says_whether_the_key_is_required(db):
+    schema = json.loads(api_client().get("/api/v1/openapi.json").content)
+    item = schema["components"]["schemas"]["GuaranteeListItem"]
+    assert "key_required" in item["required"] and item["properties"]["key_required"]["type"] == (
+        "boolean"
+    )
+
+
 def test_the_docs_page_is_served_locally_under_the_strict_csp(db):
     response = api_client().get("/api/v1/docs")
     assert response.status_code == 200
