@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.template.loader import render_to_string
 from pypdf import PdfReader
+from weasyprint.formatting_structure.boxes import TableBox
 from weasyprint.urls import FatalURLFetchingError
 
 from accounts.models import Company, Orderer, OrdererOffice
@@ -304,6 +305,30 @@ def test_harfbuzz_subset_is_used_not_fonttools(caplog):
             "certificates/pdf/certificate.html", pdf.certificate_context(unsaved_certificate())
         )
     assert "fontTools" not in caplog.text
+
+
+def _boxes(box):
+    yield box
+    for child in getattr(box, "children", ()):
+        yield from _boxes(child)
+
+
+@pytest.mark.parametrize("template", sorted(pdf.TEMPLATES.values()))
+def test_the_tables_of_issuance_documents_are_laid_out_fixed_but_the_ids(template):
+    """Auto table layout measures each cell's smallest width: on Japanese text (a break after
+    every character) hundreds of Pango layouts; the foot's alone was ~18 ms of a ~100 ms PDF
+    (bench/README.md). Only the floated 保証契約番号 block (two short rows) keeps it."""
+    context = {**pdf.certificate_context(unsaved_certificate()), "seal_stamp": None}
+    document = pdf._render(template, context)
+    layouts = {
+        box.element.get("class"): box.style["table_layout"]
+        for page in document.pages
+        for box in _boxes(page._page_box)
+        if isinstance(box, TableBox)
+    }
+    assert layouts.pop("doc-ids") == "auto"
+    assert "doc-foot" in layouts and "cert-facts" in layouts
+    assert set(layouts.values()) == {"fixed"}
 
 
 def test_no_issuance_pdf_contains_the_key(issued, changed):
