@@ -16,13 +16,20 @@ from accounts.models import (
     Membership,
     OfficeInvitation,
     OfficeMembership,
+    User,
 )
 
 
 def membership_of(user):
-    """The user's membership with its company, or None."""
+    """The user's membership with its company, or None. The request's user comes with both
+    joined (accounts.backends): no query for it; any other user costs one."""
     if not user.is_authenticated:
         return None
+    if User.membership.is_cached(user):
+        try:
+            return user.membership
+        except Membership.DoesNotExist:  # cached as none: staff, office and bank users
+            return None
     return Membership.objects.select_related("company").filter(user=user).first()
 
 

@@ -576,7 +576,7 @@ def generate(s=None, out=sys.stdout, seed=20261130):
     # A logged-in session for the list company's member, made directly in the database.
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "accounts.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
 

@@ -342,4 +342,6 @@ def test_verified_member_required_sends_anonymous_to_login(db):
 def test_verification_opens_the_gate(pending_clerk, staff):
     assert _call(pending_clerk)[1].status_code == 302
     services.verify_company(company=pending_clerk.membership.company, by=staff)
+    # The next request loads its user (and membership) afresh, as accounts.backends does.
+    pending_clerk.refresh_from_db()
     assert _call(pending_clerk)[1].status_code == 200
