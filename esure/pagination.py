@@ -7,6 +7,9 @@ from django.db.models import F, Func, QuerySet, Subquery
 PER_PAGE = 20
 # The list's row count, carried by each row of the page (see _page_with_count).
 _TOTAL = "page_of_total"
+# Past any list's end, and small enough that its OFFSET stays a bigint: ?page=999…9 is a page
+# past the end (the last page is shown), not a database error.
+_MAX_PAGE = 10**9
 
 
 def page_of(request, object_list, per_page=PER_PAGE):
@@ -18,7 +21,7 @@ def page_of(request, object_list, per_page=PER_PAGE):
     evaluated once: not COUNT(*) OVER (), which reads every row before the LIMIT); a page
     past the end costs two more (the count, then the last page)."""
     try:
-        number = max(int(request.GET.get("page", 1)), 1)
+        number = min(max(int(request.GET.get("page", 1)), 1), _MAX_PAGE)
     except ValueError:
         number = 1
     if _countable_in_one(object_list):
