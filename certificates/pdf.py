@@ -258,6 +258,9 @@ def document_view(content, fingerprint) -> dict:
     }
 
 
+BODY_TEMPLATE = "certificates/_certificate_body.html"
+
+
 def certificate_context(certificate, **extra) -> dict:
     """The context of _certificate_body.html (and the PDF templates) for a Certificate.
 
@@ -267,6 +270,26 @@ def certificate_context(certificate, **extra) -> dict:
     # engine log the whole context at DEBUG, and the key notice's context holds the key.
     context = {"compact": False, "customer_copy": False}
     return {**context, "doc": document_view(certificate.content, certificate.fingerprint), **extra}
+
+
+# Rendered bodies kept per process, the oldest dropped first beyond this many (each is a few
+# kB, most of it the QR code): a viewer's page and its next views of the same version.
+BODY_CACHE_SIZE = 512
+_bodies = {}
+
+
+def certificate_body(certificate):
+    """_certificate_body.html rendered for a stored version, as the D-Sure viewer shows it
+    (what the PDF shows). Rendered once per process and version: a version's row never
+    changes (the append-only trigger), so neither does its body (decision 0037)."""
+    key = (certificate.pk, certificate.fingerprint)
+    body = _bodies.get(key)
+    if body is None:
+        body = render_to_string(BODY_TEMPLATE, certificate_context(certificate))
+        while len(_bodies) >= BODY_CACHE_SIZE:
+            _bodies.pop(next(iter(_bodies)), None)
+        _bodies[key] = body
+    return body
 
 
 # ---------------------------------------------------------------------------------------

@@ -122,6 +122,7 @@ def _viewer_context(
         raise Http404
     office = selectors.office_of(request.user)
     refund_list = registry.refunds_in(versions)
+    may_record = registry.is_held_by(guarantee, office)
     context = {
         "guarantee": guarantee,
         "versions": versions,
@@ -129,27 +130,30 @@ def _viewer_context(
         "shown": shown,
         "status": registry.status_of_guarantee(guarantee, current),
         "office": office,
-        "receipt_form": receipt_form or ReceiptForm(),
-        "return_form": return_form or ReturnForm(),
+        # The forms only an office user's page shows are built for them only.
+        "receipt_form": receipt_form or (ReceiptForm() if office else None),
+        "return_form": return_form or (ReturnForm() if office else None),
         # The office's submission of the version shown (its 受領 / 返戻), if any.
         "answer": registry.submissions_to(guarantee, office).get(shown.pk),
         # 完成 is recorded by an office holding the guarantee, once, while it is live.
         "can_complete": guarantee.completed_on is None and guarantee.cancelled_at is None,
-        "completion_form": completion_form or CompletionForm(),
-        "may_record": registry.is_held_by(guarantee, office),
+        "completion_form": completion_form or (CompletionForm() if may_record else None),
+        "may_record": may_record,
         # 前払金の返還 after a 減額, each with the form its return is recorded with.
         "refunds": [
             (
                 refund,
                 refund_form
                 if refund_form is not None and refund_form.prefix == f"refund{refund.pk}"
-                else RefundReturnForm(refund=refund),
+                else (RefundReturnForm(refund=refund) if may_record else None),
             )
             for refund in refund_list
         ],
         "refund_list": refund_list,
     }
     context.update(pdf.certificate_context(shown))
+    # The certificate itself, rendered once per process and version (decision 0037).
+    context["certificate_body"] = pdf.certificate_body(shown)
     return context
 
 

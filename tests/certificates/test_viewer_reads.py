@@ -7,7 +7,7 @@ import datetime
 
 import pytest
 
-from certificates import selectors
+from certificates import pdf, selectors
 from certificates.models import Certificate, Document, Guarantee, Refund
 from tests.conftest import NOW, WORK_DATES, make_concluded
 
@@ -76,3 +76,29 @@ def test_document_by_number_is_the_newest_file_of_the_kind_with_its_guarantee(
     assert fields(found) == fields(Guarantee.objects.get(pk=guarantee.pk))
     assert selectors.document_by_number(guarantee.number, 2, "certificate") == (None, None)
     assert selectors.document_by_number("08100000000", 1, "certificate") == (None, None)
+
+
+def test_the_viewer_renders_a_versions_body_once_per_process(guarantee, monkeypatch):
+    """Decision 0037: the body is the template rendered for the version, kept per process
+    by version id and fingerprint, at most BODY_CACHE_SIZE of them."""
+    monkeypatch.setattr(pdf, "_bodies", {})
+    monkeypatch.setattr(pdf, "BODY_CACHE_SIZE", 1)
+    rendered = []
+    real = pdf.render_to_string
+
+    def counting(name, context):
+        rendered.append(name)
+        return real(name, context)
+
+    monkeypatch.setattr(pdf, "render_to_string", counting)
+    _, [v1, v2] = selectors.versions_by_number(guarantee.number)
+    expected = real(pdf.BODY_TEMPLATE, pdf.certificate_context(v1))
+
+    assert pdf.certificate_body(v1) == expected
+    assert pdf.certificate_body(v1) == expected
+    assert rendered == [pdf.BODY_TEMPLATE]  # the second view: no rendering
+    pdf.certificate_body(v2)  # another version (here of the same content): its own entry
+    assert len(rendered) == 2
+    assert list(pdf._bodies) == [(v2.pk, v2.fingerprint)]  # the oldest dropped
+    pdf.certificate_body(v1)
+    assert len(rendered) == 3
