@@ -17,6 +17,7 @@ the eシール (certificates.seal) and served as stored; the key notice carries 
 is rendered (and signed) on demand, never stored.
 """
 
+import atexit
 import datetime
 import functools
 import os
@@ -29,9 +30,6 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import timezone
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from certificates import keys, seal
 from certificates.models import Document
@@ -72,26 +70,21 @@ CHANGED_ROWS = {
     "location": "location",
 }
 
-_FONT_URLS = {path.as_uri() for path in FONT_FILES.values()}
 _FONT_FACES = "\n".join(
     f'@font-face {{ font-family: "{family}"; src: url("{path.as_uri()}"); }}'
     for family, path in FONT_FILES.items()
 )
 
 
-class LocalOnlyFetcher(URLFetcher):
-    """Serves the font files and data: URIs; any other URL stops the rendering."""
-
-    def __init__(self):
-        super().__init__(allowed_protocols=("file", "data"), fail_on_errors=True)
-
-    def fetch(self, url, headers=None):
-        if url.startswith("data:") or url in _FONT_URLS:
-            return super().fetch(url, headers)
-        raise FatalURLFetchingError(f"a PDF may not load {url!r}: no external resources")
-
-
 _local = threading.local()
+
+
+@atexit.register
+def _drop_renderer():
+    """WeasyPrint's FontConfiguration removes its folder of font files (in /tmp) when it is
+    collected; the main thread's renderer would be collected after WeasyPrint's modules are
+    torn down (they are imported after this one), and the folder would stay."""
+    _local.__dict__.clear()
 
 
 def _renderer():
@@ -103,6 +96,13 @@ def _renderer():
         raise FileNotFoundError(f"static file {STYLESHEET} not found")
     key = (path, os.stat(path).st_mtime_ns)
     if getattr(_local, "key", None) != key:
+        # WeasyPrint (~32 MB) is imported by the first render, not with this module: the
+        # screens import it for certificate_context() and never render (decision 0040).
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        from certificates.pdf_fetcher import LocalOnlyFetcher
+
         fetcher = LocalOnlyFetcher()
         font_config = FontConfiguration()
         stylesheets = [
@@ -114,6 +114,8 @@ def _renderer():
 
 
 def _render(template_name, context):
+    from weasyprint import HTML  # imported on first use: see _renderer
+
     html = render_to_string(template_name, context)
     fetcher, font_config, stylesheets = _renderer()
     return HTML(string=html, url_fetcher=fetcher).render(

@@ -28,22 +28,18 @@ import time
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asn1crypto import cms, pem, x509
 from django.conf import settings
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers, timestamps
-from pyhanko.sign.general import (
-    MultivaluedAttributeError,
-    NonexistentAttributeError,
-    extract_certificate_info,
-    find_unique_cms_attribute,
-)
-from pyhanko.stamp import TextStampStyle
-from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
-from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
+
+# pyHanko (with aiohttp, ~27 MB) is imported where a PDF is signed or read, not with this
+# module: every page imports it through the registry's services, and a web worker that
+# never signs then never loads it (decision 0040).
+if TYPE_CHECKING:
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator import ValidationContext
+    from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 
 FIELD_NAME = "eSeal"
 # The visible stamp on the 保証証書 (.cert-seal in static/css/certificate.css): 88 × 10 mm at
@@ -138,17 +134,20 @@ def run(coroutine, timeout=SIGNING_TIMEOUT):
 class Seal:
     """A loaded seal: pyHanko's signer (key + certificate + chain), the trust roots, the TSA."""
 
-    signer: signers.SimpleSigner
+    signer: "signers.SimpleSigner"
     trust_roots: list
     other_certs: list
     tsa_url: str
+    # One HTTP session for the TSA: a new one per request costs ~55 ms (TLS context setup).
+    _session: "LazySession"
     _context: tuple = field(default=(None, None), repr=False)
     _reserved: int | None = field(default=None, repr=False)
-    # One HTTP session for the TSA: a new one per request costs ~55 ms (TLS context setup).
-    _session: LazySession = field(default_factory=LazySession, repr=False)
 
     @classmethod
     def load(cls, p12_path, *, passphrase, tsa_url="", trust_roots_path=""):
+        from pyhanko.sign import signers
+        from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
+
         path = Path(p12_path)
         if not path.is_file():
             raise SealError(f"ESURE_SEAL_P12: no file at {path}")
@@ -167,7 +166,13 @@ class Seal:
                 "ESURE_SEAL_TRUST_ROOTS"
             )
         others = [c for c in chain if c not in roots]
-        loaded = cls(signer=signer, trust_roots=roots, other_certs=others, tsa_url=tsa_url)
+        loaded = cls(
+            signer=signer,
+            trust_roots=roots,
+            other_certs=others,
+            tsa_url=tsa_url,
+            _session=LazySession(),
+        )
         _sessions.append(loaded._session)
         return loaded
 
@@ -191,8 +196,11 @@ class Seal:
         signed with an earlier seal are recognised through the registry's SHA-256)."""
         return frozenset({self.certificate.dump()})
 
-    def validation_context(self, **kwargs) -> ValidationContext:
+    def validation_context(self, **kwargs) -> "ValidationContext":
         """Trust anchored at the seal's roots; CRLs/OCSP fetched when needed."""
+        from pyhanko_certvalidator import ValidationContext
+        from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+
         return ValidationContext(
             trust_roots=self.trust_roots,
             other_certs=self.other_certs,
@@ -201,7 +209,7 @@ class Seal:
             **kwargs,
         )
 
-    def signing_context(self) -> ValidationContext:
+    def signing_context(self) -> "ValidationContext":
         """The validation context of signing, kept a few minutes of wall-clock time: the
         seal's and the TSA's paths and fetched CRLs then serve every signature in between.
         Keyed on wall-clock time, not a monotonic clock: when the suite's clock travels, what
@@ -217,6 +225,8 @@ class Seal:
     def timestamper(self):
         """The TSA client, one per seal: it keeps the dummy answer pyHanko sizes the
         signature with, so each signature asks the TSA once."""
+        from pyhanko.sign import timestamps
+
         if not self.tsa_url:
             return None
         return timestamps.HTTPTimeStamper(self.tsa_url, timeout=20, session=self._session)
@@ -245,6 +255,9 @@ class Seal:
         return output
 
     async def _sign_once(self, data, *, stamp, reserved):
+        from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+        from pyhanko.sign import fields, signers
+
         metadata = signers.PdfSignatureMetadata(
             field_name=FIELD_NAME,
             md_algorithm="sha256",
@@ -262,7 +275,7 @@ class Seal:
             # The stamp's words are part of the rendered page (certificates/pdf.py, drawn
             # with the document's own fonts); the signature's widget covers them with an
             # empty appearance, so a reader shows the signature when the stamp is clicked.
-            stamp_style=_EMPTY_APPEARANCE if stamp else None,
+            stamp_style=_empty_appearance() if stamp else None,
             new_field_spec=fields.SigFieldSpec(
                 FIELD_NAME, on_page=0, box=STAMP_BOX if stamp else None
             ),
@@ -278,6 +291,14 @@ def timestamp_state(data: bytes):
     its newest timestamp expires (the last document timestamp's TSA, else the signature
     timestamp's; None without any timestamp). Past that moment the timestamp can no longer
     be validated: a document timestamp made before it carries the proof on (PAdES B-LTA)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.general import (
+        MultivaluedAttributeError,
+        NonexistentAttributeError,
+        extract_certificate_info,
+        find_unique_cms_attribute,
+    )
+
     reader = PdfFileReader(BytesIO(data))
     signatures = reader.embedded_regular_signatures
     if not signatures:
@@ -299,6 +320,9 @@ def add_document_timestamp(data: bytes) -> bytes:
     """`data` with the validation data of its last timestamp and a new document timestamp
     appended (an incremental update: the old bytes are a prefix of the new). PAdES allows it
     under the certification's "no changes"; the check reads the result as unchanged."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign import signers
+
     current = current_seal()
     if current.timestamper is None:
         raise SealError("ESURE_TSA_URL is not set: no document timestamp can be added")
@@ -327,11 +351,17 @@ def _reserve_after(signed: bytes) -> int:
     answer), doubled. Counting bytes instead (as until 2026-12) made every signature after
     the first fail for lack of room and be made again with the dry run: three signings and
     two TSA requests each."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
     reader = PdfFileReader(BytesIO(signed))
     contents = reader.embedded_signatures[0].sig_object["/Contents"]
     used = len(cms.ContentInfo.load(bytes(contents), strict=False).dump())
     return 2 * (used + used // 4 + 1024)
 
 
-# A widget with nothing drawn: the stamp itself is on the page (see Seal._sign_once).
-_EMPTY_APPEARANCE = TextStampStyle(stamp_text="", border_width=0)
+@functools.cache
+def _empty_appearance():
+    """A widget with nothing drawn: the stamp itself is on the page (see Seal._sign_once)."""
+    from pyhanko.stamp import TextStampStyle
+
+    return TextStampStyle(stamp_text="", border_width=0)

@@ -22,11 +22,6 @@ from dataclasses import dataclass, field
 from io import BytesIO
 
 from django.utils import timezone
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import async_validate_pdf_signature
-from pyhanko.sign.validation.dss import DocumentSecurityStore
-from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from certificates import seal, selectors
 from certificates.models import Certificate
@@ -138,6 +133,10 @@ class _TooComplex(Exception):
 
 async def _validate(data, current):
     """pyHanko's findings as plain values (run on the seal's loop; no database here)."""
+    # pyHanko is imported by the first check, not with D-Sure's pages (decision 0040).
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import async_validate_pdf_signature
+
     await asyncio.sleep(0)
     reader = PdfFileReader(BytesIO(data))
     if reader.xrefs.total_revisions > MAX_REVISIONS:
@@ -189,6 +188,9 @@ def _describe(reader):
 
 
 def _outcome(status, signer_is_seal):
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
     if not (status.intact and status.valid):
         return Outcome.BROKEN
     changed_after = status.coverage != SignatureCoverageLevel.ENTIRE_FILE and (
@@ -206,6 +208,8 @@ def _outcome(status, signer_is_seal):
 
 
 def _has_validation_data(reader):
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
     try:
         dss = DocumentSecurityStore.read_dss(reader)
     except Exception:  # no DSS, or an unreadable one

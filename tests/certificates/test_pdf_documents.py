@@ -24,6 +24,7 @@ from certificates import content as certificate_content
 from certificates import keys, pdf
 from certificates.models import Certificate, Document, Guarantee, Work
 from certificates.numbering import format_number, make_number
+from certificates.pdf_fetcher import LocalOnlyFetcher
 from esure.choices import ContractMethod, GuaranteeKind, WorkCategory
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -375,7 +376,7 @@ def test_qr_svg_is_inline_in_every_issuance_document():
 
 
 def test_the_renderer_loads_only_the_fonts_and_data_uris():
-    fetcher = pdf.LocalOnlyFetcher()
+    fetcher = LocalOnlyFetcher()
     for url in ("http://example.com/x.css", "https://example.com/x.png", "file:///etc/passwd"):
         with pytest.raises(FatalURLFetchingError):
             fetcher.fetch(url)
