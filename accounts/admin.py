@@ -20,7 +20,7 @@ from accounts.models import (
     OrdererSubmissionChannel,
     User,
 )
-from esure.admin import ReadOnlyAdmin, ReadOnlyInline
+from esure.admin import ReadOnlyAdmin, StatusHistoryInline
 from esure.choices import ContractMethod, GuaranteeKind
 
 
@@ -48,10 +48,8 @@ class MembershipInline(admin.TabularInline):
     raw_id_fields = ["user"]
 
 
-class CompanyStatusChangeInline(ReadOnlyInline):
+class CompanyStatusChangeInline(StatusHistoryInline):
     model = CompanyStatusChange
-    fields = ["at", "old_status", "new_status", "by", "note"]
-    readonly_fields = fields
 
 
 def _company_action(service, done):

@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from esure.choices import GuaranteeKind, SubmissionChannel
+from esure.workflow import StatusHistory
 
 
 class UserManager(BaseUserManager):
@@ -210,23 +211,21 @@ class JointVentureMember(models.Model):
         return f"{self.company} {self.share}%"
 
 
-class CompanyStatusChange(models.Model):
+class CompanyStatusChange(StatusHistory):
     """Who verified or suspended a company, when and why (never deleted)."""
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="status_changes")
-    old_status = models.CharField(max_length=20, choices=Company.Status.choices)
-    new_status = models.CharField(max_length=20, choices=Company.Status.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now)
-    note = models.TextField(blank=True)
+    statuses = Company.Status
 
-    class Meta:
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="status_changes")
+
+    class Meta(StatusHistory.Meta):
         verbose_name = "受注者の状態変更"
         verbose_name_plural = "受注者の状態変更"
+        # Newest first: the admin shows the latest verification or suspension on top.
         ordering = ["-at"]
 
     def __str__(self):
-        return f"{self.company}: {self.old_status} → {self.new_status}"
+        return f"{self.company}: {super().__str__()}"
 
 
 class Membership(models.Model):

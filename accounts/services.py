@@ -19,6 +19,8 @@ from accounts.models import (
     OfficeMembership,
 )
 from audit import services as audit
+from esure.workflow import TransitionError as TransitionError
+from esure.workflow import Workflow
 
 MSG_ALREADY_MEMBER = "すでに会社に所属しています。"
 MSG_CORPORATE_NUMBER_TAKEN = (
@@ -45,8 +47,8 @@ COMPANY_ALLOWED = {
 }
 
 
-class TransitionError(ValidationError):
-    pass
+MSG_TRANSITION = "「{old}」から「{new}」には変更できません。"
+COMPANY = Workflow(table=COMPANY_ALLOWED, history=CompanyStatusChange, message=MSG_TRANSITION)
 
 
 def register_company(*, user, **fields):
@@ -104,19 +106,9 @@ def _revoke(invitation):
 
 def _move_company(*, company, to, by, note=""):
     with transaction.atomic():
-        company = Company.objects.select_for_update().get(pk=company.pk)
-        if to not in COMPANY_ALLOWED.get(company.status, set()):
-            raise TransitionError(
-                f"「{company.get_status_display()}」から「{Company.Status(to).label}」には変更できません。"
-            )
-        old = company.status
-        company.status = to
-        if to == Company.Status.VERIFIED:
-            company.verified_at = timezone.now()
-        company.save(update_fields=["status", "verified_at"])
-        CompanyStatusChange.objects.create(
-            company=company, old_status=old, new_status=to, by=by, note=note
-        )
+        stamp = ("verified_at",) if to == Company.Status.VERIFIED else ()
+        company, change = COMPANY.move(company, to=to, by=by, note=note, stamp=stamp)
+        old = change.old_status
         audit.record(
             actor=by,
             action=f"company.{Company.Status(to).value}",

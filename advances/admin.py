@@ -30,7 +30,7 @@ from advances.models import (
     WorkKind,
 )
 from advances.views import pdf_response, serve_evidence
-from esure.admin import ReadOnlyAdmin, ReadOnlyInline
+from esure.admin import ReadOnlyAdmin, ReadOnlyInline, StatusHistoryInline
 from esure.wareki import yen
 
 P = UsePlan.Status
@@ -231,10 +231,8 @@ class PlanLineInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class PlanHistoryInline(ReadOnlyInline):
+class PlanHistoryInline(StatusHistoryInline):
     model = PlanStatusChange
-    fields = ["at", "old_status", "new_status", "by", "note"]
-    readonly_fields = fields
 
 
 class DecisionForm(forms.Form):
@@ -319,10 +317,8 @@ class WithdrawalLineInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class WithdrawalHistoryInline(ReadOnlyInline):
+class WithdrawalHistoryInline(StatusHistoryInline):
     model = WithdrawalStatusChange
-    fields = ["at", "old_status", "new_status", "by", "note"]
-    readonly_fields = fields
 
 
 @admin.register(Withdrawal)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import BankBranch, Company
 from certificates.models import Guarantee, Work
 from esure.wareki import yen
+from esure.workflow import StatusHistory
 
 
 class WorkKind(models.TextChoices):
@@ -208,22 +209,6 @@ class AdvanceAccount(models.Model):
         return f"{self.branch} {self.account_number}（{self.work}）"
 
 
-class TransitionRecord(models.Model):
-    """One status move (old → new, who, when, why): the history the status helper writes."""
-
-    old_status = models.CharField("変更前", max_length=20)
-    new_status = models.CharField("変更後", max_length=20)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="実行者"
-    )
-    at = models.DateTimeField("日時", default=timezone.now)
-    note = models.TextField("理由・メモ", blank=True)
-
-    class Meta:
-        abstract = True
-        ordering = ["at", "pk"]
-
-
 class UsePlan(models.Model):
     """One version of the 前払金使途内訳明細書 of an account (v1, v2…).
 
@@ -294,19 +279,21 @@ class UsePlan(models.Model):
         return "前払金使途内訳明細書" + ("（使途変更）" if self.is_change else "")
 
 
-class PlanStatusChange(TransitionRecord):
+class PlanStatusChange(StatusHistory):
+    statuses = UsePlan.Status
+
     plan = models.ForeignKey(UsePlan, on_delete=models.PROTECT, related_name="status_changes")
 
-    class Meta(TransitionRecord.Meta):
+    class Meta(StatusHistory.Meta):
         verbose_name = "明細書の状態変更"
         verbose_name_plural = "明細書の状態変更"
 
     def __str__(self):
-        return f"{self.plan}: {self.old_status} → {self.new_status}"
+        return f"{self.plan}: {super().__str__()}"
 
     @property
     def label(self):
-        return UsePlan.Status(self.new_status).label
+        return self.get_new_status_display()
 
 
 class PlanLine(models.Model):
@@ -427,21 +414,23 @@ class Withdrawal(models.Model):
         return f"{self.account_id}-{self.number}"
 
 
-class WithdrawalStatusChange(TransitionRecord):
+class WithdrawalStatusChange(StatusHistory):
+    statuses = Withdrawal.Status
+
     withdrawal = models.ForeignKey(
         Withdrawal, on_delete=models.PROTECT, related_name="status_changes"
     )
 
-    class Meta(TransitionRecord.Meta):
+    class Meta(StatusHistory.Meta):
         verbose_name = "払出依頼の状態変更"
         verbose_name_plural = "払出依頼の状態変更"
 
     def __str__(self):
-        return f"{self.withdrawal}: {self.old_status} → {self.new_status}"
+        return f"{self.withdrawal}: {super().__str__()}"
 
     @property
     def label(self):
-        return Withdrawal.Status(self.new_status).label
+        return self.get_new_status_display()
 
 
 class WithdrawalLine(models.Model):

@@ -33,6 +33,9 @@ from advances.models import (
 from audit import services as audit
 from esure.choices import GuaranteeKind
 from esure.wareki import to_wareki, yen
+from esure.workflow import MSG_TRANSITION as MSG_TRANSITION
+from esure.workflow import TransitionError as TransitionError
+from esure.workflow import Workflow
 
 P = UsePlan.Status
 W = Withdrawal.Status
@@ -50,7 +53,6 @@ WITHDRAWAL_ALLOWED = {
     W.CONFIRMED: {W.EXECUTED, W.REJECTED},
 }
 
-MSG_TRANSITION = "「{old}」の{what}を「{new}」にすることはできません。"
 MSG_REASON_REQUIRED = "理由を入力してください。"
 MSG_NOT_DESIGNATED = "この口座は前払金専用口座として指定されていません。"
 MSG_NOT_ENTRUSTED = "この金融機関は保証会社と委託契約がないため、前払金専用口座に指定できません。"
@@ -86,21 +88,14 @@ MAGIC = (
 )
 
 
-class TransitionError(ValidationError):
-    """A move the status table does not allow."""
-
-
 # --- The status helper ------------------------------------------------------------------
 
 
-# model → (status table, history model, its foreign key, what it is called, audit prefix)
+# model → (its workflow, audit prefix)
 WORKFLOWS = {
-    UsePlan: (PLAN_ALLOWED, PlanStatusChange, "plan", "明細書", "use_plan"),
+    UsePlan: (Workflow(table=PLAN_ALLOWED, history=PlanStatusChange, what="明細書"), "use_plan"),
     Withdrawal: (
-        WITHDRAWAL_ALLOWED,
-        WithdrawalStatusChange,
-        "withdrawal",
-        "払出依頼",
+        Workflow(table=WITHDRAWAL_ALLOWED, history=WithdrawalStatusChange, what="払出依頼"),
         "withdrawal",
     ),
 }
@@ -109,28 +104,11 @@ WORKFLOWS = {
 def _move(obj, *, to, by, note="", stamp=(), values=None):
     """Lock the plan or withdrawal, check its status table, set the status with the time
     fields named in `stamp` and the `values` that go with the move (one UPDATE), write the
-    history row and the audit event (`values` included)."""
+    history row (esure.workflow); then the audit event (`values` included)."""
     model = type(obj)
-    table, history, foreign_key, what, prefix = WORKFLOWS[model]
-    locked = model.objects.select_for_update().get(pk=obj.pk)
-    if to not in table.get(locked.status, set()):
-        raise TransitionError(
-            MSG_TRANSITION.format(
-                old=locked.get_status_display(), what=what, new=model.Status(to).label
-            ),
-            code="transition",
-        )
-    now = timezone.now()
-    old = locked.status
-    locked.status = to
-    for name in stamp:
-        setattr(locked, name, now)
-    for name, value in (values or {}).items():
-        setattr(locked, name, value)
-    locked.save(update_fields=["status", *stamp, *(values or {})])
-    history.objects.create(
-        **{foreign_key: locked}, old_status=old, new_status=to, by=by, at=now, note=note
-    )
+    workflow, prefix = WORKFLOWS[model]
+    locked, change = workflow.move(obj, to=to, by=by, note=note, stamp=stamp, values=values)
+    old = change.old_status
     data = {"from": old, "to": to, "account": locked.account_id, "note": note[:200]}
     if model is UsePlan:
         data["version"] = locked.version

@@ -26,7 +26,7 @@ from applications.models import (
 from certificates import selectors as registry
 from certificates.content import contractor_content, contractor_lines
 from certificates.services import StorageError
-from esure.admin import ReadOnlyInline
+from esure.admin import ReadOnlyInline, StatusHistoryInline
 from esure.choices import GuaranteeKind
 from esure.wareki import to_wareki, yen
 
@@ -43,10 +43,8 @@ class ItemInline(ReadOnlyInline):
         return yen(obj.amount) if obj.amount else "—"
 
 
-class StatusChangeInline(ReadOnlyInline):
+class StatusChangeInline(StatusHistoryInline):
     model = StatusChange
-    fields = ["at", "old_status", "new_status", "by", "note"]
-    readonly_fields = fields
 
 
 class FeeReceiptForm(forms.Form):

@@ -9,6 +9,7 @@ from accounts.models import Company
 from certificates.models import Work
 from esure.choices import Delivery, GuaranteeKind
 from esure.wareki import yen
+from esure.workflow import StatusHistory
 
 
 class ApplicationStatus(models.TextChoices):
@@ -196,27 +197,18 @@ class ApplicationItem(models.Model):
         return self.get_kind_display()
 
 
-class StatusChange(models.Model):
+class StatusChange(StatusHistory):
     """Every move of an application: who, when, from what to what, and why. Never deleted."""
+
+    statuses = Application.Status
 
     application = models.ForeignKey(
         Application, on_delete=models.PROTECT, related_name="status_changes"
     )
-    old_status = models.CharField("変更前", max_length=20, choices=Application.Status.choices)
-    new_status = models.CharField("変更後", max_length=20, choices=Application.Status.choices)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="担当"
-    )
-    at = models.DateTimeField("日時", default=timezone.now)
-    note = models.TextField("理由・メモ", blank=True)
 
-    class Meta:
+    class Meta(StatusHistory.Meta):
         verbose_name = "状態の履歴"
         verbose_name_plural = "状態の履歴"
-        ordering = ["at", "pk"]
-
-    def __str__(self):
-        return f"{self.get_old_status_display()} → {self.get_new_status_display()}"
 
 
 class FeeTable(models.Model):

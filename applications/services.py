@@ -6,13 +6,15 @@ from django.utils import timezone
 
 from accounts.selectors import require_approver
 from applications import fees, notifications, rules, signals, validation
-from applications.models import ALLOWED as ALLOWED  # the status table, checked by _lock
+from applications.models import ALLOWED as ALLOWED  # the status table, checked by WORKFLOW
 from applications.models import Application, ApplicationItem, FeeReceipt, StatusChange
 from audit import services as audit
 from certificates import services as registry
 from certificates.models import Work
 from esure.choices import GuaranteeKind
 from esure.wareki import yen
+from esure.workflow import TransitionError as TransitionError
+from esure.workflow import Workflow
 
 S = Application.Status
 
@@ -26,44 +28,28 @@ MSG_FEE_MISMATCH = (
 MSG_ALREADY_OPEN = "この工事には手続き中の同じ申込があります。申込一覧からご確認ください。"
 
 
-class TransitionError(ValidationError):
-    """A move the status table does not allow (e.g. a second approval)."""
+WORKFLOW = Workflow(table=ALLOWED, history=StatusChange, message=MSG_TRANSITION)
+# What a service that works on an application reads while it holds the lock.
+RELATED = ("company", "work", "work__orderer", "work__office")
 
 
 def _lock(application, to):
     """Lock the application's row and check the status table (models.ALLOWED): the move to
     `to` must be allowed from the status it has now, else TransitionError. In a transaction.
     A service that works before it moves (validation, conclusion) calls this first."""
-    locked = (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("company", "work", "work__orderer", "work__office")
-        .get(pk=application.pk)
-    )
-    if not locked.can_move_to(to):
-        raise TransitionError(
-            MSG_TRANSITION.format(old=locked.get_status_display(), new=S(to).label),
-            code="transition",
-        )
-    return locked
+    return WORKFLOW.lock(application, to, related=RELATED)
 
 
 def _transition(*, application, to, by, note=""):
-    """The one writer of a status: lock the row, check the table, stamp the time, write the
-    history row and the audit event."""
-    locked = _lock(application, to)
-    now = timezone.now()
-    old = locked.status
-    locked.status = to
-    locked.updated_at = now
-    fields = ["status", "updated_at"]
+    """The one writer of a status (esure.workflow): lock the row, check the table, stamp the
+    time, write the history row; then the audit event."""
+    stamp, values = ("updated_at",), {}
     if to == S.SUBMITTED:
-        locked.submitted_at = now
-        locked.submitted_by = by
-        fields += ["submitted_at", "submitted_by"]
-    locked.save(update_fields=fields)
-    StatusChange.objects.create(
-        application=locked, old_status=old, new_status=to, by=by, at=now, note=note
+        stamp, values = ("updated_at", "submitted_at"), {"submitted_by": by}
+    locked, change = WORKFLOW.move(
+        application, to=to, by=by, note=note, stamp=stamp, values=values, related=RELATED
     )
+    old = change.old_status
     audit.record(
         actor=by,
         action=f"application.{S(to).value}",

@@ -27,7 +27,7 @@ from certificates.models import (
     SubmissionEvent,
     Work,
 )
-from esure.admin import ReadOnlyAdmin, ReadOnlyInline
+from esure.admin import ReadOnlyAdmin, ReadOnlyInline, StatusHistoryInline
 from esure.forms import DayField
 from esure.wareki import to_wareki, yen
 
@@ -340,10 +340,8 @@ class WorkAdmin(ReadOnlyAdmin):
         return to_wareki(obj.contract_date) if obj.contract_date else "—"
 
 
-class SubmissionEventInline(ReadOnlyInline):
+class SubmissionEventInline(StatusHistoryInline):
     model = SubmissionEvent
-    fields = ("at", "old_status", "new_status", "by", "note")
-    readonly_fields = fields
 
 
 @admin.register(Submission)

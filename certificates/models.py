@@ -11,6 +11,7 @@ from accounts.models import Branch, Company, Orderer, OrdererOffice
 from certificates.numbering import format_number
 from esure.choices import ContractMethod, Delivery, GuaranteeKind, WorkCategory
 from esure.wareki import yen
+from esure.workflow import StatusHistory, by_field
 
 
 class Work(models.Model):
@@ -472,34 +473,23 @@ SUBMISSION_ALLOWED = {
 }
 
 
-class SubmissionEvent(models.Model):
-    """Every move of a submission: delivered (old status empty), 受領, 返戻 — who, when, why."""
+class SubmissionEvent(StatusHistory):
+    """Every move of a submission: delivered (old status empty), 受領, 返戻 — who (None: esure
+    delivered it, or the office's system answered), when, why."""
+
+    statuses = Submission.Status
 
     submission = models.ForeignKey(
         Submission, on_delete=models.PROTECT, related_name="events", verbose_name="提出"
     )
-    old_status = models.CharField(
-        "変更前", max_length=20, choices=Submission.Status.choices, blank=True
-    )
-    new_status = models.CharField("変更後", max_length=20, choices=Submission.Status.choices)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="操作した利用者",
-    )
-    at = models.DateTimeField("日時", default=timezone.now)
-    note = models.TextField("メモ", blank=True)
+    by = by_field(null=True)
 
-    class Meta:
+    class Meta(StatusHistory.Meta):
         verbose_name = "提出の履歴"
         verbose_name_plural = "提出の履歴"
-        ordering = ["at", "pk"]
 
     def __str__(self):
-        return f"{self.submission}: {self.old_status or '—'} → {self.new_status}"
+        return f"{self.submission}: {super().__str__()}"
 
 
 class OfficeAlert(models.Model):

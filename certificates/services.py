@@ -41,6 +41,7 @@ from certificates.numbering import KIND_DIGITS, make_number, parse_number
 from esure import metrics
 from esure.choices import GuaranteeKind, SubmissionChannel
 from esure.wareki import fiscal_year_reiwa, to_wareki, yen
+from esure.workflow import Workflow
 
 logger = logging.getLogger(__name__)
 
@@ -527,10 +528,16 @@ def issue_change(
 MSG_SUBMISSION_OFFICE = "提出先は、この保証の発注者の発注機関から選んでください。"
 MSG_ALREADY_SUBMITTED = "この版はこの発注機関にすでに提出済みです。"
 MSG_RETURN_REASON = "返戻の理由を入力してください。"
-MSG_ALREADY_ANSWERED = "この版はすでに{status}しています。"
+MSG_ALREADY_ANSWERED = "この版はすでに{old}しています。"
 RETURN_REASON_MAX = 1000
 
 SubmissionStatus = Submission.Status
+SUBMISSION = Workflow(
+    table=SUBMISSION_ALLOWED,
+    history=SubmissionEvent,
+    message=MSG_ALREADY_ANSWERED,
+    code="already_answered",
+)
 
 
 def deliver(*, certificate, office, channel, by=None, note="", at=None):
@@ -682,19 +689,14 @@ def _answer(*, certificate, office, by, to, note):
                 certificate=certificate, office=office, channel=Submission.Channel.KEY, by=person
             )
             submission = rows.get()
-        if to not in SUBMISSION_ALLOWED[submission.status]:
-            raise ValidationError(
-                MSG_ALREADY_ANSWERED.format(status=submission.get_status_display()),
-                code="already_answered",
-            )
-        old = submission.status
-        submission.status = to
-        submission.decided_at = now
-        submission.decided_by = person
-        submission.reason = note
-        submission.save(update_fields=["status", "decided_at", "decided_by", "reason"])
-        SubmissionEvent.objects.create(
-            submission=submission, old_status=old, new_status=to, by=person, at=now, note=note
+        SUBMISSION.apply(
+            submission,
+            to=to,
+            by=person,
+            note=note,
+            stamp=("decided_at",),
+            values={"decided_by": person, "reason": note},
+            at=now,
         )
         audit.record(
             actor=by.label if system else by,

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from claims import selectors, services
 from claims.models import Claim, ClaimStatusChange
 from claims.views import serve_attachment
-from esure.admin import ReadOnlyAdmin, ReadOnlyInline
+from esure.admin import ReadOnlyAdmin, StatusHistoryInline
 from esure.forms import DateInput, YenField
 from esure.wareki import yen
 
@@ -65,11 +65,9 @@ def _yen_or_dash(amount):
     return "—" if amount is None else yen(amount)
 
 
-class HistoryInline(ReadOnlyInline):
+class HistoryInline(StatusHistoryInline):
     model = ClaimStatusChange
     verbose_name_plural = "経過"
-    fields = ["at", "old_status", "new_status", "by", "note"]
-    readonly_fields = fields
 
 
 class OpenFilter(admin.SimpleListFilter):

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import OrdererOffice
 from certificates.models import Guarantee
+from esure.workflow import StatusHistory
 
 
 class Claim(models.Model):
@@ -91,27 +92,20 @@ class Claim(models.Model):
         return f"保証金の請求 第{self.pk}号（{self.guarantee.number_display}）"
 
 
-class ClaimStatusChange(models.Model):
+class ClaimStatusChange(StatusHistory):
     """One status move (old → new, who, when, and the message, note or reason that went with
     it): the history the status helper writes. Filing is the first row (old empty)."""
 
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="status_changes")
-    old_status = models.CharField("変更前", max_length=30, choices=Claim.Status.choices, blank=True)
-    new_status = models.CharField("変更後", max_length=30, choices=Claim.Status.choices)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="実行者"
-    )
-    at = models.DateTimeField("日時", default=timezone.now)
-    note = models.TextField("連絡・理由・メモ", blank=True)
+    statuses = Claim.Status
 
-    class Meta:
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="status_changes")
+
+    class Meta(StatusHistory.Meta):
         verbose_name = "請求の経過"
         verbose_name_plural = "請求の経過"
-        ordering = ["at", "pk"]
 
     def __str__(self):
-        old = Claim.Status(self.old_status).label if self.old_status else "—"
-        return f"{self.claim}: {old} → {self.get_new_status_display()}"
+        return f"{self.claim}: {super().__str__()}"
 
 
 class Attachment(models.Model):

@@ -19,6 +19,8 @@ from claims.models import Attachment, Claim, ClaimStatusChange
 from claims.selectors import CLAIMABLE_KINDS
 from esure.choices import GuaranteeKind
 from esure.wareki import to_wareki, yen
+from esure.workflow import TransitionError as TransitionError
+from esure.workflow import Workflow
 
 S = Claim.Status
 
@@ -57,28 +59,14 @@ ACCEPTED_TYPES = ("application/pdf", "image/jpeg")
 MAX_FILES_AT_ONCE = 5
 
 
-class TransitionError(ValidationError):
-    """A move the status table does not allow."""
+WORKFLOW = Workflow(table=ALLOWED, history=ClaimStatusChange, message=MSG_TRANSITION)
 
 
 def _move(claim, *, to, by, note="", values=None):
     """Lock the claim, check ALLOWED, set the status with the `values` that go with the move
-    (one UPDATE), write the history row and the audit event."""
-    locked = Claim.objects.select_for_update().get(pk=claim.pk)
-    if to not in ALLOWED.get(locked.status, set()):
-        raise TransitionError(
-            MSG_TRANSITION.format(old=locked.get_status_display(), new=S(to).label),
-            code="transition",
-        )
-    old = locked.status
-    locked.status = to
-    for name, value in (values or {}).items():
-        setattr(locked, name, value)
-    locked.save(update_fields=["status", *(values or {})])
-    now = timezone.now()
-    ClaimStatusChange.objects.create(
-        claim=locked, old_status=old, new_status=to, by=by, at=now, note=note
-    )
+    (one UPDATE), write the history row (esure.workflow); then the audit event."""
+    locked, change = WORKFLOW.move(claim, to=to, by=by, note=note, values=values)
+    old = change.old_status
     audit.record(
         actor=by,
         action=f"claim.{to}",

@@ -39,6 +39,22 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+class StatusHistoryInline(ReadOnlyInline):
+    """The status history (esure.workflow.StatusHistory) under its subject, statuses by their
+    labels. A subclass names the `model`."""
+
+    fields = ["at", "old", "new", "by", "note"]
+    readonly_fields = fields
+
+    @admin.display(description="変更前")
+    def old(self, obj):
+        return obj.get_old_status_display()
+
+    @admin.display(description="変更後")
+    def new(self, obj):
+        return obj.get_new_status_display()
+
+
 # The admin's first page in the order of the work (issue 20): 申込 → 保証契約 → D-Sure →
 # 利用者 → 設定; inside a section, models in the order staff reach for them. Every registered
 # model has its place here (tests/esure/test_admin_japanese.py): one that has none is listed

@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from esure.admin import ReadOnlyInline
+from esure.admin import StatusHistoryInline
 from esure.wareki import yen
 from reservations import pdf, rules, services
 from reservations.models import Reservation, ReservationStatusChange
@@ -32,10 +32,8 @@ class DeclineForm(forms.Form):
     reason = forms.CharField(label="謝絶の理由", widget=forms.Textarea)
 
 
-class StatusChangeInline(ReadOnlyInline):
+class StatusChangeInline(StatusHistoryInline):
     model = ReservationStatusChange
-    fields = ["at", "old_status", "new_status", "by", "note"]
-    readonly_fields = fields
 
 
 def _errors(request, error):

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Branch, Company, JointVenture, Orderer
+from esure.workflow import StatusHistory, by_field
 
 
 class ReservationStatus(models.TextChoices):
@@ -158,29 +159,16 @@ class Reservation(models.Model):
         return S.LAPSED if self.has_expired_on(day) else S(self.status)
 
 
-class ReservationStatusChange(models.Model):
+class ReservationStatusChange(StatusHistory):
     """Every move of a reservation: who (None: the daily lapse command), when, why."""
+
+    statuses = ReservationStatus
 
     reservation = models.ForeignKey(
         Reservation, on_delete=models.PROTECT, related_name="status_changes"
     )
-    old_status = models.CharField("変更前", max_length=20, choices=S.choices)
-    new_status = models.CharField("変更後", max_length=20, choices=S.choices)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="担当",
-    )
-    at = models.DateTimeField("日時", default=timezone.now)
-    note = models.TextField("理由・メモ", blank=True)
+    by = by_field(null=True)
 
-    class Meta:
+    class Meta(StatusHistory.Meta):
         verbose_name = "予約の状態の履歴"
         verbose_name_plural = "予約の状態の履歴"
-        ordering = ["at", "pk"]
-
-    def __str__(self):
-        return f"{self.get_old_status_display()} → {self.get_new_status_display()}"

@@ -12,8 +12,10 @@ from applications.models import Application
 from applications.validation import MSG_JV_UNVERIFIED
 from audit import services as audit
 from esure.choices import GuaranteeKind
+from esure.workflow import TransitionError as TransitionError
+from esure.workflow import Workflow
 from reservations import notifications, rules
-from reservations.models import Reservation, ReservationStatusChange
+from reservations.models import ALLOWED, Reservation, ReservationStatusChange
 
 S = Reservation.Status
 
@@ -37,45 +39,34 @@ FIELDS = [
 ]
 
 
-class TransitionError(ValidationError):
-    """A move the status table (models.ALLOWED) does not allow."""
+WORKFLOW = Workflow(table=ALLOWED, history=ReservationStatusChange, message=MSG_TRANSITION)
+# What a service reads while it holds the lock.
+RELATED = ("company", "orderer", "joint_venture")
 
 
 def _lock(reservation, to, *, only_from=None):
     """Lock the row and check the status table: the move to `to` must be allowed now (and,
     for a service that is one particular move, be made from `only_from`)."""
-    locked = (
-        Reservation.objects.select_for_update(of=("self",))
-        .select_related("company", "orderer", "joint_venture")
-        .get(pk=reservation.pk)
-    )
-    if not locked.can_move_to(to) or only_from not in (None, locked.status):
-        raise TransitionError(
-            MSG_TRANSITION.format(old=locked.get_status_display(), new=S(to).label),
-            code="transition",
-        )
+    locked = WORKFLOW.lock(reservation, to, related=RELATED)
+    if only_from not in (None, locked.status):
+        WORKFLOW.refuse(locked, to)
     return locked
 
 
 def _transition(*, reservation, to, by, note="", fields=(), action=None):
-    """The one writer of a status: lock, check the table, stamp, history row, audit event
-    (`reservation.<status>` unless `action` names another). `reservation` may carry other
-    changed `fields` to save with the move."""
+    """The one writer of a status (esure.workflow): lock, check the table, stamp, history
+    row; then the audit event (`reservation.<status>` unless `action` names another).
+    `reservation` may carry other changed `fields` to save with the move."""
     locked = _lock(reservation, to)
-    for name in fields:
-        setattr(locked, name, getattr(reservation, name))
-    now = timezone.now()
     old = locked.status
-    locked.status = to
-    locked.updated_at = now
+    stamp = ["updated_at"]
+    values = {name: getattr(reservation, name) for name in fields}
     if to == S.SUBMITTED:
-        locked.submitted_at, locked.submitted_by = now, by
+        stamp.append("submitted_at")
+        values["submitted_by"] = by
     if to == S.APPROVED and old == S.SUBMITTED:  # not when given back: approved once
-        locked.approved_at = now
-    locked.save()
-    ReservationStatusChange.objects.create(
-        reservation=locked, old_status=old, new_status=to, by=by, at=now, note=note
-    )
+        stamp.append("approved_at")
+    WORKFLOW.apply(locked, to=to, by=by, note=note, stamp=stamp, values=values)
     audit.record(
         actor=by,
         # reservation.submitted / approved / declined / used / lapsed (AuditEvent.Action).

@@ -45,7 +45,7 @@ def test_every_move_of_a_plan_or_withdrawal_is_a_named_choice():
     # (withdrawal.voided: closed by the account's 指定解除).
     from advances import services
 
-    for table, _history, _key, _what, prefix in services.WORKFLOWS.values():
-        for targets in table.values():
+    for workflow, prefix in services.WORKFLOWS.values():
+        for targets in workflow.table.values():
             for to in sorted(targets):
                 assert f"{prefix}.{to}" in AuditEvent.Action.values, (prefix, to)
