@@ -49,7 +49,6 @@ from api.schemas import (
     VerifyIn,
     VersionOut,
 )
-from certificates.models import Guarantee
 from dsure import services as dsure
 from esure.clientip import client_key
 
@@ -152,8 +151,8 @@ def verify(request, payload: VerifyIn):
     request.api_number = found.number
     result = found.result
     if result is dsure.Result.OK:
-        guarantee = Guarantee.objects.select_related("office").get(pk=found.guarantee_id)
-        return Status(200, selectors.guarantee_detail(guarantee))
+        versions = selectors.detail_versions(found.guarantee_id)  # the guarantee joined
+        return Status(200, selectors.guarantee_detail(versions[0].guarantee, versions))
     if result in (dsure.Result.NUMBER_FORMAT, dsure.Result.KEY_FORMAT):
         raise ApiProblem(422, found.message)
     if result is dsure.Result.NO_MATCH:

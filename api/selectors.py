@@ -52,7 +52,24 @@ def _date(value):
     return {"iso": value, "wareki": to_wareki(value)}
 
 
+def detail_versions(guarantee_id):
+    """The versions a GuaranteeOut lists, oldest first, in one query: each with its guarantee
+    joined and the SHA-256 of its certificate PDF (the original: `certificate_pdf_sha256`,
+    None while the after-commit documents are being produced)."""
+    pdf = Document.objects.filter(
+        certificate=OuterRef("pk"), kind=Document.Kind.CERTIFICATE, extends=None
+    ).values("sha256")[:1]
+    return list(
+        Certificate.objects.select_related("guarantee")
+        .filter(guarantee_id=guarantee_id)
+        .annotate(certificate_pdf_sha256=Subquery(pdf))
+        .order_by("version")
+    )
+
+
 def _pdf_sha256(certificate):
+    if hasattr(certificate, "certificate_pdf_sha256"):  # detail_versions
+        return certificate.certificate_pdf_sha256
     for document in certificate.documents.all():  # prefetched by versions_of
         if document.kind == Document.Kind.CERTIFICATE:
             return document.sha256
@@ -75,7 +92,7 @@ def version_summary(certificate):
 def guarantee_detail(guarantee, versions=None):
     """A guarantee's current terms and its versions, as GuaranteeOut states them. The terms
     are those of the latest version's frozen content (what the certificate says)."""
-    versions = versions if versions is not None else registry.versions_of(guarantee)
+    versions = versions if versions is not None else detail_versions(guarantee.pk)
     current = versions[-1]
     status = registry.status_of_guarantee(guarantee, current)
     work = current.content["work"]

@@ -105,4 +105,4 @@ def test_reading_a_guarantee_takes_a_fixed_number_of_queries(guarantee, token):
     client.get(f"/api/v1/guarantees/{guarantee.number}")  # last_used_at stamped
     with CaptureQueriesContext(connection) as queries:
         assert client.get(f"/api/v1/guarantees/{guarantee.number}").status_code == 200
-    assert len(queries) <= 6, [q["sql"] for q in queries]
+    assert len(queries) <= 5, [q["sql"] for q in queries]

@@ -5,7 +5,9 @@ import datetime
 import json
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from api import limits, services
@@ -47,6 +49,20 @@ def test_a_right_pair_answers_the_current_terms_and_versions(guarantee, token):
     # D-Sure logged the attempt as its own, with the client's address and never the key.
     row = AccessLog.objects.get(number=guarantee.number)
     assert (row.outcome, row.ip) == (AccessLog.Outcome.SUCCESS, "127.0.0.1")
+
+
+def test_a_right_pair_takes_a_fixed_number_of_statements(guarantee, token):
+    """The token, its verify limit, D-Sure's two (the number's lock with the throttle state;
+    the log row), the versions with their guarantee and PDF hash joined, the API's log row."""
+    _, secret = token
+    key = registry.current_key(guarantee)
+    verify(secret, guarantee.number_display, key)  # last_used_at stamped
+    with CaptureQueriesContext(connection) as queries:
+        response = verify(secret, guarantee.number_display, key)
+    assert response.status_code == 200
+    sent = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
+    assert len(sent) == 6, sent
+    assert json.loads(response.content)["versions"][0]["pdf_sha256"]
 
 
 def test_typed_as_city_staff_type_it(guarantee, token):
