@@ -540,8 +540,9 @@ def number_states(numbers, now=None):
 # --- Alerts ----------------------------------------------------------------------------------
 
 
-# After a failure, both alert counts in one statement; each stops at its threshold, so an
-# address that fails thousands of times a minute costs the same index scan as one at it.
+# After a failure, both alert counts in one statement, with whether each alert was raised
+# within ALERT_QUIET; each count stops at its threshold, so an address that fails thousands
+# of times a minute costs the same index scan as one at it.
 _ALERT_COUNTS_SQL = """
 SELECT (SELECT COUNT(*) FROM (
             SELECT DISTINCT number FROM dsure_accesslog
@@ -550,8 +551,15 @@ SELECT (SELECT COUNT(*) FROM (
        (SELECT COUNT(*) FROM (
             SELECT 1 FROM dsure_accesslog
             WHERE outcome = %(failure)s AND at > %(since)s LIMIT %(spike)s
-        ) AS failures)
+        ) AS failures),
+       EXISTS (SELECT 1 FROM dsure_alert
+               WHERE kind = %(many_kind)s AND subject = %(ip)s AND at > %(quiet)s),
+       EXISTS (SELECT 1 FROM dsure_alert
+               WHERE kind = %(spike_kind)s AND subject = %(all)s AND at > %(quiet)s)
 """
+
+
+_ALL = "all"  # the subject of a spike alert
 
 
 def alert_counts_query(ip, now):
@@ -561,6 +569,10 @@ def alert_counts_query(ip, now):
         "since": connection.ops.adapt_datetimefield_value(now - IP_WINDOW),
         "numbers": IP_ALERT_NUMBERS,
         "spike": SPIKE_FAILURES,
+        "many_kind": Alert.Kind.IP_MANY_NUMBERS,
+        "spike_kind": Alert.Kind.FAILURE_SPIKE,
+        "all": _ALL,
+        "quiet": connection.ops.adapt_datetimefield_value(now - ALERT_QUIET),
     }
 
 
@@ -572,8 +584,8 @@ def raise_alerts(ip, now=None, counts=None):
         with connection.cursor() as cursor:
             cursor.execute(*alert_counts_query(ip, now))
             counts = cursor.fetchone()
-    numbers, failures = counts
-    if numbers >= IP_ALERT_NUMBERS:
+    numbers, failures, many_raised, spike_raised = counts
+    if numbers >= IP_ALERT_NUMBERS and not many_raised:
         _alert(
             Alert.Kind.IP_MANY_NUMBERS,
             ip,
@@ -581,10 +593,10 @@ def raise_alerts(ip, now=None, counts=None):
             "認証に失敗",
             now,
         )
-    if failures >= SPIKE_FAILURES:
+    if failures >= SPIKE_FAILURES and not spike_raised:
         _alert(
             Alert.Kind.FAILURE_SPIKE,
-            "all",
+            _ALL,
             f"{IP_WINDOW.seconds // 60} 分間に {SPIKE_FAILURES} 件以上の認証失敗",
             now,
         )

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from certificates import keys
 from certificates import services as registry
 from dsure import services, throttle
-from dsure.models import AccessLog, LockClear
+from dsure.models import AccessLog, Alert, LockClear
 from tests.conftest import NOW, dsure_lookup
 
 WRONG_KEY = "ABCD-EFGH-JKMN-PQRS"
@@ -74,6 +74,26 @@ def test_a_wrong_key_is_the_same_statements_whatever_the_history(guarantee, staf
     sent = statements(queries)
     assert len(sent) == 3, sent
     assert sum(s.startswith("INSERT") for s in sent) == 1
+
+
+def test_during_a_failure_spike_a_wrong_key_is_still_three_statements(guarantee):
+    """Whether the spike's alert was raised within the quiet period is read with the counts:
+    once it is, further failures add no statement."""
+    AccessLog.objects.bulk_create(
+        AccessLog(
+            at=NOW, ip=f"198.51.100.{i % 200}", number=f"0810000{i:03d}0"[:11], outcome="failure"
+        )
+        for i in range(throttle.SPIKE_FAILURES)
+    )
+    dsure_lookup(Client(), guarantee.number_display, WRONG_KEY)  # raises the spike's alert
+    assert Alert.objects.filter(kind=Alert.Kind.FAILURE_SPIKE).count() == 1
+
+    with CaptureQueriesContext(connection) as queries:
+        response = dsure_lookup(Client(), guarantee.number_display, WRONG_KEY)
+
+    assert services.MSG_NO_MATCH in response.content.decode()
+    assert len(statements(queries)) == 3, statements(queries)
+    assert Alert.objects.filter(kind=Alert.Kind.FAILURE_SPIKE).count() == 1
 
 
 # --- In production: autocommit, two round trips (decision 0036) ---------------------------
