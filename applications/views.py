@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -13,6 +14,7 @@ from applications.drafts import MSG_ALREADY_SUBMITTED, MSG_SAVED_NOT_SUBMITTED, 
 from applications.forms import ApplicationForm, new_client_token
 from applications.models import Application
 from certificates.models import Work
+from esure.choices import GuaranteeKind
 from esure.converters import parse_id
 from esure.pagination import page_of
 
@@ -170,6 +172,7 @@ def index(request):
     page = page_of(
         request, selectors.applications_of(company, status=status, orderer_id=orderer_id)
     )
+    _label_rows(page.object_list)
     context = {
         "page": page,
         "applications": page.object_list,
@@ -180,6 +183,24 @@ def index(request):
         "orderer_id": orderer_id,
     }
     return render(request, "applications/index.html", context)
+
+
+_SAMPLE_PK = 987654321  # stands for each row's pk in its detail link
+_STATUS_LABELS = dict(Application.Status.choices)
+_MENU_LABELS = dict(Menu.choices)
+_KIND_LABELS = dict(GuaranteeKind.choices)
+
+
+def _label_rows(applications):
+    """Menu 4's per-row text, once per page: one reverse() for every row's link and the
+    labels from dicts (get_FOO_display builds its dict on every call) — issue 22."""
+    sample = reverse("applications:detail", args=[_SAMPLE_PK])
+    for a in applications:
+        a.detail_url = sample.replace(str(_SAMPLE_PK), str(a.pk))
+        a.status_label = _STATUS_LABELS.get(a.status, a.status)
+        a.menu_label = _MENU_LABELS.get(a.menu, a.menu)
+        for item in a.items.all():
+            item.kind_label = _KIND_LABELS.get(item.kind, item.kind)
 
 
 @verified_member_required

@@ -19,10 +19,12 @@ from certificates import pdf
 from certificates import selectors as registry
 from certificates import services as registry_services
 from certificates.models import Document, KeyDisplay, Submission
+from esure.choices import GuaranteeKind
 from esure.converters import parse_id
 from esure.pagination import page_of
 
 _SAMPLE_NUMBER = "00000000000"  # stands for each row's number in its detail link
+_KIND_LABELS = dict(GuaranteeKind.choices)
 
 
 def _no_store(response):
@@ -40,6 +42,8 @@ def index(request):
     sample = reverse("certs:detail", args=[_SAMPLE_NUMBER])
     for g in page.object_list:
         g.detail_url = sample.replace(_SAMPLE_NUMBER, g.number)
+        # From a dict made once: get_kind_display builds its dict on every call.
+        g.kind_label = _KIND_LABELS.get(g.kind, g.kind)
     return render(request, "certs/index.html", {"page": page, "guarantees": page.object_list})
 
 
