@@ -87,8 +87,7 @@ def main():
                         flush=True,
                     )
             finally:
-                server.terminate()
-                server.wait(timeout=30)
+                run.stop(server)
     print(f"{ROUNDS} rounds; medians; ratio to the ping run just before each page")
     print("| path | " + " | ".join(trees) + " |")
     print("|---" * (len(trees) + 1) + "|")

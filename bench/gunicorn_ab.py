@@ -62,7 +62,7 @@ def main():
             for s in group
             if any(s["name"].startswith(page) for page in PAGES)
         }
-        servers.pop().terminate()
+        run.stop(servers.pop())
         for config in chosen:
             for _ in range(3 * len(config["args"])):
                 run.get("/healthz", base=config["base"])
@@ -91,8 +91,7 @@ def main():
         }
     finally:
         for server in servers:
-            server.terminate()
-            server.wait(timeout=30)
+            run.stop(server)
     print("| configuration | page | req/s | p50 | p99 | ratio to its ping |")
     print("|---|---|---|---|---|---|")
     table = []

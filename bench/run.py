@@ -213,6 +213,17 @@ def start_gunicorn(port=PORT, env=None, name="gunicorn", worker_args=("--workers
     raise SystemExit("gunicorn did not answer /healthz")
 
 
+def stop(server):
+    """Stop a gunicorn started here: its graceful shutdown may outlast a busy machine's 30 s,
+    and a bench that measured everything should not die on it."""
+    server.terminate()
+    try:
+        server.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def workers_of(master_pid):
     pids = []
     for status in Path("/proc").glob("[0-9]*/status"):
@@ -513,8 +524,7 @@ def stored_pdf_from_object_store(manifest, viewer_cookie):
         return pings, pdf
     finally:
         if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+            stop(server)
         store.stop()
 
 
@@ -561,8 +571,7 @@ def lookup_by_volume(manifest):
                     flush=True,
                 )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
     ratios = {
         label: median([r["lookup_rps"] / r["ping_rps"] for r in rs]) for label, rs in runs.items()
     }
@@ -673,8 +682,7 @@ def main():
         s3_pings, s3_pdf = stored_pdf_from_object_store(manifest, viewer["extra"]["BENCH_COOKIE"])
         by_volume = lookup_by_volume(manifest)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
     issuance = run_issuance()
     ping_ratios = [p["rps"] for p in pings]
     ping_row = {
