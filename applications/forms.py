@@ -14,7 +14,7 @@ from accounts.models import Branch, JointVenture, Orderer, OrdererOffice
 from applications.models import Application
 from certificates.models import Work
 from esure.choices import ContractMethod, GuaranteeKind, WorkCategory
-from esure.forms import DateInput, YenField
+from esure.forms import DayField, YenField
 
 MSG_PERIOD_ORDER = "工期の終了日は開始日以降の日付を入力してください。"
 MSG_PERCENT_FORMAT = "0から100までの数字で入力してください。"
@@ -135,10 +135,10 @@ class ApplicationForm(forms.Form):
         required=False,
     )
     price = YenField(label="請負代金額（円）", required=False)
-    contract_date = forms.DateField(label="契約日", widget=DateInput, required=False)
+    contract_date = DayField(label="契約日", required=False)
     contract_date_planned = forms.BooleanField(label="契約日は予定日です", required=False)
-    start_date = forms.DateField(label="工期（自）", widget=DateInput, required=False)
-    end_date = forms.DateField(label="工期（至）", widget=DateInput, required=False)
+    start_date = DayField(label="工期（自）", required=False)
+    end_date = DayField(label="工期（至）", required=False)
     low_bid = forms.BooleanField(label="低入札価格調査の対象となった契約です", required=False)
     # 申し込む保証
     want_advance = forms.BooleanField(label="前払金保証を申し込む", required=False)
@@ -149,7 +149,7 @@ class ApplicationForm(forms.Form):
         label="前払金を請求する予定です（前払金保証は後日申し込みます）", required=False
     )
     intermediate_amount = YenField(label="中間前払金保証の保証金額（円）", required=False)
-    certified_on = forms.DateField(label="中間前金払認定日", widget=DateInput, required=False)
+    certified_on = DayField(label="中間前金払認定日", required=False)
     certification_number = forms.CharField(
         label="中間前金払認定番号", max_length=50, required=False
     )

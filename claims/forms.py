@@ -4,7 +4,7 @@ date is a date); the rules are claims.rules', checked by the services."""
 from django import forms
 
 from certificates.numbering import parse_number
-from esure.forms import DateInput, YenField
+from esure.forms import DayField, YenField
 
 MSG_NUMBER = "保証契約番号を確かめてください（11桁。例: 06-1-0000001-3）。"
 
@@ -50,7 +50,7 @@ class NumberForm(Form):
 class ClaimForm(Form):
     """保証金の請求: the termination, the figures of the guarantee's kind, the documents."""
 
-    terminated_on = forms.DateField(label="契約解除の日", widget=DateInput)
+    terminated_on = DayField(label="契約解除の日")
     termination_cause = forms.CharField(
         label="契約解除の理由",
         max_length=2000,

@@ -1,10 +1,14 @@
-"""Form fields every face types money and dates with (applications, advances): one
-implementation each, so a clerk's 12,345,000 or １２，３４５，０００ means the same everywhere."""
+"""Form fields every face types money and dates with (applications, advances, D-Sure, claims):
+one implementation each, so a clerk's 12,345,000 or １２，３４５，０００, and 令和8年4月1日 or
+R8.4.1, mean the same everywhere."""
 
+import datetime
 import re
 import unicodedata
 
 from django import forms
+
+from esure.wareki import DateTextError, parse_date
 
 MSG_AMOUNT_FORMAT = "金額は数字で入力してください（例: 12,345,000）。"
 MSG_AMOUNT_RANGE = "金額は1円以上、1兆円未満で入力してください。"
@@ -52,21 +56,32 @@ class DateInput(forms.DateInput):
         return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-MSG_DAY_FORMAT = "日付は 2026-11-30 または 2026/11/30 の形で入力してください。"
+# What a date field takes (esure.wareki.parse_date), shown under each one.
+HELP_DAY = "例: 令和8年4月1日、R8.4.1、2026-04-01、2026/4/1（全角でも入力できます）"
 
 
 class DayField(forms.DateField):
-    """A business date typed as 2026-11-30, 2026/11/30 or in full width (２０２６／１１／３０):
-    NFKC on the digits and separators only (a date has no free text to spoil)."""
+    """A business date as people type it from paper: 和暦 (令和8年4月1日, 令和元年5月1日,
+    R8.4.1) or Gregorian (2026-04-01, 2026/4/1), full or half width — read by the one parser,
+    esure.wareki.parse_date, whose message says what is wrong (平成31年5月1日: 平成 ended).
+    A text box, not the browser's date picker, so what was typed is shown back on error."""
 
-    input_formats = ["%Y-%m-%d", "%Y/%m/%d"]
-    default_error_messages = {"invalid": MSG_DAY_FORMAT}
+    widget = forms.TextInput(attrs={"autocomplete": "off"})
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("widget", DateInput)
+        kwargs.setdefault("help_text", HELP_DAY)
         super().__init__(**kwargs)
 
     def to_python(self, value):
-        if isinstance(value, str):
-            value = unicodedata.normalize("NFKC", value).strip()
-        return super().to_python(value)
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime.datetime):
+            return value.date()
+        if isinstance(value, datetime.date):
+            return value
+        if not str(value).strip():
+            return None
+        try:
+            return parse_date(value)
+        except DateTextError as error:
+            raise forms.ValidationError(str(error), code="invalid") from None

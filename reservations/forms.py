@@ -4,7 +4,7 @@ services' (reservations.rules), so a draft saves at any point."""
 from django import forms
 
 from accounts.models import Branch, JointVenture, Orderer
-from esure.forms import DateInput, YenField
+from esure.forms import DayField, YenField
 from reservations.services import FIELDS
 
 
@@ -29,7 +29,7 @@ class ReservationForm(forms.Form):
         empty_label="選択してください",
     )
     work_name = forms.CharField(label="工事名", max_length=200, required=False)
-    bid_date = forms.DateField(label="入札日", widget=DateInput, required=False)
+    bid_date = DayField(label="入札日", required=False)
     estimated_price = YenField(label="請負代金額の見込み（円）", required=False)
     amount = YenField(
         label="予約する保証金額（円）",

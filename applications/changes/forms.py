@@ -6,7 +6,7 @@ from django import forms
 
 from applications.models import Application
 from certificates import selectors as registry
-from esure.forms import DateInput, YenField
+from esure.forms import DayField, YenField
 
 C = Application.ChangeKind
 # The application's own fields that the form edits (the changed guarantee is fixed).
@@ -29,9 +29,9 @@ class ChangeForm(forms.Form):
         label="変更の内容", choices=C.choices, widget=forms.RadioSelect, required=False
     )
     new_price = YenField(label="変更後の請負代金額（円）", required=False)
-    change_contract_date = forms.DateField(label="変更契約日", widget=DateInput, required=False)
+    change_contract_date = DayField(label="変更契約日", required=False)
     change_amount = YenField(label="変更後の保証金額（円）", required=False)
-    new_end_date = forms.DateField(label="変更後の工期（至）", widget=DateInput, required=False)
+    new_end_date = DayField(label="変更後の工期（至）", required=False)
     cancel_reason = forms.CharField(
         label="解約の理由",
         required=False,

@@ -58,7 +58,15 @@ def test_the_office_records_completion_and_everyone_sees_completed_and_released(
     city.goto("/dsure/office/")
     main = city.get_by_role("main")
     main.get_by_role("row").filter(has_text=number).get_by_role("link", name=number).click()
-    control(city, "完成日（完成検査・引渡しの日）").fill(today.isoformat())
+    # Typed from paper in 和暦: a day after 平成 ended is refused, shown back as typed.
+    control(city, "完成日（完成検査・引渡しの日）").fill("平成31年5月1日")
+    main.get_by_role("button", name="完成を記録する").click()
+    expect(main).to_contain_text("平成は平成31年4月30日までです。")
+    expect(control(city, "完成日（完成検査・引渡しの日）")).to_have_value("平成31年5月1日")
+    shot(city, "completion-00-wareki-refused")
+    # Full width, as an IME often leaves it: 令和８年１２月６日.
+    typed = to_wareki(today).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    control(city, "完成日（完成検査・引渡しの日）").fill(typed)
     control(city, "メモ（任意。例: 完成検査調書の番号）").fill("完成検査調書 第12号")
     shot(city, "completion-01-form")
     main.get_by_role("button", name="完成を記録する").click()
