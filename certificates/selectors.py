@@ -19,7 +19,9 @@ from certificates.models import (
     OfficeAlert,
     Refund,
     Submission,
+    Work,
 )
+from esure.queries import AnyOf
 
 
 class Status:
@@ -87,7 +89,8 @@ LIST_FIELDS = (
 def readable_by(company):
     """What the company may read: its own guarantees and those of the 共同企業体 it is a
     member of (read-only for members other than the 代表者, who owns them)."""
-    return Q(company=company) | Q(work__joint_venture__in=joint_venture_ids_of(company))
+    jv_works = Work.objects.filter(joint_venture__in=joint_venture_ids_of(company)).values("pk")
+    return Q(company=company) | AnyOf("work_id", jv_works)
 
 
 def guarantees_of(company):
