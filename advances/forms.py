@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import BankBranch, Company
 from advances.models import AccountType, Deposit, EvidenceKind, Funding, WorkKind
-from esure.forms import DateInput, YenField
+from esure.forms import DayField, YenField
 
 MSG_ACCOUNT_NUMBER = "口座番号は7桁の数字で入力してください。"
 MSG_CATEGORY_REQUIRED = "区分を選んでください。"
@@ -194,7 +194,7 @@ class WithdrawalForm(Form):
     """A withdrawal: an amount per line of the plan in force (blank = not this time), and
     interest; cash only where the surety allows it (rule 8)."""
 
-    requested_on = forms.DateField(label="払出希望日", required=False, widget=DateInput)
+    requested_on = DayField(label="払出希望日", required=False)
     interest = YenField(label="利息（明細書の対象外）", required=False)
     cash = forms.BooleanField(label="現金で払い出す（保証会社の承認が必要）", required=False)
 
@@ -259,13 +259,13 @@ class EvidenceForm(Form):
 
 class DepositForm(Form):
     kind = forms.ChoiceField(label="種類", choices=Deposit.Kind.choices)
-    received_on = forms.DateField(label="入金日", widget=DateInput)
+    received_on = DayField(label="入金日")
     amount = YenField(label="金額（円）")
     reference = forms.CharField(label="取引番号", max_length=50, required=False)
 
 
 class ExecutionForm(Form):
-    executed_on = forms.DateField(label="払出日", widget=DateInput)
+    executed_on = DayField(label="払出日")
     amount = YenField(label="払出額（円）")
     reference = forms.CharField(label="取引番号", max_length=50, required=False)
 

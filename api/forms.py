@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from api.webhooks import EVENT_TYPES
-from esure.forms import DateInput
+from esure.forms import HELP_DAY, DayField
 
 MSG_EXPIRES_PAST = "有効期限は明日以降の日付を入力してください。"
 
@@ -18,11 +18,10 @@ class TokenForm(forms.Form):
         help_text="例: 財務会計システム（本番）",
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    expires_on = forms.DateField(
+    expires_on = DayField(
         label="有効期限（任意）",
         required=False,
-        help_text="この日の終わりまで使えます。空欄なら失効させるまで使えます。",
-        widget=DateInput(),
+        help_text=f"この日の終わりまで使えます。空欄なら失効させるまで使えます。{HELP_DAY}",
     )
 
     def __init__(self, *args, **kwargs):

@@ -21,6 +21,7 @@ from tests.conftest import (
 
 W = Withdrawal.Status
 pytestmark = pytest.mark.django_db
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
 @pytest.fixture
@@ -133,6 +134,28 @@ def test_the_bank_records_a_deposit(bank_client, account):
     )
     assert response.status_code == 302
     assert account.deposits.filter(kind="interest", amount=123).exists()
+
+
+def test_the_bank_types_the_deposit_day_from_paper_in_wareki(bank_client, account):
+    day = timezone.localdate() - timezone.timedelta(days=1)
+    typed = f"令和{day.year - 2018}年{day.month}月{day.day}日".translate(FULL_WIDTH)
+    response = bank_client.post(
+        reverse("bank:deposit", args=[account.pk]),
+        {"kind": "interest", "received_on": typed, "amount": "123"},
+    )
+    assert response.status_code == 302
+    assert account.deposits.get(kind="interest").received_on == day
+
+
+def test_a_day_of_an_ended_era_is_refused_and_kept_as_typed(bank_client, account):
+    response = bank_client.post(
+        reverse("bank:deposit", args=[account.pk]),
+        {"kind": "interest", "received_on": "平成31年5月1日", "amount": "123"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "平成は平成31年4月30日までです。" in page and 'value="平成31年5月1日"' in page
+    assert not account.deposits.filter(kind="interest").exists()
 
 
 def test_a_deposit_in_the_future_is_refused(bank_client, account):

@@ -109,6 +109,15 @@ def test_an_expiry_date_lasts_to_the_end_of_that_day(admin_client, office, froze
     )
 
 
+def test_an_expiry_date_may_be_typed_in_wareki(admin_client, office, frozen):
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    typed = f"R{tomorrow.year - 2018}.{tomorrow.month}.{tomorrow.day}"
+    admin_client.post(reverse("api:tokens"), {"name": "期限付き", "expires_on": typed})
+    assert timezone.localtime(ApiToken.objects.get().expires_at).date() == tomorrow + (
+        datetime.timedelta(days=1)
+    )
+
+
 def test_revoking_from_the_page(admin_client, office):
     record, secret = make_token(office)
     response = admin_client.post(reverse("api:revoke", args=[record.pk]))
