@@ -13,7 +13,8 @@ from pathlib import Path
 from gunicorn import glogging
 
 bind = ["0.0.0.0:8000"]
-# Worker processes per container: about 2 x CPU cores; scale out with more containers.
+# Sync worker processes per container (decision 0029): one per core when PostgreSQL shares the
+# host (bench/gunicorn_ab.py), up to 2 x cores with it elsewhere; scale out with more containers.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # WeasyPrint leaves a worker at 180-280 MB after rendering (DESIGN.md §10): recycle workers
 # now and then, at different times so they never all restart together. Not too often: a new
