@@ -4,7 +4,7 @@ MEDIA_ROOT (tests/conftest.py)."""
 
 import pytest
 
-from tests.conftest import WORK_DATES, make_concluded
+from tests.conftest import WORK_DATES, advance_office, make_concluded, make_office_user
 
 
 @pytest.fixture(autouse=True)
@@ -17,3 +17,19 @@ def _frozen_for_every_test(frozen):
 def guarantee(clerk, tsukumi):
     [guarantee] = make_concluded(company=clerk.membership.company, **WORK_DATES)
     return guarantee
+
+
+@pytest.fixture
+def office(tsukumi):
+    """津久見市's office that holds 前払金保証 (a test file may define its own)."""
+    return advance_office(tsukumi)
+
+
+@pytest.fixture
+def official(office):
+    return make_office_user(office, email="doboku@city.tsukumi.example.jp")
+
+
+@pytest.fixture
+def official_client(client_for, official):
+    return client_for(official)

@@ -10,27 +10,11 @@ from django.urls import reverse
 from certificates.models import Guarantee
 from tests.conftest import (
     WORK_DATES,
-    advance_office,
     deliver_to_inbox,
     make_concluded,
     make_office_user,
     make_orderer,
 )
-
-
-@pytest.fixture
-def office(tsukumi):
-    return advance_office(tsukumi)
-
-
-@pytest.fixture
-def official(office):
-    return make_office_user(office, email="doboku@city.tsukumi.example.jp")
-
-
-@pytest.fixture
-def official_client(client_for, official):
-    return client_for(official)
 
 
 @pytest.fixture

@@ -14,27 +14,11 @@ from certificates import rules
 from certificates.models import Refund
 from tests.conftest import (
     WORK_DATES,
-    advance_office,
     deliver_to_inbox,
     make_concluded,
     make_office_user,
     make_orderer,
 )
-
-
-@pytest.fixture
-def office(tsukumi):
-    return advance_office(tsukumi)
-
-
-@pytest.fixture
-def official(office):
-    return make_office_user(office, email="doboku@city.tsukumi.example.jp")
-
-
-@pytest.fixture
-def official_client(client_for, official):
-    return client_for(official)
 
 
 @pytest.fixture
