@@ -10,6 +10,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.models import Orderer
 from accounts.selectors import joint_venture_ids_of
 from certificates import numbering
 from certificates.models import (
@@ -21,6 +22,7 @@ from certificates.models import (
     Submission,
     Work,
 )
+from esure.pagination import PreparedList
 from esure.queries import AnyOf
 
 
@@ -73,19 +75,6 @@ def with_current(queryset):
     )
 
 
-# What the list shows: not the work's or orderer's other columns.
-LIST_FIELDS = (
-    "number",
-    "kind",
-    "delivery",
-    "concluded_at",
-    "cancelled_at",
-    "completed_on",
-    "work__name",
-    "orderer__name",
-)
-
-
 def readable_by(company):
     """What the company may read: its own guarantees and those of the 共同企業体 it is a
     member of (read-only for members other than the 代表者, who owns them)."""
@@ -93,16 +82,58 @@ def readable_by(company):
     return Q(company=company) | AnyOf("work_id", jv_works)
 
 
-def guarantees_of(company):
-    """The guarantees the company may read (readable_by), newest first, each with its
-    current values (a queryset, for the list to page through; `add_status` then labels the
-    rows shown)."""
+def _list_of(company):
+    """The guarantees the company may read (readable_by), newest first, each with its work's
+    and orderer's names and its current version, amount and period end — each a scalar
+    subquery, evaluated for the page's rows only, after the sort (joining the work instead
+    read every work of the registry before the sort: 1.8 → 0.7 ms at 10,000 guarantees)."""
     return (
         with_current(Guarantee.objects.filter(readable_by(company)))
-        .select_related("work", "orderer")
-        .only(*LIST_FIELDS)
+        .annotate(
+            work_name=Subquery(Work.objects.filter(pk=OuterRef("work_id")).values("name")),
+            orderer_name=Subquery(Orderer.objects.filter(pk=OuterRef("orderer_id")).values("name")),
+        )
         .order_by("-concluded_at", "-pk")
     )
+
+
+# 電子証書の確認's list: its statement compiled once per process (esure.pagination).
+_LIST = PreparedList(
+    _list_of,
+    fields=(
+        "number",
+        "kind",
+        "delivery",
+        "concluded_at",
+        "cancelled_at",
+        "completed_on",
+        "work_name",
+        "orderer_name",
+        "current_version",
+        "current_amount",
+        "current_ends_on",
+    ),
+)
+
+
+def guarantees_of(company):
+    """The guarantees the company may read, newest first, for page_of: each page's rows are
+    dicts of _LIST's fields; `add_row_status` then labels them."""
+    return _LIST.of(company=company.pk)
+
+
+def add_row_status(rows, today=None):
+    """Label each row of guarantees_of with its status today (row["status"])."""
+    today = today or timezone.localdate()
+    for row in rows:
+        row["status"] = status_of(
+            cancelled=row["cancelled_at"] is not None,
+            completed=row["completed_on"] is not None,
+            current_version=row["current_version"],
+            ends_on=row["current_ends_on"],
+            today=today,
+        )
+    return rows
 
 
 def add_status(guarantees, today=None):

@@ -3,6 +3,8 @@
 from django.core.paginator import Paginator
 from django.db.models import F, Func, QuerySet, Subquery
 
+from esure.queries import Prepared
+
 # One screenful for a clerk; the numbered links reach any page of a long list directly.
 PER_PAGE = 20
 # The list's row count, carried by each row of the page (see _page_with_count).
@@ -24,7 +26,9 @@ def page_of(request, object_list, per_page=PER_PAGE):
         number = min(max(int(request.GET.get("page", 1)), 1), _MAX_PAGE)
     except ValueError:
         number = 1
-    if _countable_in_one(object_list):
+    if isinstance(object_list, _BoundList):
+        page = _prepared_page(object_list, number, per_page)
+    elif _countable_in_one(object_list):
         page = _page_with_count(object_list, number, per_page)
     else:
         paginator = Paginator(object_list, per_page)
@@ -43,10 +47,15 @@ def _countable_in_one(object_list):
     return not (query.distinct or query.combinator or query.group_by or query.is_sliced)
 
 
-def _page_with_count(queryset, number, per_page):
-    count = Subquery(
+def _count_of(queryset):
+    """The scalar subquery counting the queryset's rows (PostgreSQL evaluates it once)."""
+    return Subquery(
         queryset.order_by().annotate(**{_TOTAL: Func(F("pk"), function="COUNT")}).values(_TOTAL)
     )
+
+
+def _page_with_count(queryset, number, per_page):
+    count = _count_of(queryset)
     bottom = (number - 1) * per_page
     rows = list(queryset.annotate(**{_TOTAL: count})[bottom : bottom + per_page])
     paginator = Paginator(queryset, per_page)
@@ -56,6 +65,60 @@ def _page_with_count(queryset, number, per_page):
         number = min(number, paginator.num_pages)
         bottom = (number - 1) * per_page
         rows = list(queryset[bottom : bottom + per_page])
+    else:
+        paginator.count = 0
+    return paginator._get_page(rows, number, paginator)
+
+
+class PreparedList:
+    """A list that page_of pages through, its page statement (the rows, as dicts of `fields`,
+    and their count) built and compiled once per process by esure.queries.Prepared: for the
+    contractor's lists, where building and compiling the queryset on every request was a
+    third of the page's CPU (issue 22).
+
+    `build(**values)` returns the list's queryset, ordered, for one request's values (see
+    Prepared for what a value may be); `of(**values)` is the list to hand to page_of.
+    """
+
+    def __init__(self, build, fields):
+        self.build = build
+        self.fields = tuple(fields)
+        self._page = Prepared(self._page_queryset)
+
+    def _page_queryset(self, **values):
+        queryset = self.build(**values)
+        return queryset.annotate(**{_TOTAL: _count_of(queryset)}).values(*self.fields, _TOTAL)
+
+    def of(self, **values):
+        return _BoundList(self, values)
+
+
+class _BoundList:
+    def __init__(self, prepared, values):
+        self.prepared = prepared
+        self.values = values
+
+    def rows(self, offset, limit):
+        rows = self.prepared._page.rows(limit=limit, offset=offset, **self.values)
+        total = rows[0][_TOTAL] if rows else None
+        for row in rows:
+            del row[_TOTAL]
+        return rows, total
+
+    def count(self):
+        return self.prepared.build(**self.values).count()
+
+
+def _prepared_page(bound, number, per_page):
+    """As _page_with_count: one statement, two more for a page past the end."""
+    rows, total = bound.rows((number - 1) * per_page, per_page)
+    paginator = Paginator((), per_page)
+    if rows:
+        paginator.count = total
+    elif number > 1:  # past the end (the list shrank): its last page, or page 1 if empty
+        paginator.count = bound.count()
+        number = min(number, paginator.num_pages)
+        rows, _ = bound.rows((number - 1) * per_page, per_page)
     else:
         paginator.count = 0
     return paginator._get_page(rows, number, paginator)

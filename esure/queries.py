@@ -1,5 +1,6 @@
 """Query expressions the ORM does not spell the way PostgreSQL's planner needs."""
 
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import BooleanField, F, Func, Subquery
 
 
@@ -32,3 +33,94 @@ class AnyOf(Func):
     def as_postgresql(self, compiler, connection, **extra_context):
         column, subquery, params = self._sides(compiler, connection)
         return f"{column} = ANY(ARRAY{subquery})", params
+
+
+class Prepared:
+    """A queryset built and compiled to SQL once per process (per shape), then run with each
+    request's values: for the lists a contractor pages through, whose SQL never changes
+    between requests — only the company, a filter's value and the page.
+
+    Building the contractor list's queryset and compiling it was about a third of the page's
+    CPU (bench/README.md, issue 22); the ORM still writes the SQL, so the access rules
+    (`readable_by`), AnyOf and every vendor's spelling stay the ORM's.
+
+    `build(**values)` returns the queryset — a `values()` one, ordered — for the values of
+    one request. To compile it once, `build` is called with a placeholder for each value
+    that is not None (None, or an empty string, picks another shape: "no filter"); each
+    placeholder must reach the SQL as a parameter of its own (an exact lookup such as
+    `company=…` or `status=…`), which the first compile checks, and each request's values
+    take the placeholders' places. Rows come back as dicts of the values() names, through
+    the fields' converters (the ORM's own: dates on SQLite), without a model instance.
+    """
+
+    # Values no request can carry: ids are positive, statuses are words.
+    _INT = -(2**62)
+    _STR = "\x00placeholder:{}\x00"
+
+    def __init__(self, build):
+        self.build = build
+        self._compiled = {}  # by (database alias, vendor, shape)
+
+    def rows(self, *, limit, offset=0, using=DEFAULT_DB_ALIAS, **values):
+        """The rows of the list for these values, `limit` of them after `offset`."""
+        connection = connections[using]
+        shape = tuple(sorted((name, value in (None, "")) for name, value in values.items()))
+        key = (using, connection.vendor, shape)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = self._compile(using, values)
+        sql, params, slots, names, converters = compiled
+        params = list(params)
+        for position, name in slots:
+            params[position] = values[name]
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset])
+            rows = cursor.fetchall()
+        if converters:
+            rows = [self._convert(row, converters, connection) for row in rows]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def _compile(self, using, values):
+        placeholders = {}
+        for i, (name, value) in enumerate(sorted(values.items())):
+            if value in (None, ""):
+                placeholders[name] = value
+            elif isinstance(value, int) and not isinstance(value, bool):
+                placeholders[name] = self._INT + i
+            elif isinstance(value, str):
+                placeholders[name] = self._STR.format(i)
+            else:
+                raise TypeError(f"{name}: only ids and strings can be prepared, not {value!r}")
+        query = self.build(**placeholders).query
+        if query.is_sliced:
+            raise ValueError("a prepared list is paged by rows(limit=, offset=), not sliced")
+        compiler = query.get_compiler(using)
+        sql, params = compiler.as_sql()
+        by_placeholder = {v: name for name, v in placeholders.items() if v not in (None, "")}
+        slots = [
+            (i, by_placeholder[p])
+            for i, p in enumerate(params)
+            if type(p) in (int, str) and p in by_placeholder
+        ]
+        missing = set(by_placeholder.values()) - {name for _, name in slots}
+        if missing:
+            raise ValueError(f"not a parameter of its own in the SQL: {sorted(missing)}")
+        # As the ORM's own values() iterable names the columns.
+        if query.selected:
+            names = list(query.selected)
+        else:
+            names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        fields = [s[0] for s in compiler.select[: compiler.col_count]]
+        if len(names) != len(fields):
+            raise ValueError("a prepared list is a values() queryset")
+        return sql, tuple(params), slots, names, compiler.get_converters(fields)
+
+    @staticmethod
+    def _convert(row, converters, connection):
+        row = list(row)
+        for position, (functions, expression) in converters.items():
+            value = row[position]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[position] = value
+        return row

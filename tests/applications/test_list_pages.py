@@ -19,7 +19,7 @@ def company(clerk):
 
 
 def numbers(response):
-    return [g.number for g in response.context["guarantees"]]
+    return [g["number"] for g in response.context["guarantees"]]
 
 
 @pytest.mark.parametrize(

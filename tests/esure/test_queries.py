@@ -1,36 +1,12 @@
 """esure.queries.AnyOf: a company's own rows or its 共同企業体's, read without a scan of the
 registry (the lists and access helpers of both faces use it through readable_by)."""
 
-from decimal import Decimal
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import JointVenture, JointVentureMember
 from certificates import selectors as registry
 from certificates.models import Guarantee
-from tests.conftest import make_company, make_registered_guarantee, make_user, make_work
-
-
-@pytest.fixture
-def member_and_rows(db):
-    member, leader, stranger = make_company(), make_company(), make_company()
-    own = make_registered_guarantee(member)
-    jv = JointVenture.objects.create(
-        name="津久見・臼杵特定建設工事共同企業体",
-        kind="specific",
-        representative=leader,
-        created_by=make_user(),
-    )
-    JointVentureMember.objects.create(joint_venture=jv, company=leader, share=Decimal("60.0"))
-    JointVentureMember.objects.create(
-        joint_venture=jv, company=member, share=Decimal("40.0"), position=1
-    )
-    of_jv = make_registered_guarantee(leader, work=make_work(leader, joint_venture=jv))
-    leaders_own = make_registered_guarantee(leader)
-    strangers = make_registered_guarantee(stranger)
-    return member, own, of_jv, leaders_own, strangers
 
 
 def test_a_member_reads_its_own_and_its_joint_ventures_rows_only(member_and_rows):
