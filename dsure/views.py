@@ -95,13 +95,12 @@ def lookup(request):
                         by=request.user,
                     )
                 return redirect("dsure:viewer", found.number)
-            # Keep the number, never echo a key back into the page.
-            form = LookupForm(initial={"number": form.cleaned_data["number"]})
-            form.is_bound = False
-            return render(request, "dsure/lookup.html", {"form": form, "error": found.message})
+            # Keep the number, never echo a key back into the page: the empty form's fields
+            # (written out in the template) with the typed number.
+            context = {"number": form.cleaned_data["number"], "error": found.message}
+            return render(request, "dsure/lookup.html", context)
         return render(request, "dsure/lookup.html", {"form": form}, status=200)
-    form = LookupForm(initial={"number": request.GET.get("number", "")[:40]})
-    return render(request, "dsure/lookup.html", {"form": form})
+    return render(request, "dsure/lookup.html", {"number": request.GET.get("number", "")[:40]})
 
 
 def _viewer_context(
