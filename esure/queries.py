@@ -61,8 +61,8 @@ class Prepared:
         self.build = build
         self._compiled = {}  # by (database alias, vendor, shape)
 
-    def rows(self, *, limit, offset=0, using=DEFAULT_DB_ALIAS, **values):
-        """The rows of the list for these values, `limit` of them after `offset`."""
+    def rows(self, *, limit=None, offset=0, using=DEFAULT_DB_ALIAS, **values):
+        """The rows of the list for these values: `limit` of them after `offset`, or all."""
         connection = connections[using]
         shape = tuple(sorted((name, value in (None, "")) for name, value in values.items()))
         key = (using, connection.vendor, shape)
@@ -73,8 +73,10 @@ class Prepared:
         params = list(params)
         for position, name in slots:
             params[position] = values[name]
+        if limit is not None:
+            sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
         with connection.cursor() as cursor:
-            cursor.execute(f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset])
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
         if converters:
             rows = [self._convert(row, converters, connection) for row in rows]
