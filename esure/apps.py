@@ -37,10 +37,14 @@ class EsureConfig(AppConfig):
     verbose_name = "esure"
 
     def ready(self):
-        from esure import converters
+        from django.tasks.signals import task_finished
+
+        from esure import converters, memory
 
         # Before any URLconf is loaded (on the first request or reverse()).
         converters.register()
+        # A worker returns what its task freed to the system (esure/memory.py).
+        task_finished.connect(memory.release_freed_memory, dispatch_uid="esure.memory")
 
 
 class EsureAdminConfig(admin_apps.AdminConfig):
