@@ -250,7 +250,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "esure.staticfiles.StaticStorage"  # whitenoise's, each URL made once
         )
     },
 }
