@@ -198,10 +198,10 @@ def _label_rows(rows, company):
     for every row's link; the labels from dicts; the items of the page in one query."""
     sample = reverse("applications:detail", args=[_SAMPLE_PK])
     items = {row["pk"]: [] for row in rows}
-    for application_id, kind, amount in selectors.items_of(list(items)):
-        items[application_id].append(
-            {"kind_label": _KIND_LABELS.get(kind, kind), "amount": yen(amount) or "—"}
-        )
+    for item in selectors.items_of(list(items)):
+        # One line of the cell per item; the template joins them with <br>, each escaped.
+        kind = _KIND_LABELS.get(item["kind"], item["kind"])
+        items[item["application_id"]].append(f"{kind} {yen(item['amount']) or '—'}")
     for row in rows:
         row["detail_url"] = sample.replace(str(_SAMPLE_PK), str(row["pk"]))
         row["status_label"] = _STATUS_LABELS.get(row["status"], row["status"])

@@ -49,8 +49,10 @@ class Prepared:
     that is not None (None, or an empty string, picks another shape: "no filter"); each
     placeholder must reach the SQL as a parameter of its own (an exact lookup such as
     `company=…` or `status=…`), which the first compile checks, and each request's values
-    take the placeholders' places. Rows come back as dicts of the values() names, through
-    the fields' converters (the ORM's own: dates on SQLite), without a model instance.
+    take the placeholders' places. A list of ids (`pk__in=…`) is a placeholder per id, its
+    length part of the shape (an empty one reads nothing, as the ORM would). Rows come back
+    as dicts of the values() names, through the fields' converters (the ORM's own: dates on
+    SQLite), without a model instance.
     """
 
     # Values no request can carry: ids are positive, statuses are words.
@@ -64,15 +66,17 @@ class Prepared:
     def rows(self, *, limit=None, offset=0, using=DEFAULT_DB_ALIAS, **values):
         """The rows of the list for these values: `limit` of them after `offset`, or all."""
         connection = connections[using]
-        shape = tuple(sorted((name, value in (None, "")) for name, value in values.items()))
+        if any(isinstance(v, list | tuple) and not v for v in values.values()):
+            return []  # `__in` an empty list: no row, no query
+        shape = tuple(sorted((name, self._shape(value)) for name, value in values.items()))
         key = (using, connection.vendor, shape)
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = self._compile(using, values)
         sql, params, slots, names, converters = compiled
         params = list(params)
-        for position, name in slots:
-            params[position] = values[name]
+        for position, name, index in slots:
+            params[position] = values[name] if index is None else values[name][index]
         if limit is not None:
             sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
         with connection.cursor() as cursor:
@@ -82,15 +86,32 @@ class Prepared:
             rows = [self._convert(row, converters, connection) for row in rows]
         return [dict(zip(names, row, strict=True)) for row in rows]
 
+    @staticmethod
+    def _shape(value):
+        if isinstance(value, list | tuple):
+            return len(value)
+        return value in (None, "")
+
+    @staticmethod
+    def _is_id(value):
+        return isinstance(value, int) and not isinstance(value, bool)
+
     def _compile(self, using, values):
         placeholders = {}
+        by_placeholder = {}  # placeholder → (name, index in its list or None)
         for i, (name, value) in enumerate(sorted(values.items())):
-            if value in (None, ""):
+            if isinstance(value, list | tuple) and all(self._is_id(v) for v in value):
+                ids = [self._INT + 1000 * i + j for j in range(len(value))]
+                placeholders[name] = ids
+                by_placeholder.update({p: (name, j) for j, p in enumerate(ids)})
+            elif value in (None, ""):
                 placeholders[name] = value
-            elif isinstance(value, int) and not isinstance(value, bool):
-                placeholders[name] = self._INT + i
+            elif self._is_id(value):
+                placeholders[name] = self._INT + 1000 * i
+                by_placeholder[placeholders[name]] = (name, None)
             elif isinstance(value, str):
                 placeholders[name] = self._STR.format(i)
+                by_placeholder[placeholders[name]] = (name, None)
             else:
                 raise TypeError(f"{name}: only ids and strings can be prepared, not {value!r}")
         query = self.build(**placeholders).query
@@ -98,15 +119,15 @@ class Prepared:
             raise ValueError("a prepared list is paged by rows(limit=, offset=), not sliced")
         compiler = query.get_compiler(using)
         sql, params = compiler.as_sql()
-        by_placeholder = {v: name for name, v in placeholders.items() if v not in (None, "")}
         slots = [
-            (i, by_placeholder[p])
+            (i, *by_placeholder[p])
             for i, p in enumerate(params)
             if type(p) in (int, str) and p in by_placeholder
         ]
-        missing = set(by_placeholder.values()) - {name for _, name in slots}
+        missing = set(by_placeholder.values()) - {(name, index) for _, name, index in slots}
         if missing:
-            raise ValueError(f"not a parameter of its own in the SQL: {sorted(missing)}")
+            names = sorted({name for name, _ in missing})
+            raise ValueError(f"not a parameter of its own in the SQL: {names}")
         # As the ORM's own values() iterable names the columns.
         if query.selected:
             names = list(query.selected)

@@ -95,3 +95,19 @@ def test_the_statement_is_one_query(member_and_rows):
         numbers_of(member)
 
     assert len(queries) == 1
+
+
+def test_a_list_of_ids_is_a_placeholder_per_id_its_length_a_shape(member_and_rows):
+    _, own, of_jv, leaders_own, strangers = member_and_rows
+    by_ids = Prepared(
+        lambda ids: Guarantee.objects.filter(pk__in=ids).order_by("number").values("number")
+    )
+
+    def numbers(*guarantees):
+        return [r["number"] for r in by_ids.rows(ids=[g.pk for g in guarantees])]
+
+    assert numbers(own, strangers) == sorted([own.number, strangers.number])
+    assert numbers(of_jv, leaders_own) == sorted([of_jv.number, leaders_own.number])
+    assert numbers(own) == [own.number]
+    assert numbers() == []  # no query, as the ORM
+    assert len(by_ids._compiled) == 2  # two ids, one id
