@@ -28,7 +28,11 @@ HTTP on 127.0.0.1, in this process).
    run 1..n without a gap, every version has its three documents. The workers' RSS is
    sampled every 0.2 s;
 4. signing: for the same documents, each PDF's rendering against its signature
-   (certificates.seal.sign_pdf), median ms per PDF and the ratio.
+   (certificates.seal.sign_pdf), median ms per PDF and the ratio;
+5. CPU: this process's CPU in the sequential conclusions and in draining their tasks (the
+   test TSA's server thread excluded: a production TSA is another machine), per conclusion
+   → the least 1,000 conclusions need on 2 cores, with and without the after-commit
+   documents.
 
 Prints a summary and writes var/bench/issuance-latest.json (bench/run.py includes it).
 """
@@ -204,6 +208,7 @@ class Phases:
 
 
 PHASES = Phases()
+CPU = {"conclusion": 0.0}  # esure's CPU seconds in conclude() (cpu_s: without the TSA's)
 
 
 def conclude(pk):
@@ -216,11 +221,12 @@ def conclude(pk):
     staff = User.objects.get(email="staff@bench.example")
     today = datetime.date.today()
     fee = fees.expected_fee(application, today).due
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_s()
     guarantees = services.record_fee_receipt(
         application=application, received_on=today, amount=fee, method="transfer", by=staff
     )
     elapsed = time.perf_counter() - started
+    CPU["conclusion"] += cpu_s() - cpu
     assert len(guarantees) == 2
     PHASES.conclusions += 1
     PHASES.add("conclusion (total)", elapsed)
@@ -251,12 +257,34 @@ def bare_weasyprint(application_pks):
     return per_conclusion
 
 
+SERVER_CPU = [0.0]  # thread CPU seconds of the test PKI's server (TSA, CRL) in this process
+
+
+def cpu_s():
+    """This process's CPU seconds without the test PKI's server's: a production TSA is
+    another machine."""
+    return time.process_time() - SERVER_CPU[0]
+
+
 def start_pki():
     """The suite's real test PKI (tests/pki: certomancer, a CRL and an RFC 3161 TSA over HTTP
     on 127.0.0.1, in this process) and esure's seal from it: the conclusions sign as in
-    production (the parallel workers reach the same TSA)."""
+    production (the parallel workers reach the same TSA). The server's thread CPU is counted
+    apart (SERVER_CPU), so that cpu_s() is esure's alone."""
+    from certomancer.integrations.animator import Animator
+
     from tests.pki import PASSPHRASE, TestPki
 
+    served = Animator.__call__
+
+    def timed(self, environ, start_response):
+        started = time.thread_time()
+        try:
+            return served(self, environ, start_response)
+        finally:
+            SERVER_CPU[0] += time.thread_time() - started
+
+    Animator.__call__ = timed
     pki = TestPki.start(run.OUT / "pki")
     ENV.update(
         ESURE_SEAL_P12=str(pki.write_p12("seal")),
@@ -284,9 +312,11 @@ def signing_cost(application_pks):
             for kind, name in pdf.TEMPLATES.items():
                 page = render_to_string(name, context)
                 started = time.perf_counter()
-                data = HTML(string=page, url_fetcher=fetcher).render(
-                    stylesheets=stylesheets, font_config=font_config
-                ).write_pdf()
+                data = (
+                    HTML(string=page, url_fetcher=fetcher)
+                    .render(stylesheets=stylesheets, font_config=font_config)
+                    .write_pdf()
+                )
                 rendering.append(time.perf_counter() - started)
                 started = time.perf_counter()
                 seal.sign_pdf(data, stamp=kind == Document.Kind.CERTIFICATE)
@@ -314,7 +344,7 @@ def drain():
     run_db_worker — and return the seconds it took."""
     from django_tasks_db.management.commands.db_worker import Worker
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_s()
     Worker(
         queue_names=["*"],
         interval=0,
@@ -325,6 +355,7 @@ def drain():
         worker_id="bench-drain",
         excluded_queue_names=[],
     ).run()
+    CPU["drain"] = cpu_s() - cpu
     return time.perf_counter() - started
 
 
@@ -502,6 +533,7 @@ def main():
     PHASES.install()
     print(f"issuance: {args.n} conclusions one after another …", flush=True)
     times = []
+    CPU["conclusion"] = 0.0
     for i, pk in enumerate(sequential, 1):
         times.append(conclude(pk))
         if i % 20 == 0 or i == args.n:
@@ -527,6 +559,17 @@ def main():
     sequential_mean = statistics.fmean(times)
     after_mean = after_commit_s / args.n
     bare_mean = statistics.fmean(bare)
+    # CPU per conclusion, TSA excluded: what 1,000 need on 2 cores at best (no queuing), and
+    # what they would need with only the 保証証書 made at issuance (the rest on demand).
+    cpu_in = CPU["conclusion"] / args.n
+    cpu_after = CPU["drain"] / args.n
+    cpu = {
+        "conclusion_ms": round(cpu_in * 1000, 1),
+        "after_commit_ms": round(cpu_after * 1000, 1),
+        "per_conclusion_ms": round((cpu_in + cpu_after) * 1000, 1),
+        "floor_1000_on_2_cores_s": round((cpu_in + cpu_after) * 1000 / 2, 1),
+        "floor_1000_without_after_commit_documents_s": round(cpu_in * 1000 / 2, 1),
+    }
     result = {
         "when": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
         "documents_per_conclusion": 6,
@@ -536,6 +579,7 @@ def main():
         "after_commit": {"mean_s": round(after_mean, 4), "phases_ms": after_phases},
         "bare_weasyprint": summary(bare),
         "ratio_to_bare": round((sequential_mean + after_mean) / bare_mean, 3),
+        "cpu": cpu,
         "parallel": parallel_result,
         "registry": registry,
         "signing": {
@@ -569,6 +613,13 @@ def main():
         f"--max-tasks {p['db_worker_max_tasks']}, {p['db_worker_restarts']} restarts), "
         f"concluders' peak {p['concluder_peak_rss_mb']} MB, this process's peak "
         f"{sequential_rss} MB; load average {os.getloadavg()[0]:.2f}"
+    )
+    print(
+        f"CPU (this process, the TSA's excluded): {cpu['conclusion_ms']} ms in the conclusion "
+        f"(2 PDFs) + {cpu['after_commit_ms']} ms after commit (4 PDFs) = "
+        f"{cpu['per_conclusion_ms']} ms per conclusion → 1,000 need ≥ "
+        f"{cpu['floor_1000_on_2_cores_s']} s on 2 cores; with only the 保証証書 at issuance ≥ "
+        f"{cpu['floor_1000_without_after_commit_documents_s']} s"
     )
     signed = result["signing"]
     print(
