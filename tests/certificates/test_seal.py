@@ -173,6 +173,35 @@ def test_after_the_first_signature_each_is_made_once(guarantee, test_pki):
         assert check_pdf(output).outcome == Outcome.VALID
 
 
+def test_the_seal_is_validated_once_per_signing_context(guarantee, test_pki, monkeypatch):
+    """pyHanko's pre-signing validation (the seal's and the TSA's paths, their CRLs) runs once
+    per signing context, not per document; a renewed context validates again. Every file
+    signed with the kept validation is still a valid B-LT signature."""
+    from pyhanko.sign.signers.pdf_signer import PdfSigningSession
+
+    loaded = seal.Seal.load(
+        test_pki.write_p12("seal"), passphrase=PASSPHRASE, tsa_url=test_pki.tsa_url
+    )
+    validations = []
+    validate = PdfSigningSession.perform_presign_validation
+
+    async def counted(self, *args, **kwargs):
+        validations.append(self)
+        return await validate(self, *args, **kwargs)
+
+    monkeypatch.setattr(PdfSigningSession, "perform_presign_validation", counted)
+    data = pdf.render_pdf(
+        "certificates/pdf/customer_copy.html", pdf.certificate_context(guarantee.certificates.get())
+    )
+    signed = [loaded.sign(data, stamp=stamp) for stamp in (True, False, False)]
+    assert len(validations) == 1
+    loaded._context = (None, None)  # renewed, as every CONTEXT_RENEWED_EVERY seconds
+    signed.append(loaded.sign(data))
+    assert len(validations) == 2
+    for output in signed:
+        assert check_pdf(output).outcome == Outcome.VALID
+
+
 # --- each way to fail --------------------------------------------------------------------
 
 
@@ -213,9 +242,7 @@ def test_a_pdf_signed_under_another_root_is_untrusted(guarantee, test_pki):
     rendered = pdf.render_issuance_documents(guarantee.certificates.get())
     # Same holder name as esure's seal, another CA: the name alone proves nothing.
     # (No timestamp: the stranger's signing would not trust the suite's TSA.)
-    stranger = signed_by(
-        test_pki, "stranger", rendered[Document.Kind.CERTIFICATE], timestamp=False
-    )
+    stranger = signed_by(test_pki, "stranger", rendered[Document.Kind.CERTIFICATE], timestamp=False)
     verdict = check_pdf(stranger)
     assert verdict.outcome == Outcome.UNTRUSTED
     assert verdict.signer == "西日本建設業保証株式会社"
