@@ -26,7 +26,7 @@ run: install
 	@$(PY) manage.py load_demo_reservations
 	@echo "Serving on http://127.0.0.1:8000/  (admin: /admin/, D-Sure for orderers: /dsure/)  — Ctrl-C stops"
 	@echo "The mail worker and the webhook collector run alongside; mails are printed here."
-	@$(PY) manage.py db_worker --no-reload -v 0 & worker=$$!; \
+	@$(PY) manage.py worker --no-reload -v 0 & worker=$$!; \
 	$(PY) manage.py send_webhooks --every 30 & hooks=$$!; \
 	trap 'kill $$worker $$hooks 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000

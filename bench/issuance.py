@@ -22,7 +22,7 @@ HTTP on 127.0.0.1, in this process).
    weasyprint.HTML(...).render(...).write_pdf() with the same stylesheets and fonts — the
    least any implementation must spend; ratio = (1, both halves) / (2);
 3. end to end: `--total` more conclusions (default N) by `--parallel` processes while
-   `--workers` `manage.py db_worker` processes (with `--max-tasks`, restarted when they exit)
+   `--workers` `manage.py worker` processes (with `--max-tasks`, restarted when they exit)
    produce the documents; the clock stops when the last document task has run → conclusions
    per minute and 1,000 projected. Then the registry is checked: every (年度, kind)'s serials
    run 1..n without a gap, every version has its three documents. The workers' RSS is
@@ -408,14 +408,14 @@ def concluder(first, last):
 
 def end_to_end(pks, concluders, workers, max_tasks=None):
     """`concluders` processes conclude `pks` while `workers` db_worker processes (as in
-    production: manage.py db_worker, with --max-tasks when given, started again when they
+    production: manage.py worker, with --max-tasks when given, started again when they
     exit as a supervisor does) produce the after-commit documents and send the mail; the
     clock stops when the last document task has run. The workers' RSS is sampled every
     0.2 s. Returns the figures."""
     from django.db import connections
 
     connections.close_all()
-    command = [run.PY, "manage.py", "db_worker", "--no-reload", "--no-startup-delay", "-v", "0"]
+    command = [run.PY, "manage.py", "worker", "--no-reload", "--no-startup-delay", "-v", "0"]
     if max_tasks:
         command += ["--max-tasks", str(max_tasks)]
 

@@ -1,10 +1,10 @@
-"""A rendering process's memory (issue 22): one `db_worker` process producing the after-commit
+"""A rendering process's memory (issue 22): one task worker process producing the after-commit
 documents of real conclusions — the お客様控え and 保証料計算書 of each certificate, rendered,
 signed with the eシール (TSA round trip included) and stored, exactly as in production —
 with its VmRSS, VmHWM and PSS printed after 1, 10, 100, 400, 1,000 PDFs.
 
     .venv/bin/python bench/memory.py [--conclusions 250] [--pdfs 1,10,100,400,1000]
-        [--reuse] [--env NAME=VALUE …] [--label text]
+        [--reuse] [--env NAME=VALUE …] [--command worker|db_worker] [--label text]
 
 1. Once (skipped with --reuse when it exists): a database BENCH_ISSUANCE_DB_tpl
    (BENCH_ISSUANCE_DB must start with esure_bench_issuance) with `--conclusions`
@@ -12,8 +12,9 @@ with its VmRSS, VmHWM and PSS printed after 1, 10, 100, 400, 1,000 PDFs.
    no worker running: each left one produce_documents task per certificate (2 PDFs) and
    its mail in the queue.
 2. Each run: a fresh copy of it (CREATE DATABASE … TEMPLATE), then a child process that does
-   what `manage.py db_worker` does — django.setup(), the system checks (which load the
-   eシール), django-tasks-db's Worker loop — one task at a time, and prints its memory
+   what `manage.py worker` does (docker-compose.yml's worker; `--command db_worker`:
+   django-tasks-db's own command) — django.setup(), the command's system checks (which load
+   the eシール), django-tasks-db's Worker loop — one task at a time, and prints its memory
    (/proc/self/status, /proc/self/smaps_rollup) and CPU time whenever the PDFs it has stored
    pass a checkpoint. `--env` sets variables for the child only (e.g. MALLOC_ARENA_MAX=2),
    to measure a setting without changing the code.
@@ -103,8 +104,8 @@ def memory():
     }
 
 
-def worker_child(checkpoints):
-    """What `manage.py db_worker` does, one task at a time, printing a JSON line of memory
+def worker_child(checkpoints, command):
+    """What `manage.py <command>` does, one task at a time, printing a JSON line of memory
     and CPU at start-up, after the system checks and whenever a checkpoint of PDFs passes."""
     started = time.process_time()
 
@@ -117,9 +118,10 @@ def worker_child(checkpoints):
 
     django.setup()
     report("django.setup()", 0, 0)
-    from django.core.management.base import BaseCommand
+    from django.core.management import get_commands, load_command_class
 
-    BaseCommand().check()  # db_worker runs the system checks (the eシール's among them)
+    # The command's start-up system checks (the eシール's among them).
+    load_command_class(get_commands()[command], command).check()
     report("system checks", 0, 0)
 
     from django_tasks_db.management.commands.db_worker import Worker
@@ -151,17 +153,18 @@ def worker_child(checkpoints):
         report("queue empty", pdfs, tasks)
 
 
-def run_once(checkpoints, extra_env, label):
+def run_once(checkpoints, extra_env, label, command):
     run.psql(f"DROP DATABASE IF EXISTS {COPY}")
     run.psql(f"CREATE DATABASE {COPY} TEMPLATE {TEMPLATE}")
     env = {**issuance.ENV, "DATABASE_URL": url(COPY), "MEDIA_ROOT": str(MEDIA), **extra_env}
     log = (run.OUT / "memory-worker.log").open("w")  # the worker's own log lines
     child = subprocess.Popen(
-        [run.PY, __file__, "--worker-child", ",".join(map(str, checkpoints))],
+        [run.PY, __file__, "--worker-child", ",".join(map(str, checkpoints)), command],
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True,
     )  # fmt: skip
     lines = []
-    print(f"memory [{label}] {' '.join(f'{k}={v}' for k, v in extra_env.items())}", flush=True)
+    settings = " ".join(f"{k}={v}" for k, v in extra_env.items())
+    print(f"memory [{label}] manage.py {command} {settings}", flush=True)
     print(f"  {'stage':<16} {'PDFs':>5} {'tasks':>5} {'VmRSS':>7} {'VmHWM':>7} {'anon':>7} "
           f"{'file':>6} {'PSS':>7} {'CPU s':>7}", flush=True)  # fmt: skip
     for raw in child.stdout:
@@ -185,14 +188,16 @@ def main():
     parser.add_argument("--pdfs", default="1,10,100,400,1000")
     parser.add_argument("--reuse", action="store_true", help="keep the template database")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the child")
+    parser.add_argument("--command", default="worker", help="worker (production) or db_worker")
     parser.add_argument("--label", default="")
     parser.add_argument("--prepare-child", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--worker-child", help=argparse.SUPPRESS)
+    parser.add_argument("--worker-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.prepare_child:
         return prepare_child(args.prepare_child)
     if args.worker_child:
-        return worker_child([int(n) for n in args.worker_child.split(",")])
+        pdfs, command = args.worker_child
+        return worker_child([int(n) for n in pdfs.split(",")], command)
     if not BASE.startswith("esure_bench_issuance"):
         raise SystemExit(f"BENCH_ISSUANCE_DB must start with esure_bench_issuance, not {BASE!r}")
 
@@ -203,11 +208,12 @@ def main():
     if not (args.reuse and exists(TEMPLATE)):
         print(f"memory: {args.conclusions} conclusions into {TEMPLATE} …", flush=True)
         prepare(args.conclusions)
-    lines = run_once(checkpoints, extra_env, args.label)
+    lines = run_once(checkpoints, extra_env, args.label, args.command)
     result = {
         "when": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
         "label": args.label,
         "env": extra_env,
+        "command": args.command,
         "lines": lines,
         "loadavg_after": os.getloadavg(),
     }

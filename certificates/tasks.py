@@ -1,6 +1,6 @@
 """The registry's background work: the documents of a conclusion produced after its commit
 (decision 0033). Queued in the conclusion's transaction (a django-tasks-db row, so it exists
-exactly when the conclusion does), run by `manage.py db_worker`; a failure is retried with
+exactly when the conclusion does), run by `manage.py worker`; a failure is retried with
 back-off, and `manage.py produce_missing_documents` catches whatever is still missing.
 """
 

@@ -283,7 +283,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="esure <noreply@esure
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Durable background work (mail) through Django's Tasks framework: the ORM backend's rows
-# are written in the caller's transaction and run by `manage.py db_worker`. The test suite
+# are written in the caller's transaction and run by `manage.py worker`. The test suite
 # uses esure.tasks_backends.ImmediateOnCommitBackend (runs each task after commit).
 TASKS = {
     "default": {
@@ -344,7 +344,7 @@ if ESURE_RESERVATION_VALID_DAYS < 0:
     raise ImproperlyConfigured("ESURE_RESERVATION_VALID_DAYS must be 0 or more")
 
 # json: one JSON object per line (esure/logging.py), for the log pipeline; plain: readable
-# lines for `make run`. The web and the worker (`manage.py db_worker`) both log through this.
+# lines for `make run`. The web and the worker (`manage.py worker`) both log through this.
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 if LOG_FORMAT not in {"json", "plain"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")

@@ -1,5 +1,5 @@
 """Real esure processes for tests that need more than the test client: gunicorn web nodes
-(with ops/gunicorn.conf.py, as in the image) and `manage.py db_worker`, on 127.0.0.1 with
+(with ops/gunicorn.conf.py, as in the image) and `manage.py worker`, on 127.0.0.1 with
 free ports, on the test database. Used by tests/test_nodes.py and tests/esure/test_metrics.py.
 """
 
@@ -135,8 +135,9 @@ class Node(Process):
 
 
 def db_worker(environ, log):
-    """`manage.py db_worker` as the worker container runs it (polling every 0.1 s)."""
-    command = [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-reload"]
+    """`manage.py worker` (db_worker without the URL checks, decision 0046) as the worker
+    container runs it (polling every 0.1 s)."""
+    command = [sys.executable, "manage.py", "worker", "--interval", "0.1", "--no-reload"]
     return Process(command, environ, log)
 
 

@@ -72,7 +72,7 @@ def test_every_manage_py_command_exists(name):
 
 
 def test_the_services_run_what_they_are_for():
-    assert _command_words(_service_command("worker"))[2] == "db_worker"
+    assert _command_words(_service_command("worker"))[2] == "worker"  # decision 0046
     migrate = _command_words(_service_command("migrate"))
     assert "migrate" in migrate and "createcachetable" in migrate
     assert _command_words(_service_command("web"))[0] == "gunicorn"
