@@ -5,6 +5,9 @@ referrer, noindex."""
 
 import csv
 import io
+import secrets
+import threading
+from collections import OrderedDict
 from functools import wraps
 
 from django.contrib import messages
@@ -13,7 +16,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.handlers.exception import response_for_exception
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
@@ -166,14 +171,58 @@ def viewer(request, number):
     office = selectors.office_of(request.user)
     if office is not None:  # the list's badge ends for this user
         registry_services.mark_alerts_seen(guarantee=guarantee, office=office, user=request.user)
-    return render(request, "dsure/viewer.html", _viewer_context(request, guarantee, versions))
+    return _viewer_page(request, _viewer_context(request, guarantee, versions))
 
 
 @viewer_headers
 def version(request, number, version):
     guarantee, versions = selectors.viewable_versions(request, number)
-    context = _viewer_context(request, guarantee, versions, version)
-    return render(request, "dsure/viewer.html", context)
+    return _viewer_page(request, _viewer_context(request, guarantee, versions, version))
+
+
+# The key-holder's page (no office: no form but 閲覧を終了) kept per process for what it shows
+# (decision 0043), at most this many; each ~11 kB, most of it the certificate's body.
+PAGE_CACHE_SIZE = 256
+_pages = OrderedDict()
+_pages_lock = threading.Lock()
+# Stands for the CSRF token in a kept page; each response carries its request's own token.
+_CSRF_SLOT = f"csrf{secrets.token_hex(16)}"
+
+
+def _row(instance):
+    """A row's values as read (the authentication key's salt left out), or None."""
+    if instance is None:
+        return None
+    fields = instance._meta.concrete_fields
+    return tuple(getattr(instance, f.attname) for f in fields if f.attname != "key_salt")
+
+
+def _viewer_page(request, context):
+    """dsure/viewer.html for the context. A page without an office's panels and without a
+    message to show is a function of the rows it was read from (the guarantee's, each
+    version's — append-only, its id — and its refund's), the version shown, today (状態,
+    期限超過) and whether someone is logged in (the header): kept per process under exactly
+    that, with the CSRF token put in per request."""
+    if context["office"] is not None or len(messages.get_messages(request)):
+        return render(request, "dsure/viewer.html", context)
+    key = (
+        _row(context["guarantee"]),
+        tuple((v.pk, _row(getattr(v, "refund", None))) for v in context["versions"]),
+        context["shown"].pk,
+        timezone.localdate(),
+        request.user.is_authenticated,
+    )
+    with _pages_lock:
+        page = _pages.get(key)
+        if page is not None:
+            _pages.move_to_end(key)
+    if page is None:
+        page = render_to_string("dsure/viewer.html", {**context, "csrf_token": _CSRF_SLOT}, request)
+        with _pages_lock:
+            _pages[key] = page
+            while len(_pages) > PAGE_CACHE_SIZE:
+                _pages.popitem(last=False)
+    return HttpResponse(page.replace(_CSRF_SLOT, get_token(request)))
 
 
 @viewer_headers
