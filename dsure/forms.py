@@ -13,6 +13,14 @@ NOT_A_PDF = "PDF ファイルを選んでください。"
 BAD_FINGERPRINT = "内容の指紋は 64 桁の英数字（0〜9 と a〜f）で入力してください。"
 
 
+class UnechoedTextInput(forms.TextInput):
+    """A text box that never renders a submitted value back into the page: the 認証キー is shown
+    as it is typed, but a refused form (an empty 保証契約番号, say) comes back without it."""
+
+    def get_context(self, name, value, attrs):
+        return super().get_context(name, None, attrs)
+
+
 class LookupForm(forms.Form):
     """保証契約番号 + 認証キー as city staff type them from paper: any width, case, spaces or
     dash. Lengths are bounded so that pasted junk is refused before any work."""
@@ -28,7 +36,7 @@ class LookupForm(forms.Form):
         label="認証キー",
         max_length=40,
         strip=True,
-        widget=forms.TextInput(
+        widget=UnechoedTextInput(
             attrs={
                 "autocomplete": "off",
                 "autocapitalize": "characters",

@@ -70,3 +70,27 @@ def test_an_empty_field_is_named_beside_it_by_the_form():
     assert 'aria-invalid="true" aria-describedby="id_number_error" id="id_number"' in html
     form = LookupForm({"number": "", "key": WRONG_KEY})
     assert html == "".join(str(field.as_field_group()) for field in form)
+
+
+@pytest.mark.parametrize(
+    "number", ["", "1" * 41], ids=["empty number", "number over the field's 40 characters"]
+)
+def test_a_form_refused_for_its_number_never_shows_the_typed_key_back(number):
+    response = dsure_lookup(Client(), number, WRONG_KEY)
+
+    assert response.status_code == 200
+    assert 'aria-invalid="true" aria-describedby="id_number_error" id="id_number"' in (
+        fields_of(response)
+    )
+    assert WRONG_KEY not in response.content.decode()
+    assert '<input type="text" name="key"' in fields_of(response)
+
+
+def test_a_key_over_the_field_s_length_is_named_and_not_shown_back():
+    key = "A" * 41
+    response = dsure_lookup(Client(), "08-1-0000001-2", key)
+
+    html = fields_of(response)
+    assert 'aria-invalid="true" aria-describedby="id_key_error" id="id_key"' in html
+    assert key not in response.content.decode()
+    assert 'value="08-1-0000001-2"' in html  # the number is kept
