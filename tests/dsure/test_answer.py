@@ -20,20 +20,6 @@ from tests.conftest import (
 REASON = "工事番号が契約書と異なる"
 
 
-@pytest.fixture
-def office(tsukumi):
-    return advance_office(tsukumi)
-
-
-@pytest.fixture
-def official(office):
-    return make_office_user(office, email="doboku@city.tsukumi.example.jp")
-
-
-@pytest.fixture
-def official_client(client_for, official):
-    return client_for(official)
-
 
 @pytest.fixture
 def delivered(clerk, tsukumi, office, official, django_capture_on_commit_callbacks):
