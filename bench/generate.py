@@ -166,8 +166,6 @@ def render_shared_pdf(template_content, fingerprint_):
 def generate(s=None, out=sys.stdout, seed=20261130):
     """Load the bench data into the default database; return the manifest (a dict)."""
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -573,12 +571,7 @@ def generate(s=None, out=sys.stdout, seed=20261130):
             cursor.execute(f"ANALYZE {table}")
     total_seconds = time.monotonic() - started_all
 
-    # A logged-in session for the list company's member, made directly in the database.
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "accounts.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
+    session_key = member_session(user)
 
     # Right keys over many guarantees, wrong keys over many other numbers (disjoint, so the
     # right-key scenario never meets a number the wrong-key scenario counted failures on).
@@ -616,7 +609,7 @@ def generate(s=None, out=sys.stdout, seed=20261130):
         },
         "shared_pdf": {"path": SHARED_PDF, "sha256": pdf_sha256, "size": pdf_size},
         "list_company_id": list_company_id,
-        "list_session_key": session.session_key,
+        "list_session_key": session_key,
         "list_user_id": user.pk,
         "right": right,
         "wrong": wrong,
@@ -627,15 +620,46 @@ def generate(s=None, out=sys.stdout, seed=20261130):
     return manifest
 
 
+def member_session(user):
+    """A logged-in session for the list company's member, made directly in the database.
+    Returns its key (the bench's `sessionid` cookie)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "accounts.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key
+
+
+def refresh_member_session(manifest):
+    """A reused data set (BENCH_REUSE=1) outlives its member's session: past the idle limit
+    the lists answer 302 to the login page. A new session for the same user, in the manifest."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(pk=manifest["list_user_id"])
+    return {**manifest, "list_session_key": member_session(user)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--manifest", default=str(ROOT / "var" / "bench" / "manifest.json"))
+    parser.add_argument(
+        "--refresh-session",
+        action="store_true",
+        help="load nothing: give the manifest's list member a new session (BENCH_REUSE=1)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "esure.settings")
     import django
 
     django.setup()
-    manifest = generate()
+    if args.refresh_session:
+        manifest = refresh_member_session(json.loads(Path(args.manifest).read_text()))
+    else:
+        manifest = generate()
     Path(args.manifest).parent.mkdir(parents=True, exist_ok=True)
     Path(args.manifest).write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
     print(f"manifest: {args.manifest}")

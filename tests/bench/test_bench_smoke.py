@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
-from bench.generate import counts, generate
+from bench.generate import counts, generate, refresh_member_session
 from certificates.keys import derive_key
 from certificates.models import Certificate, Document, Guarantee
 from certificates.numbering import damm_is_valid
@@ -113,3 +113,19 @@ def test_the_issuance_bench_concludes_and_times_bare_weasyprint(database_tasks, 
     rendering, signing = issuance.signing_cost(pks[:1])
     assert len(rendering) == len(signing) == 6
     assert all(t > 0 for t in rendering + signing)
+
+
+def test_a_reused_data_set_gets_a_new_member_session(manifest):
+    """BENCH_REUSE=1 (bench/run.py reuse_database): the list member's session is made again,
+    for the same user, and the lists answer with it; the manifest's other entries are kept."""
+    fresh = refresh_member_session(manifest)
+    assert fresh["list_session_key"] != manifest["list_session_key"]
+    assert {k: v for k, v in fresh.items() if k != "list_session_key"} == {
+        k: v for k, v in manifest.items() if k != "list_session_key"
+    }
+    member = Client()
+    member.cookies["sessionid"] = fresh["list_session_key"]
+    response = member.get("/certificates/")
+    assert response.status_code == 200
+    assert response.wsgi_request.user.pk == manifest["list_user_id"]
+    assert member.get("/applications/").status_code == 200
