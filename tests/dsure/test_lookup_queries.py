@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from certificates import keys
 from certificates import services as registry
 from dsure import services, throttle
-from dsure.models import AccessLog, Alert, LockClear
+from dsure.models import AccessLog, Alert, LockClear, NumberLock
 from tests.conftest import NOW, dsure_lookup
 
 WRONG_KEY = "ABCD-EFGH-JKMN-PQRS"
@@ -57,7 +57,7 @@ def test_a_right_key_from_a_new_visitor_is_two_statements(guarantee, staff, hist
     sent = statements(queries)
     assert len(sent) == 2, sent
     assert [s.split()[0] for s in sent] == ["SELECT", "INSERT"]
-    assert "pg_advisory_xact_lock" in sent[0] and "WITH cleared" in sent[0]
+    assert "pg_advisory_xact_lock" in sent[0] and "EXECUTE dsure_lookup_state_" in sent[0]
     assert 'INTO "dsure_accesslog"' in sent[1]
 
 
@@ -119,7 +119,7 @@ def test_in_autocommit_a_right_key_is_two_round_trips(guarantee, staff):
     assert response.status_code == 302
     assert len(sent) == 2, sent
     assert sent[0].startswith("BEGIN;\nSELECT pg_advisory_xact_lock(")
-    assert "WITH cleared" in sent[0]
+    assert "EXECUTE dsure_lookup_state_" in sent[0]
     assert sent[1].startswith('INSERT INTO "dsure_accesslog"') and sent[1].endswith(";\nCOMMIT")
     assert AccessLog.objects.filter(number=guarantee.number, outcome="success", at=NOW).exists()
 
@@ -190,6 +190,112 @@ def test_in_autocommit_an_error_between_the_round_trips_rolls_back(guarantee, mo
     assert found.result is services.Result.NO_MATCH
     assert len(sent) == 2
     assert AccessLog.objects.filter(number=guarantee.number).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_state_statement_is_prepared_in_the_first_round_trip_of_a_connection(guarantee):
+    """PREPARE goes out with a connection's first lookup, not in a round trip of its own; the
+    next lookups only EXECUTE it (with a generic plan: no planning per lookup)."""
+    connection.close()  # a new connection, as a worker's first request has
+
+    first = round_trips(lambda: dsure_lookup(Client(), guarantee.number_display, WRONG_KEY))[1]
+    second = round_trips(lambda: dsure_lookup(Client(), guarantee.number_display, WRONG_KEY))[1]
+
+    assert len(first) == len(second) == 2
+    assert "PREPARE dsure_lookup_state_" in first[0] and "WITH cleared" in first[0]
+    assert "PREPARE" not in second[0] and "WITH cleared" not in second[0]
+    name = first[0].split("PREPARE ", 1)[1].split("(", 1)[0]
+    assert f"EXECUTE {name}(" in first[0] and f"EXECUTE {name}(" in second[0]
+    assert "SET LOCAL plan_cache_mode = force_generic_plan" in second[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_round_trip_that_failed_after_preparing_names_the_statement_afresh(
+    guarantee, monkeypatch
+):
+    """The PREPARE of a failed round trip may have run (a statement is not undone by the
+    rollback): the next lookup prepares under another name rather than the same one twice."""
+    connection.close()
+    real = throttle.Serialised._fetch_last
+
+    def fails_after(sql, params):
+        real(sql, params)
+        raise RuntimeError("the lock wait was cancelled")
+
+    monkeypatch.setattr(throttle.Serialised, "_fetch_last", staticmethod(fails_after))
+    with pytest.raises(RuntimeError):
+        services.find_guarantee(typed_number=guarantee.number, typed_key=WRONG_KEY, ip="192.0.2.1")
+    monkeypatch.undo()
+
+    found, sent = round_trips(
+        lambda: services.find_guarantee(
+            typed_number=guarantee.number, typed_key=WRONG_KEY, ip="192.0.2.1"
+        )
+    )
+    assert found.result is services.Result.NO_MATCH
+    assert "PREPARE dsure_lookup_state_" in sent[0]
+    assert AccessLog.objects.filter(number=guarantee.number).count() == 1
+
+
+def test_the_prepared_statement_reads_what_the_statement_itself_reads(guarantee, official):
+    """The generic plan of the prepared state, against the same SQL planned for its values:
+    a number with failures since its reset, an address past its soft limit with a refused
+    row, an office user's own failures, a lock in force."""
+    ip = "203.0.113.7"
+    AccessLog.objects.bulk_create(
+        [
+            *(
+                AccessLog(
+                    at=NOW - datetime.timedelta(minutes=1),
+                    ip=ip,
+                    number=f"0810000{i:03d}0"[:11],
+                    outcome="failure",
+                )
+                for i in range(throttle.IP_SOFT_LIMIT)
+            ),
+            AccessLog(
+                at=NOW - datetime.timedelta(days=3),
+                ip=ip,
+                number=guarantee.number,
+                outcome="success",
+            ),
+            AccessLog(
+                at=NOW - datetime.timedelta(days=2),
+                ip=ip,
+                number=guarantee.number,
+                outcome="failure",
+            ),
+            AccessLog(
+                at=NOW - datetime.timedelta(seconds=30),
+                ip=ip,
+                number=guarantee.number,
+                outcome="refused",
+                attempts=7,
+            ),
+            AccessLog(
+                at=NOW - datetime.timedelta(seconds=20),
+                ip="198.51.100.1",
+                number=guarantee.number,
+                outcome="failure",
+                office_user=official,
+            ),
+        ]
+    )
+    NumberLock.objects.create(
+        number=guarantee.number, at=NOW, until=NOW + datetime.timedelta(hours=1)
+    )
+
+    prepared = throttle.lookup_state(guarantee.number, ip=ip, user=official, now=NOW)
+    sql, params = throttle._lookup_state_query(guarantee.number, ip=ip, user=official, now=NOW)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        planned = throttle._lookup_state_from(cursor.fetchone())
+
+    assert prepared == planned
+    assert prepared.number.failures == 9 and prepared.number.locked
+    assert (prepared.by_address.failures, prepared.by_user.failures) == (8, 1)
+    assert prepared.address_failures == throttle.IP_SOFT_LIMIT + 7
+    assert prepared.guarantee_id == guarantee.pk
 
 
 def test_the_throttle_state_is_read_in_one_query(guarantee):
