@@ -10,6 +10,7 @@ import threading
 from collections import OrderedDict
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +21,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
@@ -102,10 +104,30 @@ def lookup(request):
                 return redirect("dsure:viewer", found.number)
             # Keep the number, never echo a key back into the page: the empty form's fields
             # (written out in the template) with the typed number.
-            context = {"number": form.cleaned_data["number"], "error": found.message}
-            return render(request, "dsure/lookup.html", context)
+            return _refusal_page(request, form.cleaned_data["number"], found.message)
         return render(request, "dsure/lookup.html", {"form": form}, status=200)
     return render(request, "dsure/lookup.html", {"number": request.GET.get("number", "")[:40]})
+
+
+# A refusal's page for a visitor without an account is the same but for the typed number and
+# the CSRF token: kept per process for each message (and the operator's name in the footer),
+# with both put in per response — the wrong key's render was ~0.6 ms of its ~3 ms of Python
+# (bench/README.md, "Issue 22 — the wrong key at full volume").
+_refusals = {}
+_NUMBER_SLOT = f"number{secrets.token_hex(16)}"
+
+
+def _refusal_page(request, number, error):
+    if not number or request.user.is_authenticated or len(messages.get_messages(request)):
+        return render(request, "dsure/lookup.html", {"number": number, "error": error})
+    key = (error, settings.ESURE_SURETY_NAME)
+    page = _refusals.get(key)
+    if page is None:
+        context = {"number": _NUMBER_SLOT, "error": error, "csrf_token": _CSRF_SLOT}
+        page = _refusals[key] = render_to_string("dsure/lookup.html", context, request)
+    return HttpResponse(
+        page.replace(_NUMBER_SLOT, escape(number)).replace(_CSRF_SLOT, get_token(request))
+    )
 
 
 def _viewer_context(
