@@ -28,6 +28,9 @@ MAX_GRANTS = 20  # guarantees one browser holds at once (the least recently used
 GRANT_SALT = "dsure.grant"
 # Set on the request when the response must carry a new cookie (or delete it: None).
 _PENDING = "_dsure_grants_pending"
+# The cookie's grants as read, kept on the request: the viewer checks the grant twice (the
+# page's access, then whether to stamp 閲覧済), and each unsigning is an HMAC and a JSON parse.
+_READ = "_dsure_grants_read"
 
 
 def grant_cookie_name():
@@ -41,6 +44,14 @@ def _grants(request):
     pending = getattr(request, _PENDING, False)
     if pending is not False:
         return pending or {}
+    read = getattr(request, _READ, None)
+    if read is None:
+        read = _read_cookie(request)
+        setattr(request, _READ, read)
+    return read
+
+
+def _read_cookie(request):
     value = request.COOKIES.get(grant_cookie_name())
     if not value:
         return {}

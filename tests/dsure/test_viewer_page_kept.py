@@ -137,3 +137,20 @@ def test_an_office_user_s_page_is_never_kept(guarantee, official_client):
 
     assert "受領する" in html  # the office's panel, with its forms
     assert views._pages == {}
+
+
+def test_the_grant_cookie_is_unsigned_once_per_view(guarantee):
+    """The viewer checks the grant twice (the page's access, then 閲覧済): one HMAC check."""
+    from unittest import mock
+
+    from django.core import signing
+
+    browser = opened(guarantee)
+    page(browser, guarantee)
+
+    with mock.patch.object(
+        signing.Signer, "unsign_object", autospec=True, side_effect=signing.Signer.unsign_object
+    ) as unsign:
+        page(browser, guarantee)
+
+    assert unsign.call_count == 1
