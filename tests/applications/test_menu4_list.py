@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from applications.models import Application
 from esure.choices import GuaranteeKind
@@ -153,3 +154,33 @@ def test_the_filters_orderers_read_the_joint_ventures_works_through_the_index(cl
 
     [sql] = [q["sql"] for q in queries.captured_queries if 'FROM "accounts_orderer"' in q["sql"]]
     assert '"joint_venture_id" = ANY(ARRAY(SELECT' in sql  # esure.queries.AnyOf: no scan
+
+
+def test_a_row_and_the_filters_print_each_value_escaped(clerk_client, clerk):
+    orderer = make_orderer('臼<杵>&"市', electronic_terms_name="")
+    application = make_application(
+        work=make_work(clerk.membership.company, orderer=orderer, name="<b>護岸</b>工事"),
+        status=S.SUBMITTED,
+        items={GuaranteeKind.ADVANCE: MAX_ADVANCE, GuaranteeKind.CONTRACT: MIN_CONTRACT},
+    )
+    application.refresh_from_db()
+    updated = timezone.localtime(application.updated_at).strftime("%Y/%m/%d %H:%M")
+
+    page = clerk_client.get(INDEX, {"status": "submitted", "orderer": orderer.pk}).content
+    page = page.decode()
+
+    pk = application.pk
+    assert (
+        "\n    <tr>\n"
+        f'      <td><a href="/applications/{pk}/">{pk}</a></td>\n'
+        '      <td><span class="badge badge--submitted">手続き中</span></td>\n'
+        "      <td>前払金保証・契約保証</td>\n"
+        "      <td>臼&lt;杵&gt;&amp;&quot;市</td>\n"
+        "      <td>&lt;b&gt;護岸&lt;/b&gt;工事</td>\n"
+        '      <td class="num">前払金保証 金4,900,000円<br>契約保証 金1,234,500円</td>\n'
+        f"      <td>{updated}</td>\n"
+        "    </tr>\n"
+    ) in page
+    assert '<option value="submitted" selected>手続き中</option>' in page
+    assert '<option value="draft">保存中</option>' in page
+    assert f'<option value="{orderer.pk}" selected>臼&lt;杵&gt;&amp;&quot;市</option>' in page
