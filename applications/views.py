@@ -232,14 +232,9 @@ def _orderer_options(orderers, chosen):
 def _label_rows(rows, company):
     """Menu 4's rows, made once per row here: each row's text, and its markup in one
     format_html (the template's lookups and filters over 20 rows were most of the page's
-    CPU, issue 22). One reverse() for every row's link; the labels from dicts; the items of
-    the page in one query."""
+    CPU, issue 22). One reverse() for every row's link; the labels from dicts; the items
+    read with the row (selectors.items_in)."""
     sample = reverse("applications:detail", args=[_SAMPLE_PK])
-    items = {row["pk"]: [] for row in rows}
-    for item in selectors.items_of(list(items)):
-        # One line of the cell per item, joined by <br>, each escaped.
-        kind = _KIND_LABELS.get(item["kind"], item["kind"])
-        items[item["application_id"]].append(f"{kind} {yen(item['amount']) or '—'}")
     for row in rows:
         pk = str(row["pk"])
         row["detail_url"] = sample.replace(str(_SAMPLE_PK), pk)
@@ -248,7 +243,11 @@ def _label_rows(rows, company):
         row["orderer_name"] = row["orderer_name"] or "—"
         row["work_name"] = row["work_name"] or "（未入力）"
         row["read_only"] = row["company_id"] != company.pk  # a 共同企業体's, as a member
-        row["items"] = items[row["pk"]]
+        # One line of the cell per item, joined by <br>, each escaped.
+        row["items"] = [
+            f"{_KIND_LABELS.get(kind, kind)} {yen(amount) or '—'}"
+            for kind, amount in selectors.items_in(row.pop("item_list"))
+        ]
         # As the date filter's "Y/m/d H:i" wrote it, in the site's time zone.
         row["updated"] = timezone.localtime(row["updated_at"]).strftime("%Y/%m/%d %H:%M")
         row["html"] = format_html(
