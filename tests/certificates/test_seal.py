@@ -9,7 +9,9 @@ the signed file's. Then each way a file can fail the check fails it.
 import datetime
 import hashlib
 import io
+import sys
 
+import pyhanko.pdf_utils.metadata
 import pytest
 import time_machine
 from django.core.management import call_command
@@ -75,6 +77,27 @@ def test_every_stored_pdf_is_signed_timestamped_and_valid(guarantee):
         assert verdict.certificate.guarantee == guarantee
         assert verdict.original
         assert verdict.standing == "有効"
+
+
+def test_a_pdf_signed_without_lxml_as_the_worker_signs_is_valid(guarantee, monkeypatch):
+    # `manage.py worker` runs without lxml (decision 0049): pyHanko then writes no XMP, which
+    # it writes only for a PDF with XMP or of PDF 2.0, and esure's PDFs are neither.
+    certificate = guarantee.certificates.get(version=1)
+    kind = Document.Kind.CUSTOMER_COPY
+    unsigned = pdf.render_issuance_documents(certificate, kinds=[kind])[kind]
+    assert b"/Metadata" not in unsigned
+    with monkeypatch.context() as without:
+        without.setitem(sys.modules, "lxml", None)
+        without.delitem(sys.modules, "pyhanko.pdf_utils.metadata.xmp_xml", raising=False)
+        without.delattr(pyhanko.pdf_utils.metadata, "xmp_xml", raising=False)
+        signed = seal.sign_pdf(unsigned)
+        assert "pyhanko.pdf_utils.metadata.xmp_xml" not in sys.modules  # it went without
+    verdict = check_pdf(signed)
+    assert verdict.outcome == Outcome.VALID, verdict
+    assert verdict.signer_is_seal
+    assert verdict.timestamp_trusted
+    assert verdict.long_term
+    assert b"/Metadata" not in signed
 
 
 def test_the_stored_sha256_is_the_signed_files(guarantee):

@@ -1,6 +1,7 @@
 """`manage.py worker` (esure/management/commands/worker.py, decision 0046): django-tasks-db's
 db_worker whose start-up checks leave the URL configuration's out — so a worker never
-imports the views (~19 MB) — and run every other check, the eシール's among them."""
+imports the views (~19 MB) — and run every other check, the eシール's among them; it runs
+without lxml (decision 0049, ~4 MB; tests/certificates/test_seal.py signs without it)."""
 
 import json
 import os
@@ -83,3 +84,19 @@ def urlconf_imported_by_the_checks_of(app, command):
 def test_the_worker_s_checks_do_not_import_the_views():
     assert urlconf_imported_by_the_checks_of("django_tasks_db", "db_worker") is True
     assert urlconf_imported_by_the_checks_of("esure", "worker") is False
+
+
+def test_the_worker_runs_without_lxml_and_leaves_it_importable(monkeypatch):
+    monkeypatch.delitem(sys.modules, "lxml", raising=False)  # put back after the test
+    seen = []
+
+    def handle(self, *args, **options):  # the task loop
+        seen.append(sys.modules.get("lxml", "absent"))
+
+    monkeypatch.setattr(db_worker.Command, "handle", handle)
+    options = {"force_color": False, "no_color": False, "skip_checks": True}
+    worker().execute(**options)
+    assert seen == [None]  # `import lxml` raises ImportError while the worker runs
+    assert "lxml" not in sys.modules  # and imports again after it
+    load_command_class("django_tasks_db", "db_worker").execute(**options)
+    assert seen == [None, "absent"]
