@@ -9,6 +9,7 @@ Writes var/bench/explain-scale<BENCH_SCALE>.txt and prints the query count per p
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -19,6 +20,25 @@ OUT = ROOT / "var" / "bench"
 
 class Rollback(Exception):
     pass
+
+
+def explained(connection, sql):
+    """EXPLAIN (ANALYZE, BUFFERS) of each read in one captured round trip. A round trip may
+    hold several statements (the lookup's: BEGIN, the number's lock, the state statement's
+    PREPARE on a connection's first lookup, SET LOCAL plan_cache_mode, EXECUTE — decision 0036,
+    dsure/throttle.py): the reads and the EXECUTE are explained (the statement the page
+    prepared, with the plan it ran), the SET LOCAL is applied, the rest is left out (a second
+    PREPARE of the same name would fail)."""
+    plans = []
+    for statement in re.split(r";\s*\n", sql):
+        head = statement.lstrip().upper()
+        with connection.cursor() as cursor:
+            if head.startswith("SET LOCAL "):
+                cursor.execute(statement)
+            elif head.startswith(("SELECT", "WITH", "EXECUTE")):
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement)
+                plans.append("\n".join(r[0] for r in cursor.fetchall()) + "\n")
+    return plans
 
 
 def main():
@@ -69,12 +89,8 @@ def main():
             for name, status, queries in report:
                 lines.append(f"{'=' * 100}\n{name}: HTTP {status}, {len(queries)} queries\n")
                 for q in queries:
-                    sql = q["sql"]
-                    lines.append(f"--- ({q['time']} s as captured)\n{sql}\n")
-                    if sql.lstrip().upper().startswith(("SELECT", "WITH")):
-                        with connection.cursor() as cursor:
-                            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-                            lines.append("\n".join(r[0] for r in cursor.fetchall()) + "\n")
+                    lines.append(f"--- ({q['time']} s as captured)\n{q['sql']}\n")
+                    lines.extend(explained(connection, q["sql"]))
             raise Rollback
     except Rollback:
         pass
