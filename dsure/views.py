@@ -130,6 +130,16 @@ def _refusal_page(request, number, error):
     )
 
 
+def _shown(versions, version):
+    """The version a page shows: the current one, or the one asked for (404 if none)."""
+    if version is None:
+        return versions[-1]
+    shown = next((v for v in versions if v.version == version), None)
+    if shown is None:
+        raise Http404
+    return shown
+
+
 def _viewer_context(
     request,
     guarantee,
@@ -141,11 +151,7 @@ def _viewer_context(
     refund_form=None,
 ):
     current = versions[-1]
-    shown = (
-        current if version is None else next((v for v in versions if v.version == version), None)
-    )
-    if shown is None:
-        raise Http404
+    shown = _shown(versions, version)
     office = selectors.office_of(request.user)
     refund_list = registry.refunds_in(versions)
     may_record = registry.is_held_by(guarantee, office)
@@ -193,13 +199,13 @@ def viewer(request, number):
     office = selectors.office_of(request.user)
     if office is not None:  # the list's badge ends for this user
         registry_services.mark_alerts_seen(guarantee=guarantee, office=office, user=request.user)
-    return _viewer_page(request, _viewer_context(request, guarantee, versions))
+    return _viewer_page(request, guarantee, versions)
 
 
 @viewer_headers
 def version(request, number, version):
     guarantee, versions = selectors.viewable_versions(request, number)
-    return _viewer_page(request, _viewer_context(request, guarantee, versions, version))
+    return _viewer_page(request, guarantee, versions, version)
 
 
 # The key-holder's page (no office: no form but 閲覧を終了) kept per process for what it shows
@@ -219,18 +225,20 @@ def _row(instance):
     return tuple(getattr(instance, f.attname) for f in fields if f.attname != "key_salt")
 
 
-def _viewer_page(request, context):
-    """dsure/viewer.html for the context. A page without an office's panels and without a
-    message to show is a function of the rows it was read from (the guarantee's, each
-    version's — append-only, its id — and its refund's), the version shown, today (状態,
-    期限超過) and whether someone is logged in (the header): kept per process under exactly
-    that, with the CSRF token put in per request."""
-    if context["office"] is not None or len(messages.get_messages(request)):
+def _viewer_page(request, guarantee, versions, version=None):
+    """dsure/viewer.html for the guarantee's version (the current one by default). A page
+    without an office's panels and without a message to show is a function of the rows it
+    was read from (the guarantee's, each version's — append-only, its id — and its
+    refund's), the version shown, today (状態, 期限超過) and whether someone is logged in (the
+    header): kept per process under exactly that, with the CSRF token put in per request; its
+    context is built only when the page is not kept (~0.1 ms of a ~1.1 ms request)."""
+    if selectors.office_of(request.user) is not None or len(messages.get_messages(request)):
+        context = _viewer_context(request, guarantee, versions, version)
         return render(request, "dsure/viewer.html", context)
     key = (
-        _row(context["guarantee"]),
-        tuple((v.pk, _row(getattr(v, "refund", None))) for v in context["versions"]),
-        context["shown"].pk,
+        _row(guarantee),
+        tuple((v.pk, _row(getattr(v, "refund", None))) for v in versions),
+        _shown(versions, version).pk,
         timezone.localdate(),
         request.user.is_authenticated,
     )
@@ -239,6 +247,7 @@ def _viewer_page(request, context):
         if page is not None:
             _pages.move_to_end(key)
     if page is None:
+        context = _viewer_context(request, guarantee, versions, version)
         page = render_to_string("dsure/viewer.html", {**context, "csrf_token": _CSRF_SLOT}, request)
         with _pages_lock:
             _pages[key] = page

@@ -154,3 +154,21 @@ def test_the_grant_cookie_is_unsigned_once_per_view(guarantee):
         page(browser, guarantee)
 
     assert unsign.call_count == 1
+
+
+def test_a_kept_page_is_served_without_building_its_context(guarantee, monkeypatch):
+    browser = opened(guarantee)
+    page(browser, guarantee)  # 閲覧済 stamped: the row the next pages are kept under
+    built = []
+    real = views._viewer_context
+    monkeypatch.setattr(
+        views, "_viewer_context", lambda *args, **kwargs: built.append(1) or real(*args, **kwargs)
+    )
+    first = page(browser, guarantee)
+    assert len(built) == 1  # not kept yet: rendered from its context
+    second = page(browser, guarantee)
+    assert len(built) == 1  # kept: neither the context nor the template
+    assert without_token(first) == without_token(second)
+    # A version that does not exist is still a 404, kept pages or not.
+    missing = browser.get(reverse("dsure:version", args=[guarantee.number, 9]))
+    assert missing.status_code == 404
