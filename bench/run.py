@@ -582,24 +582,21 @@ def lookup_by_volume(manifest):
             ("full", big, BASE, OUT / "right.txt"),
             ("small", little, small_base, OUT / "right-small.txt"),
         ]
-        for _label, _count, base, data in sets:
+
+        def lookups(base, data):
             cookie, token = csrf(base)
-            extra = {
+            return {
                 "BENCH_CSRF_COOKIE": cookie,
                 "BENCH_CSRF_TOKEN": token,
                 "BENCH_DATA": str(data),
                 "BENCH_FORWARDED_FOR": ADDRESSES["volume"],
             }
-            warm_up([("post_lookup.lua", "/dsure/", extra)], base)
+
+        for _label, _count, base, data in sets:
+            warm_up([("post_lookup.lua", "/dsure/", lookups(base, data))], base)
         for _ in range(ROUNDS):
             for label, count, base, data in sets:
-                cookie, token = csrf(base)
-                extra = {
-                    "BENCH_CSRF_COOKIE": cookie,
-                    "BENCH_CSRF_TOKEN": token,
-                    "BENCH_DATA": str(data),
-                    "BENCH_FORWARDED_FOR": ADDRESSES["volume"],
-                }
+                extra = lookups(base, data)
                 ping = wrk("get.lua", "/healthz", base=base)
                 lookup = wrk("post_lookup.lua", "/dsure/", extra, base)
                 runs[label].append(
