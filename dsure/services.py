@@ -106,6 +106,8 @@ def find_guarantee(*, typed_number, typed_key, ip, office_user=None, now=None):
             return Lookup(Result.WAIT, number)
         if refused == throttle.Refusal.OVER_CEILING:
             if tx.direct:  # one statement, sent with the COMMIT
+                if not throttle.lock_due(state):  # no fsync for a flood's count (decision 0048)
+                    tx.write(throttle.ASYNC_COMMIT_SQL, {})
                 tx.write(*throttle.count_refused_query(number=number, ip=ip, state=state, now=now))
             else:
                 throttle.count_refused(number=number, ip=ip, state=state, now=now)

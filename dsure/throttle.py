@@ -377,6 +377,14 @@ WHERE NOT EXISTS (SELECT 1 FROM counted)
 """
 
 
+# An address past its hard ceiling is a flood: each of its attempts is refused unchecked and
+# only counted up against its number. That count is committed without waiting for the WAL's
+# fsync (decision 0048) — a PostgreSQL crash may lose the last fraction of a second of such
+# counts, never a row of any other kind, and never a number's lock (sent only when no lock is
+# due); the flood no longer costs the server an fsync per request.
+ASYNC_COMMIT_SQL = "SET LOCAL synchronous_commit TO OFF"
+
+
 def count_refused_query(*, number, ip, state, now):
     """`count_refused` as one statement for PostgreSQL (sql, params)."""
     after_reset = "AND at > %(reset)s" if state.reset_at is not None else ""

@@ -158,9 +158,44 @@ def test_in_autocommit_past_the_hard_ceiling_is_two_round_trips(guarantee, befor
 
     assert services.MSG_WAIT in response.content.decode()
     assert len(sent) == 2, sent
-    assert sent[1].startswith("\nWITH counted AS (") and sent[1].endswith(";\nCOMMIT")
+    # Committed without waiting for the WAL's fsync (decision 0048), for this transaction only.
+    assert sent[1].startswith("SET LOCAL synchronous_commit TO OFF;\n\nWITH counted AS (")
+    assert sent[1].endswith(";\nCOMMIT")
     [row] = AccessLog.objects.filter(number=guarantee.number, ip=ip)
     assert (row.outcome, row.attempts) == ("refused", 1 + before)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("counted", [throttle.LOCK_AT - 2, throttle.LOCK_AT - 1])
+def test_past_the_hard_ceiling_a_count_that_locks_the_number_is_committed_durably(
+    guarantee, counted
+):
+    """Just under LOCK_AT the flood's count is committed without the fsync; the count that
+    locks the number (LOCK_AT reached) is committed as every other row is, the lock with it."""
+    ip = "203.0.113.9"
+    AccessLog.objects.bulk_create(
+        AccessLog(at=NOW, ip=ip, number=f"0810000{i:03d}0"[:11], outcome="failure")
+        for i in range(throttle.IP_HARD_LIMIT)
+    )
+    AccessLog.objects.create(
+        at=NOW, ip="198.51.100.1", number=guarantee.number, outcome="failure", attempts=counted
+    )
+
+    response, sent = round_trips(
+        lambda: dsure_lookup(Client(), guarantee.number_display, WRONG_KEY, REMOTE_ADDR=ip)
+    )
+
+    assert services.MSG_WAIT in response.content.decode()
+    locks = NumberLock.objects.filter(number=guarantee.number).count()
+    if counted + 1 < throttle.LOCK_AT:
+        assert locks == 0
+        assert sent[-1].startswith("SET LOCAL synchronous_commit TO OFF;")
+    else:
+        assert locks == 1
+        assert not any("synchronous_commit" in sql for sql in sent), sent
 
 
 @pytest.mark.django_db(transaction=True)
