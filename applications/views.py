@@ -184,8 +184,6 @@ def index(request):
         "status_options": _STATUS_OPTIONS[status],
         "orderers": orderers,
         "orderer_options": _orderer_options(orderers, orderer_id),
-        "status": status,
-        "orderer_id": orderer_id,
     }
     return render(request, "applications/index.html", context)
 
