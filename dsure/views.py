@@ -5,9 +5,6 @@ referrer, noindex."""
 
 import csv
 import io
-import secrets
-import threading
-from collections import OrderedDict
 from functools import wraps
 
 from django.conf import settings
@@ -17,9 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.handlers.exception import response_for_exception
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
 from django.views.decorators.debug import sensitive_post_parameters
@@ -46,7 +41,7 @@ from dsure.forms import (
     RefundReturnForm,
     ReturnForm,
 )
-from esure import metrics
+from esure import kept, metrics
 from esure.clientip import client_key
 from esure.pagination import page_of
 from esure.wareki import to_wareki
@@ -113,21 +108,20 @@ def lookup(request):
 # the CSRF token: kept per process for each message (and the operator's name in the footer),
 # with both put in per response — the wrong key's render was ~0.6 ms of its ~3 ms of Python
 # (bench/README.md, "Issue 22 — the wrong key at full volume").
-_refusals = {}
-_NUMBER_SLOT = f"number{secrets.token_hex(16)}"
+_refusals = kept.KeptPages(size=64)
+_NUMBER_SLOT = kept.slot("number")
 
 
 def _refusal_page(request, number, error):
     if not number or request.user.is_authenticated or len(messages.get_messages(request)):
         return render(request, "dsure/lookup.html", {"number": number, "error": error})
-    key = (error, settings.ESURE_SURETY_NAME)
-    page = _refusals.get(key)
-    if page is None:
-        context = {"number": _NUMBER_SLOT, "error": error, "csrf_token": _CSRF_SLOT}
-        page = _refusals[key] = render_to_string("dsure/lookup.html", context, request)
-    return HttpResponse(
-        page.replace(_NUMBER_SLOT, escape(number)).replace(_CSRF_SLOT, get_token(request))
+    page = _refusals.render(
+        (error, settings.ESURE_SURETY_NAME),
+        request,
+        "dsure/lookup.html",
+        lambda: {"number": _NUMBER_SLOT, "error": error},
     )
+    return kept.respond(request, page, {_NUMBER_SLOT: escape(number)})
 
 
 def _shown(versions, version):
@@ -211,10 +205,7 @@ def version(request, number, version):
 # The key-holder's page (no office: no form but 閲覧を終了) kept per process for what it shows
 # (decision 0043), at most this many; each ~11 kB, most of it the certificate's body.
 PAGE_CACHE_SIZE = 256
-_pages = OrderedDict()
-_pages_lock = threading.Lock()
-# Stands for the CSRF token in a kept page; each response carries its request's own token.
-_CSRF_SLOT = f"csrf{secrets.token_hex(16)}"
+_pages = kept.KeptPages(size=PAGE_CACHE_SIZE)
 
 
 def _row(instance):
@@ -242,18 +233,13 @@ def _viewer_page(request, guarantee, versions, version=None):
         timezone.localdate(),
         request.user.is_authenticated,
     )
-    with _pages_lock:
-        page = _pages.get(key)
-        if page is not None:
-            _pages.move_to_end(key)
-    if page is None:
-        context = _viewer_context(request, guarantee, versions, version)
-        page = render_to_string("dsure/viewer.html", {**context, "csrf_token": _CSRF_SLOT}, request)
-        with _pages_lock:
-            _pages[key] = page
-            while len(_pages) > PAGE_CACHE_SIZE:
-                _pages.popitem(last=False)
-    return HttpResponse(page.replace(_CSRF_SLOT, get_token(request)))
+    page = _pages.render(
+        key,
+        request,
+        "dsure/viewer.html",
+        lambda: _viewer_context(request, guarantee, versions, version),
+    )
+    return kept.respond(request, page)
 
 
 @viewer_headers

@@ -4,6 +4,7 @@ MEDIA_ROOT (tests/conftest.py)."""
 
 import pytest
 
+from dsure import views
 from tests.conftest import WORK_DATES, advance_office, make_concluded, make_office_user
 
 
@@ -11,6 +12,16 @@ from tests.conftest import WORK_DATES, advance_office, make_concluded, make_offi
 def _frozen_for_every_test(frozen):
     """Every D-Sure test runs on NOW; a test moves the clock through `frozen`."""
     return frozen
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_pages():
+    """The pages D-Sure keeps per process (esure.kept) start and end every test empty."""
+    views._refusals.clear()
+    views._pages.clear()
+    yield
+    views._refusals.clear()
+    views._pages.clear()
 
 
 @pytest.fixture

@@ -12,17 +12,11 @@ from django.test import Client, RequestFactory, override_settings
 
 from dsure import services, views
 from dsure.models import AccessLog
+from esure.kept import CSRF_SLOT
 from tests.conftest import dsure_lookup
 
 WRONG_KEY = "ABCD-EFGH-JKMN-PQRS"
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]*)"')
-
-
-@pytest.fixture(autouse=True)
-def _no_kept_pages():
-    views._refusals.clear()
-    yield
-    views._refusals.clear()
 
 
 def without_token(html):
@@ -57,7 +51,7 @@ def test_the_kept_page_is_the_page_rendered_afresh(guarantee, typed, message):
     assert without_token(first) == without_token(kept) == without_token(fresh)
     assert message in kept
     assert WRONG_KEY not in kept and WRONG_KEY.replace("-", "") not in kept
-    assert views._CSRF_SLOT not in kept and views._NUMBER_SLOT not in kept
+    assert CSRF_SLOT not in kept and views._NUMBER_SLOT not in kept
 
 
 def test_a_typed_number_is_escaped_in_the_kept_page():
@@ -120,7 +114,7 @@ def test_a_logged_in_user_s_refusal_is_never_kept(guarantee, official_client):
 
     assert services.MSG_NO_MATCH in html
     assert "発注機関の方のログイン" not in html
-    assert views._refusals == {}
+    assert len(views._refusals) == 0
 
 
 def test_a_refusal_with_a_message_to_show_is_never_kept(guarantee):
@@ -135,4 +129,4 @@ def test_a_refusal_with_a_message_to_show_is_never_kept(guarantee):
     html = refused(guarantee.number_display, browser)
 
     assert "閲覧を終了しました。" in html
-    assert views._refusals == {}
+    assert len(views._refusals) == 0

@@ -6,7 +6,6 @@ change — never another guarantee's page, and never an office user's (their pag
 import datetime
 import re
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -15,16 +14,10 @@ from certificates import services as registry
 from certificates.models import Guarantee
 from dsure import views
 from esure.choices import GuaranteeKind
+from esure.kept import CSRF_SLOT
 from tests.conftest import MAX_ADVANCE, MIN_CONTRACT, WORK_DATES, dsure_lookup, make_concluded
 
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]*)"')
-
-
-@pytest.fixture(autouse=True)
-def _no_kept_pages():
-    views._pages.clear()
-    yield
-    views._pages.clear()
 
 
 def opened(guarantee, browser=None):
@@ -61,7 +54,7 @@ def test_the_kept_page_is_the_page_rendered_afresh(guarantee):
     assert len(views._pages) == kept_before
     assert without_token(kept) == without_token(first) == without_token(afresh(browser, guarantee))
     assert guarantee.number_display in kept
-    assert views._CSRF_SLOT not in kept
+    assert CSRF_SLOT not in kept
 
 
 def test_each_response_carries_its_own_working_csrf_token(guarantee):
@@ -136,7 +129,7 @@ def test_an_office_user_s_page_is_never_kept(guarantee, official_client):
     html = page(official_client, guarantee)
 
     assert "受領する" in html  # the office's panel, with its forms
-    assert views._pages == {}
+    assert len(views._pages) == 0
 
 
 def test_the_grant_cookie_is_unsigned_once_per_view(guarantee):
