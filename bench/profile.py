@@ -3,12 +3,15 @@ client, the whole middleware stack, the bench database), timed, and optionally p
 
     .venv/bin/python bench/profile.py [page ...] [--n 200] [--pyinstrument]
 
+Pages: ping, lookup-right, lookup-wrong, viewer, pdf, certificates, applications (menu 4) and
+the lists' floors, floor-certificates and floor-applications (bench/floors.py).
+
 Uses bench/run.py's environment and var/bench/manifest.json (run `make bench` or
 `BENCH_SCALE=0.01 make bench` first). Lookups write log rows and sessions like real ones.
 Prints ms per request per page, wall clock and this process's CPU time (the Python cost,
-steadier than the wall clock when other work shares the cores); with --pyinstrument, a call
-tree per page (PROFILE_ALL=1: every frame; needs `pip install pyinstrument`, a developer
-tool, not a dependency of the project).
+steadier than the wall clock when other work shares the cores), and the statements one
+request runs; with --pyinstrument, a call tree per page (PROFILE_ALL=1: every frame; needs
+`pip install pyinstrument`, a developer tool, not a dependency of the project).
 """
 
 import argparse
@@ -31,7 +34,13 @@ def main():
     import django
 
     django.setup()
+    from django.conf import settings
+    from django.db import connection
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    # The floor views as the bench's gunicorn serves them (bench/wsgi.py).
+    settings.ROOT_URLCONF = "bench.urls"
 
     from dsure.throttle import IP_HARD_LIMIT
 
@@ -70,6 +79,8 @@ def main():
         "pdf": lambda: viewer.get(f"/dsure/{number}/v1.pdf"),
         "certificates": lambda: member.get("/certificates/"),
         "applications": lambda: member.get("/applications/"),
+        "floor-certificates": lambda: member.get("/bench-floor/certificates/"),
+        "floor-applications": lambda: member.get("/bench-floor/applications/"),
     }
     for name in args.pages or pages:
         call = pages[name]
@@ -77,6 +88,9 @@ def main():
         for _ in range(IP_HARD_LIMIT if name == "lookup-wrong" else 5):
             response = call()
             assert response.status_code in (200, 302), (name, response.status_code)
+        with CaptureQueriesContext(connection) as queries:
+            call()
+        statements = len(queries)
         profiler = None
         if args.pyinstrument:
             from pyinstrument import Profiler
@@ -97,8 +111,9 @@ def main():
                 )
             )
         print(
-            f"{name:<14} {elapsed / args.n * 1000:8.2f} ms per request, of which "
-            f"{cpu / args.n * 1000:.2f} ms CPU in this process (n={args.n})",
+            f"{name:<18} {elapsed / args.n * 1000:8.2f} ms per request, of which "
+            f"{cpu / args.n * 1000:.2f} ms CPU in this process, {statements} statements "
+            f"(n={args.n})",
             flush=True,
         )
 
