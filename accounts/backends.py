@@ -11,7 +11,7 @@ request; each request now only runs the SQL and makes the three instances.
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import connections, router
 
 from accounts.models import Company, Membership
 
@@ -26,7 +26,8 @@ class _UserStatement:
     def __init__(self):
         self._compiled = {}
 
-    def get(self, pk, using=DEFAULT_DB_ALIAS):
+    def get(self, pk):
+        using = router.db_for_read(get_user_model())  # as the ORM's query would
         connection = connections[using]
         compiled = self._compiled.get(using)
         if compiled is None:
