@@ -84,6 +84,18 @@ def test_an_expired_or_unknown_session_loads_empty_and_forgets_its_key(db):
         assert store.session_key is None
 
 
+@pytest.mark.parametrize(("seconds_left", "loads"), [(-1, False), (0, False), (1, True)])
+def test_a_session_loads_until_its_expiry_date_and_not_at_it(db, frozen, seconds_left, loads):
+    session = SessionStore()
+    session["answer"] = 42
+    session.save()
+    Session.objects.filter(session_key=session.session_key).update(
+        expire_date=timezone.now() + datetime.timedelta(seconds=seconds_left)
+    )
+
+    assert SessionStore(session.session_key).load() == ({"answer": 42} if loads else {})
+
+
 # Every way a session ends still ends it at the next request.
 
 
