@@ -12,8 +12,9 @@ with its VmRSS, VmHWM and PSS printed after 1, 10, 100, 400, 1,000 PDFs.
    no worker running: each left one produce_documents task per certificate (2 PDFs) and
    its mail in the queue.
 2. Each run: a fresh copy of it (CREATE DATABASE … TEMPLATE), then a child process that does
-   what `manage.py worker` does (docker-compose.yml's worker; `--command db_worker`:
-   django-tasks-db's own command) — django.setup(), the command's system checks (which load
+   what `manage.py worker` does (docker-compose.yml's worker, with the ESURE_TASK_WORKER that
+   manage.py sets for it; `--command db_worker`: django-tasks-db's own command) —
+   django.setup(), the command's system checks (which load
    the eシール), django-tasks-db's Worker loop — one task at a time, and prints its memory
    (/proc/self/status, /proc/self/smaps_rollup) and CPU time whenever the PDFs it has stored
    pass a checkpoint. `--env` sets variables for the child only (e.g. MALLOC_ARENA_MAX=2),
@@ -165,7 +166,10 @@ def run_tasks(checkpoints, command, report):
 def run_once(checkpoints, extra_env, label, command):
     run.psql(f"DROP DATABASE IF EXISTS {COPY}")
     run.psql(f"CREATE DATABASE {COPY} TEMPLATE {TEMPLATE}")
-    env = {**issuance.ENV, "DATABASE_URL": url(COPY), "MEDIA_ROOT": str(MEDIA), **extra_env}
+    env = {**issuance.ENV, "DATABASE_URL": url(COPY), "MEDIA_ROOT": str(MEDIA)}
+    if command == "worker":
+        env["ESURE_TASK_WORKER"] = "true"  # as manage.py sets it for `worker` (decision 0050)
+    env.update(extra_env)
     log = (run.OUT / "memory-worker.log").open("w")  # the worker's own log lines
     child = subprocess.Popen(
         [run.PY, __file__, "--worker-child", ",".join(map(str, checkpoints)), command],

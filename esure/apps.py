@@ -55,6 +55,16 @@ class EsureAdminConfig(admin_apps.AdminConfig):
     default_site = "esure.admin.EsureAdminSite"
 
 
+class EsureWorkerAdminConfig(admin_apps.SimpleAdminConfig):
+    """The task worker's admin (decision 0050): esure's site without the autodiscovery of
+    every app's admin.py, which a process that never serves a page does not need. The admin's
+    system checks run as in every other process."""
+
+    default = False
+
+    default_site = EsureAdminConfig.default_site
+
+
 class TasksConfig(tasks_apps.TasksAppConfig):
     """django-tasks-db: every task esure enqueues is a mail (esure/mail.py)."""
 

@@ -43,9 +43,14 @@ ESURE_AUTH_KEY_SECRET = _required("ESURE_AUTH_KEY_SECRET")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# True in the task worker's process only: manage.py sets it for `manage.py worker`, before the
+# settings are read (decision 0050). Its admin then registers no app's ModelAdmins: a task
+# never serves an admin page, and importing every app's admin.py costs a worker ~2.3 MB.
+ESURE_TASK_WORKER = env.bool("ESURE_TASK_WORKER", default=False)
+
 INSTALLED_APPS = [
     # Django admin with esure's site (sections by the work, the work queue): esure/apps.py.
-    "esure.apps.EsureAdminConfig",
+    "esure.apps.EsureWorkerAdminConfig" if ESURE_TASK_WORKER else "esure.apps.EsureAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -15,6 +15,10 @@ included) — fontTools' SVG-table subsetter, imported with WeasyPrint, for colo
 IPAex fonts do not have; pyHanko's XMP metadata, on every signature, which it writes only
 for a PDF that already has XMP or is PDF 2.0 (esure's are PDF 1.7 without) and otherwise
 leaves alone when lxml cannot be imported.
+
+Its admin imports no app's admin.py (decision 0050): decided before django.setup(), so not
+here — manage.py sets ESURE_TASK_WORKER for `worker` and the settings give the process
+Django's SimpleAdminConfig.
 """
 
 import contextlib
