@@ -4,7 +4,7 @@ signed with the eシール (TSA round trip included) and stored, exactly as in p
 with its VmRSS, VmHWM and PSS printed after 1, 10, 100, 400, 1,000 PDFs.
 
     .venv/bin/python bench/memory.py [--conclusions 250] [--pdfs 1,10,100,400,1000]
-        [--reuse] [--env NAME=VALUE …] [--command worker|db_worker] [--label text]
+        [--reuse] [--env NAME=VALUE …] [--command worker|db_worker] [--label text] [--s3]
 
 1. Once (skipped with --reuse when it exists): a database BENCH_ISSUANCE_DB_tpl
    (BENCH_ISSUANCE_DB must start with esure_bench_issuance) with `--conclusions`
@@ -18,7 +18,9 @@ with its VmRSS, VmHWM and PSS printed after 1, 10, 100, 400, 1,000 PDFs.
    the eシール), django-tasks-db's Worker loop — one task at a time, and prints its memory
    (/proc/self/status, /proc/self/smaps_rollup) and CPU time whenever the PDFs it has stored
    pass a checkpoint. `--env` sets variables for the child only (e.g. MALLOC_ARENA_MAX=2),
-   to measure a setting without changing the code.
+   to measure a setting without changing the code. `--s3`: the PDFs are stored as in
+   production (docker-compose.yml), in a bucket of a real SeaweedFS started for the run, through
+   django-storages and boto3 in the child; by default they go to the local disk.
 
 The test PKI (a real RFC 3161 TSA, tests/pki) runs in this parent process, not in the child
 measured. Prints a table and writes var/bench/memory-latest.json. Not part of `make bench`.
@@ -163,10 +165,34 @@ def run_tasks(checkpoints, command, report):
         report("queue empty", pdfs, tasks)
 
 
-def run_once(checkpoints, extra_env, label, command):
+@contextlib.contextmanager
+def object_store(enabled):
+    """With --s3, the variables of production's storage (docker-compose.yml): a bucket of a
+    real SeaweedFS (tests/seaweedfs.py, its own process) that the child stores the PDFs in
+    through django-storages and boto3; without, nothing (the PDFs go to MEDIA_ROOT)."""
+    if not enabled:
+        yield {}
+        return
+    sys.path.insert(0, str(ROOT))
+    from tests.seaweedfs import SeaweedFS
+
+    store = SeaweedFS(run.OUT / "seaweedfs-memory").start()
+    try:
+        store.create_bucket("esure-memory")
+        yield {
+            **store.environ,
+            "ESURE_S3_BUCKET": "esure-memory",
+            "ESURE_S3_ENDPOINT_URL": store.endpoint_url,
+        }
+    finally:
+        store.stop()
+
+
+def run_once(checkpoints, extra_env, label, command, storage_env=None):
     run.psql(f"DROP DATABASE IF EXISTS {COPY}")
     run.psql(f"CREATE DATABASE {COPY} TEMPLATE {TEMPLATE}")
     env = {**issuance.ENV, "DATABASE_URL": url(COPY), "MEDIA_ROOT": str(MEDIA)}
+    env.update(storage_env or {})
     if command == "worker":
         env["ESURE_TASK_WORKER"] = "true"  # as manage.py sets it for `worker` (decision 0050)
     env.update(extra_env)
@@ -177,7 +203,8 @@ def run_once(checkpoints, extra_env, label, command):
     )  # fmt: skip
     lines = []
     settings = " ".join(f"{k}={v}" for k, v in extra_env.items())
-    print(f"memory [{label}] manage.py {command} {settings}", flush=True)
+    where = "S3 (SeaweedFS)" if storage_env else "local disk"
+    print(f"memory [{label}] manage.py {command} {settings}, PDFs on {where}", flush=True)
     print(f"  {'stage':<16} {'PDFs':>5} {'tasks':>5} {'VmRSS':>7} {'VmHWM':>7} {'anon':>7} "
           f"{'file':>6} {'PSS':>7} {'CPU s':>7}", flush=True)  # fmt: skip
     for raw in child.stdout:
@@ -203,6 +230,7 @@ def main():
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the child")
     parser.add_argument("--command", default="worker", help="worker (production) or db_worker")
     parser.add_argument("--label", default="")
+    parser.add_argument("--s3", action="store_true", help="store on S3 (SeaweedFS), as production")
     parser.add_argument("--prepare-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--worker-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -221,12 +249,14 @@ def main():
     if not (args.reuse and exists(TEMPLATE)):
         print(f"memory: {args.conclusions} conclusions into {TEMPLATE} …", flush=True)
         prepare(args.conclusions)
-    lines = run_once(checkpoints, extra_env, args.label, args.command)
+    with object_store(args.s3) as storage_env:
+        lines = run_once(checkpoints, extra_env, args.label, args.command, storage_env)
     result = {
         "when": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
         "label": args.label,
         "env": extra_env,
         "command": args.command,
+        "storage": "s3" if args.s3 else "disk",
         "lines": lines,
         "loadavg_after": os.getloadavg(),
     }
