@@ -1,3 +1,5 @@
+import functools
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
@@ -223,7 +225,16 @@ _STATUS_OPTIONS = {
 
 
 def _orderer_options(orderers, chosen):
-    options = ((o["pk"], _SELECTED if o["pk"] == chosen else "", o["name"]) for o in orderers)
+    """The orderer filter's options, the one `chosen` selected: made once per process for
+    the orderers and the choice they are made of (a company's list of orderers changes only
+    when it applies for another's work). Formatting 50 options was ~0.35 ms of menu 4's
+    ~3.7 ms of CPU (issue 22); a new orderer or a renamed one is a new key."""
+    return _options_of(tuple((o["pk"], o["name"]) for o in orderers), chosen)
+
+
+@functools.lru_cache(maxsize=1024)
+def _options_of(orderers, chosen):
+    options = ((pk, _SELECTED if pk == chosen else "", name) for pk, name in orderers)
     return format_html_join("", _OPTION, options)
 
 

@@ -1,12 +1,15 @@
 """Menu 4 (保存中・手続き中一覧): the company's applications, filtered by status and orderer."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from applications import selectors
+from accounts.models import Orderer
+from applications import selectors, views
 from applications.models import Application
 from esure.choices import GuaranteeKind
 from esure.pagination import PER_PAGE
@@ -210,3 +213,33 @@ def test_the_items_come_with_their_rows(clerk_client, listed):
 
     assert by_pk[listed["submitted"].pk] == ["前払金保証 金4,900,000円", "契約保証 金1,234,500円"]
     assert by_pk[listed["draft"].pk] == ["前払金保証 —"]
+
+
+def options_of(html):
+    return re.findall(r'<option value="(\d+)"( selected)?>([^<]*)</option>', html)
+
+
+def test_the_orderer_options_are_made_once_per_orderers_and_choice(clerk_client, listed, usuki):
+    views._options_of.cache_clear()
+    first = clerk_client.get(INDEX, {"orderer": usuki.pk}).content.decode()
+    again = clerk_client.get(INDEX, {"orderer": usuki.pk}).content.decode()
+    other = clerk_client.get(INDEX).content.decode()
+
+    info = views._options_of.cache_info()
+    assert (info.hits, info.misses) == (1, 2)  # the second request's options were kept
+    assert options_of(first) == options_of(again)
+    assert (str(usuki.pk), " selected", "臼杵市") in options_of(first)
+    assert not any(selected for _, selected, _ in options_of(other))
+
+
+def test_a_new_or_renamed_orderer_shows_at_once(clerk_client, clerk, listed, usuki):
+    before = options_of(clerk_client.get(INDEX).content.decode())
+    saiki = make_orderer("佐伯市")
+    make_application(work=make_work(clerk.membership.company, orderer=saiki))
+    Orderer.objects.filter(pk=usuki.pk).update(name="臼杵市役所")
+
+    after = options_of(clerk_client.get(INDEX).content.decode())
+
+    assert (str(saiki.pk), "", "佐伯市") in after and saiki.name not in str(before)
+    assert (str(usuki.pk), "", "臼杵市役所") in after
+    assert (str(usuki.pk), "", "臼杵市") not in after
