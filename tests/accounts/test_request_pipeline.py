@@ -49,11 +49,11 @@ def test_an_unknown_user_is_none(db):
     assert ModelBackend().get_user(987654321) is None
 
 
-def test_the_users_statement_is_compiled_once(clerk, other_clerk):
-    statement = backends._UserStatement()
-    with mock.patch.object(statement, "_compile", wraps=statement._compile) as compile_:
-        assert statement.get(clerk.pk).email == "clerk@acme.example.jp"
-        assert statement.get(other_clerk.pk).email == "clerk@other.example.jp"
+def test_the_users_statement_is_compiled_once(clerk, other_clerk, monkeypatch):
+    monkeypatch.setattr(backends._USER, "_compiled", {})
+    with mock.patch.object(backends._USER, "_compile", wraps=backends._USER._compile) as compile_:
+        assert backends.load_user(clerk.pk).email == "clerk@acme.example.jp"
+        assert backends.load_user(str(other_clerk.pk)).email == "clerk@other.example.jp"
 
     assert compile_.call_count == 1
 
