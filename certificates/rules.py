@@ -1,5 +1,6 @@
 """The registry's rules about the end of a guarantee and the refund after a 減額 (decision
-0026): pure functions on plain values and the messages the tests import.
+0026), and about when a conclusion's after-commit documents are due (decision 0052): pure
+functions on plain values and the messages the tests import.
 
 完成 (completion) is the day the work was accepted as complete — its 完成検査 passed and it
 was handed over (引渡し, 公共工事標準請負契約約款 第32条 検査及び引渡し). The 前払金保証
@@ -13,6 +14,8 @@ cover; the 契約保証 ends with the contract's performance. So:
 """
 
 import datetime
+
+from django.utils import timezone
 
 from esure.wareki import to_wareki
 
@@ -79,3 +82,32 @@ def return_problem(*, returned_on, today, reduced_on, already_returned_on):
     if returned_on < reduced_on:
         return MSG_RETURN_BEFORE_REDUCTION.format(day=to_wareki(reduced_on))
     return None
+
+
+# --- When a conclusion's お客様控え and 保証料計算書 are produced (decision 0052) ----------------
+
+
+def documents_due(issued_at, deferred_from):
+    """When the worker is to produce the after-commit documents of a version issued at
+    `issued_at` (aware): None (at once) when `deferred_from` (a local datetime.time, the
+    setting ESURE_DEFERRED_DOCUMENTS_FROM) is None or the version was issued at or after that
+    time of its local day; otherwise that time of its day."""
+    if deferred_from is None:
+        return None
+    local = timezone.localtime(issued_at)
+    due = local.replace(
+        hour=deferred_from.hour, minute=deferred_from.minute, second=0, microsecond=0
+    )
+    return due if local < due else None
+
+
+def sweep_before(now, deferred_from, grace):
+    """The sweep's bound (manage.py produce_missing_documents): a version issued before it
+    whose documents are still missing is overdue (they were due more than `grace` ago, the
+    worker's usual delay); one issued at or after it is left to its task. A version issued on
+    the local day of `now - grace`, before `deferred_from`, is due at that time of the day:
+    until then the bound stops at that day's midnight."""
+    bound = timezone.localtime(now - grace)
+    if documents_due(bound, deferred_from) is None:
+        return bound
+    return bound.replace(hour=0, minute=0, second=0, microsecond=0)

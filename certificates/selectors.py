@@ -367,14 +367,6 @@ def current_terms(guarantee):
     )
 
 
-def pending_documents(certificate):
-    """The documents of a version not stored yet, by label: a conclusion's お客様控え and
-    保証料計算書 are produced just after it commits (decision 0033), and the contractor's
-    page says 作成中 for them meanwhile. Reads the prefetched originals (versions_of)."""
-    stored = {document.kind for document in certificate.documents.all()}
-    return [kind.label for kind in Document.Kind if kind not in stored]
-
-
 def certificates_missing_documents(kinds, issued_before=None):
     """Certificate versions that lack an original of one of `kinds`, oldest first: what a
     crash between a conclusion's commit and its after-commit documents left behind

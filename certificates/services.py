@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.selectors import require_approver
@@ -177,23 +179,25 @@ def store_document(*, certificate, kind, data):
     return document
 
 
-# Produced after the conclusion commits, by the worker (decision 0033); every other kind of
-# a version is stored in its issuing transaction.
+# Produced after the conclusion commits, by the worker (decision 0033), at once or from the
+# evening (decision 0052), or on the contractor's first download, whichever comes first; every
+# other kind of a version is stored in its issuing transaction.
 AFTER_COMMIT_KINDS = (Document.Kind.CUSTOMER_COPY, Document.Kind.FEE_STATEMENT)
 
 
-def produce_documents(*, certificate):
-    """Render, sign and store the documents of a version that are not stored yet (the
-    お客様控え and 保証料計算書 of a conclusion, after its commit). Idempotent: what is stored
-    already is skipped, and a document stored meanwhile by another producer wins (the unique
-    original per version and kind, `document_unique`): this one's file is deleted. Returns
-    the kinds it stored. A failure (rendering, seal, storage) raises; the task retries."""
+def produce_documents(*, certificate, kinds=AFTER_COMMIT_KINDS):
+    """Render, sign and store those of `kinds` (after-commit kinds) that a version does not
+    have yet (the お客様控え and 保証料計算書 of a conclusion, after its commit). Idempotent:
+    what is stored already is skipped, and a document stored meanwhile by another producer
+    wins (the unique original per version and kind, `document_unique`): this one's file is
+    deleted. Returns the kinds it stored. A failure (rendering, seal, storage) raises; the
+    task retries."""
     stored = set(
         Document.objects.filter(certificate=certificate, extends=None).values_list(
             "kind", flat=True
         )
     )
-    missing = [kind for kind in AFTER_COMMIT_KINDS if kind not in stored]
+    missing = [kind for kind in kinds if kind in AFTER_COMMIT_KINDS and kind not in stored]
     if not missing:
         return []
     produced = []
@@ -206,6 +210,24 @@ def produce_documents(*, certificate):
             continue
         produced.append(kind)
     return produced
+
+
+def document_for_download(*, guarantee, version, kind):
+    """The document a contractor downloads (selectors.get_document: the newest of its kind);
+    an お客様控え or 保証料計算書 its worker has not produced yet is produced now, exactly
+    once (produce_documents), so a copy is never 作成中 (decision 0052). 404 for a version or
+    kind the guarantee does not have; StorageError when it cannot be made now (the seal, the
+    TSA or the store is down): nothing is stored, a later download tries again."""
+    try:
+        return selectors.get_document(guarantee, version, kind)
+    except Http404:
+        if kind not in AFTER_COMMIT_KINDS:
+            raise
+    certificate = get_object_or_404(
+        Certificate.objects.select_related("guarantee"), guarantee=guarantee, version=version
+    )
+    produce_documents(certificate=certificate, kinds=[kind])
+    return selectors.get_document(guarantee, version, kind)
 
 
 def produce_missing_documents(*, issued_before=None):
@@ -242,12 +264,18 @@ def extend_document(*, document, by=None):
             raise ValueError(f"document {old.pk} is already extended")
         digest = hashlib.sha256(extended).hexdigest()
         new = Document(
-            certificate=old.certificate, kind=old.kind, sha256=digest, size=len(extended),
+            certificate=old.certificate,
+            kind=old.kind,
+            sha256=digest,
+            size=len(extended),
             extends=old,
         )
-        generation = 1 + Document.objects.filter(
-            certificate=old.certificate, kind=old.kind
-        ).exclude(extends=None).count()
+        generation = (
+            1
+            + Document.objects.filter(certificate=old.certificate, kind=old.kind)
+            .exclude(extends=None)
+            .count()
+        )
         certificate = old.certificate
         name = (
             f"{certificate.guarantee.number}-v{certificate.version}-{old.kind}-lta{generation}.pdf"
@@ -277,7 +305,8 @@ def issue_guarantee(
 
     Runs in the caller's transaction (the conclusion of an application): if rendering or
     storing the 保証証書 fails, everything rolls back, the number included. The お客様控え and
-    保証料計算書 are produced after commit by the worker (produce_documents, queued here). An
+    保証料計算書 are produced after commit by the worker (produce_documents, queued here: at
+    once, or from ESURE_DEFERRED_DOCUMENTS_FROM, decision 0052) or on first download. An
     electronic guarantee gets key version 1 — the key itself is derived, never stored
     (certificates.keys). `by` (the staff member who concluded it) is named in the audit trail.
     """
@@ -323,7 +352,8 @@ def issue_guarantee(
             issued_at=issued_at,
         )
         # Only the 保証証書 is rendered while the number counter is locked; the お客様控え and
-        # 保証料計算書 follow after commit (decision 0033): a task row in this transaction.
+        # 保証料計算書 follow after commit (decision 0033), at once or from the evening (0052):
+        # a task row in this transaction.
         store_document(
             certificate=certificate,
             kind=Document.Kind.CERTIFICATE,
@@ -331,7 +361,9 @@ def issue_guarantee(
                 Document.Kind.CERTIFICATE
             ],
         )
-        tasks.produce_documents.enqueue(certificate_id=certificate.pk)
+        tasks.produce_documents.using(
+            run_after=rules.documents_due(issued_at, settings.ESURE_DEFERRED_DOCUMENTS_FROM)
+        ).enqueue(certificate_id=certificate.pk)
         deliver_new_version(certificate=certificate)
         audit.record(
             actor=by,

@@ -11,7 +11,7 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import member_required
 from accounts.models import OrdererOffice
@@ -25,6 +25,11 @@ from esure.converters import parse_id
 from esure.pagination import page_of
 from esure.templatetags import wareki, yen
 
+# A copy that could not be made on its first download (decision 0052): nothing was stored.
+MSG_DOCUMENT_UNAVAILABLE = (
+    "{label}のPDFを作成できませんでした（eシール・タイムスタンプ・保管先のいずれかが一時的に"
+    "利用できません）。しばらくしてから、もう一度お試しください。"
+)
 _SAMPLE_NUMBER = "00000000000"  # stands for each row's number in its detail link
 _KIND_LABELS = dict(GuaranteeKind.choices)
 
@@ -60,14 +65,14 @@ def detail(request, number):
     company = request.membership.company
     guarantee = registry.get_guarantee_readable_by(company, number)
     versions = registry.versions_of(guarantee)
-    for version in versions:
-        version.pending_documents = registry.pending_documents(version)
     current = versions[-1]
     submissions = registry.submissions_of(guarantee)
     context = {
         "guarantee": guarantee,
         "versions": versions,
         "current": current,
+        # Each version's three PDFs: stored, or made on their first download (decision 0052).
+        "document_kinds": Document.Kind.choices,
         "status": registry.status_of_guarantee(guarantee, current),
         "key_shown": KeyDisplay.objects.filter(guarantee=guarantee).order_by("-at").first(),
         # What the orderer did with each version: 提出済 → 閲覧済 → 受領 / 返戻 (and why).
@@ -131,13 +136,22 @@ def key_notice(request, number):
     return _no_store(response)
 
 
+@require_safe
 @member_required
 def document(request, number, version, kind):
-    """A stored PDF (保証証書, お客様控え, 保証料計算書) of one version: the original bytes."""
+    """A stored PDF (保証証書, お客様控え, 保証料計算書) of one version: the original bytes; a
+    copy the worker has not produced yet is made now (decision 0052). If it cannot be made
+    (the seal, the TSA or the store is down), back to the guarantee's page with the reason."""
     if kind not in Document.Kind.values:
         return HttpResponse(status=404)
     guarantee = registry.get_guarantee_readable_by(request.membership.company, number)
-    doc = registry.get_document(guarantee, version, kind)
+    try:
+        doc = registry_services.document_for_download(
+            guarantee=guarantee, version=version, kind=kind
+        )
+    except registry_services.StorageError:
+        messages.error(request, MSG_DOCUMENT_UNAVAILABLE.format(label=Document.Kind(kind).label))
+        return redirect("certs:detail", guarantee.number)
     filename = f"{guarantee.number_display}-v{version}-{kind}.pdf"
     return FileResponse(doc.file.open("rb"), content_type="application/pdf", filename=filename)
 

@@ -1,5 +1,6 @@
 """The one settings module. Production differences are environment variables (.env.example)."""
 
+import datetime
 import ipaddress
 import logging
 import os
@@ -295,6 +296,21 @@ TASKS = {
         "BACKEND": env.str("ESURE_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")
     }
 }
+
+# When the worker produces a conclusion's お客様控え and 保証料計算書 (decision 0052): empty, at
+# once after its commit; a local time HH:MM (e.g. 20:00), from that time of the conclusion's
+# day, so that daytime conclusions spend the cores on their 保証証書 alone (a contractor who
+# asks for a copy before then gets it made on the spot). A conclusion after it: at once.
+ESURE_DEFERRED_DOCUMENTS_FROM = env.str("ESURE_DEFERRED_DOCUMENTS_FROM", default="").strip()
+if ESURE_DEFERRED_DOCUMENTS_FROM:
+    try:
+        ESURE_DEFERRED_DOCUMENTS_FROM = datetime.time.fromisoformat(ESURE_DEFERRED_DOCUMENTS_FROM)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "ESURE_DEFERRED_DOCUMENTS_FROM must be empty or a local time HH:MM"
+        ) from None
+else:
+    ESURE_DEFERRED_DOCUMENTS_FROM = None
 
 # The surety company that issues the guarantees (保証人), shown on every document.
 ESURE_SURETY_NAME = env.str("ESURE_SURETY_NAME", default="西日本建設業保証株式会社")

@@ -161,3 +161,15 @@ def test_the_refund_settings_are_tenths_and_days(values, ok):
     """前払金の返還 after a 減額 (decision 0026): shares in tenths, a due period of days."""
     result = run_python(READ_SECRET, DEBUG="false", **SECRETS, **values)
     assert (result.returncode == 0) is ok, result.stderr
+
+
+@pytest.mark.parametrize(
+    "value, ok",
+    [("", True), ("20:00", True), ("07:30", True), ("8pm", False), ("25:00", False)],
+)
+def test_the_deferred_documents_time_is_empty_or_a_local_time(value, ok):
+    """ESURE_DEFERRED_DOCUMENTS_FROM (decision 0052): at once, or a local HH:MM."""
+    result = run_python(READ_SECRET, DEBUG="false", ESURE_DEFERRED_DOCUMENTS_FROM=value, **SECRETS)
+    assert (result.returncode == 0) is ok, result.stderr
+    if not ok:
+        assert "ESURE_DEFERRED_DOCUMENTS_FROM must be empty or a local time HH:MM" in result.stderr
