@@ -2,10 +2,11 @@
 electronic: 2 numbers, 2 certificates, 6 PDFs, the mail) concluded through the real service —
 applications.services.record_fee_receipt, as the staff's 保証料入金 box calls it — with the
 保証証書 rendered in the conclusion and the お客様控え and 保証料計算書 after commit by the
-worker (decision 0033), against bare WeasyPrint for the same HTML.
+worker (decision 0033), in the evening (decision 0052), against bare WeasyPrint for the same
+HTML.
 
     .venv/bin/python bench/issuance.py [--n 200] [--total 1000] [--bare 50] [--parallel 2]
-        [--workers 2] [--max-tasks 200]
+        [--workers 2] [--max-tasks 200] [--at-once]
 
 Uses its own database (BENCH_ISSUANCE_DB, default esure_bench_issuance: must start with
 esure_bench_issuance; dropped, created and migrated here) and MEDIA_ROOT
@@ -21,11 +22,15 @@ HTTP on 127.0.0.1, in this process).
    HTML (rendered from the templates beforehand, outside the timing) given to
    weasyprint.HTML(...).render(...).write_pdf() with the same stylesheets and fonts — the
    least any implementation must spend; ratio = (1, both halves) / (2);
-3. end to end: `--total` more conclusions (default N) by `--parallel` processes while
-   `--workers` `manage.py worker` processes (with `--max-tasks`, restarted when they exit)
-   produce the documents; the clock stops when the last document task has run → conclusions
-   per minute and 1,000 projected. Then the registry is checked: every (年度, kind)'s serials
-   run 1..n without a gap, every version has its three documents. The workers' RSS is
+3. end to end: `--total` more conclusions (default N) by `--parallel` processes; once the
+   last has committed (the evening of production's ESURE_DEFERRED_DOCUMENTS_FROM, decision
+   0052: the day's task rows wait for it; `--at-once`: from the start, beside the
+   concluders, decision 0033 alone) `--workers` `manage.py worker` processes (with
+   `--max-tasks`, restarted when they exit) produce the documents; the clock stops when
+   the last document task has run → conclusions per minute (to their last commit when
+   deferred) and 1,000 projected, and their documents' time after the last commit. Then
+   the registry is checked: every (年度, kind)'s serials run 1..n without a gap, every
+   version has its three documents. The workers' RSS is
    sampled every 0.2 s;
 4. signing: for the same documents, each PDF's rendering against its signature
    (certificates.seal.sign_pdf), median ms per PDF and the ratio;
@@ -406,12 +411,15 @@ def concluder(first, last):
     print(json.dumps({"times": times, "peak_rss_mb": peak_rss_mb()}))
 
 
-def end_to_end(pks, concluders, workers, max_tasks=None):
-    """`concluders` processes conclude `pks` while `workers` db_worker processes (as in
+def end_to_end(pks, concluders, workers, max_tasks=None, deferred=True):
+    """`concluders` processes conclude `pks`; `workers` db_worker processes (as in
     production: manage.py worker, with --max-tasks when given, started again when they
-    exit as a supervisor does) produce the after-commit documents and send the mail; the
-    clock stops when the last document task has run. The workers' RSS is sampled every
-    0.2 s. Returns the figures."""
+    exit as a supervisor does) produce the after-commit documents and send the mail — with
+    `deferred` (production's ESURE_DEFERRED_DOCUMENTS_FROM, decision 0052: the day's
+    conclusions, then their documents in the evening) started once the last conclusion has
+    committed, else (decision 0033 alone) from the start, beside the concluders. The clock
+    stops when the last document task has run; the conclusions' own rate is taken at their
+    last commit. The workers' RSS is sampled every 0.2 s. Returns the figures."""
     from django.db import connections
 
     connections.close_all()
@@ -422,7 +430,7 @@ def end_to_end(pks, concluders, workers, max_tasks=None):
     def start_worker():
         return subprocess.Popen(command, env=ENV, cwd=ROOT, stdout=subprocess.DEVNULL)
 
-    slots = [start_worker() for _ in range(workers)]
+    slots = [] if deferred else [start_worker() for _ in range(workers)]
     peak_rss = [0.0] * workers
     restarts = 0
 
@@ -437,7 +445,8 @@ def end_to_end(pks, concluders, workers, max_tasks=None):
             with contextlib.suppress(FileNotFoundError, KeyError):  # exiting just now
                 peak_rss[i] = max(peak_rss[i], memory_mb(worker.pid)[0])
 
-    time.sleep(3)  # the workers' start-up (Django, WeasyPrint, pyHanko imports) is not timed
+    if not deferred:
+        time.sleep(3)  # the workers' start-up (Django, WeasyPrint, pyHanko imports): not timed
     chunk = -(-len(pks) // concluders)
     shares = [pks[i * chunk : (i + 1) * chunk] for i in range(concluders)]
     started = time.perf_counter()
@@ -459,25 +468,34 @@ def end_to_end(pks, concluders, workers, max_tasks=None):
     outputs = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in processes]
     assert all(p.returncode == 0 for p in processes)
     left_at_commit = pending_documents()
+    if deferred:  # the evening: the workers start (their start-up is not timed), then drain
+        slots.extend(start_worker() for _ in range(workers))
+        time.sleep(3)
+    documents_from = time.perf_counter()
     while pending_documents():
         watch_workers()
         time.sleep(0.2)
-    drained = time.perf_counter() - started
+    documents_after = time.perf_counter() - documents_from
+    drained = committed + documents_after if deferred else time.perf_counter() - started
     watch_workers()
     rss_now = [memory_mb(w.pid)[0] for w in slots]
     for w in slots:
         w.terminate()
     for w in slots:
         w.wait(timeout=60)
-    per_minute = len(pks) / drained * 60
+    # Deferred: 1,000 conclusions take the day's rate; their documents follow in the evening.
+    per_minute = len(pks) / (committed if deferred else drained) * 60
     return {
         "processes": concluders,
         "db_workers": workers,
         "db_worker_max_tasks": max_tasks,
         "db_worker_restarts": restarts,
+        "deferred": deferred,
         "conclusions": len(pks),
         "committed_s": round(committed, 1),
         "document_tasks_left_at_commit": left_at_commit,
+        "documents_after_commit_s": round(documents_after, 1),
+        "documents_1000_projected_s": round(documents_after / len(pks) * 1000, 1),
         "wall_s": round(drained, 1),
         "per_minute": round(per_minute, 1),
         "projected_1000_s": round(1000 / per_minute * 60, 1),
@@ -512,6 +530,11 @@ def main():
     parser.add_argument("--parallel", type=int, default=2, help="concluding processes")
     parser.add_argument("--workers", type=int, default=2, help="db_worker processes")
     parser.add_argument("--max-tasks", type=int, help="db_worker --max-tasks (recycling)")
+    parser.add_argument(
+        "--at-once",
+        action="store_true",
+        help="the workers run beside the concluders (no ESURE_DEFERRED_DOCUMENTS_FROM)",
+    )
     parser.add_argument("--concluder", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.concluder:
@@ -550,11 +573,14 @@ def main():
     rendering, signing = signing_cost(sequential[: args.bare])
 
     print(
-        f"issuance: {total} more by {args.parallel} processes with {args.workers} "
-        "db_worker processes, until the last document is stored …",
+        f"issuance: {total} more by {args.parallel} processes, then ({args.workers} db_worker "
+        f"processes {'beside them' if args.at_once else 'in the evening'}) until the last "
+        "document is stored …",
         flush=True,
     )
-    parallel_result = end_to_end(parallel, args.parallel, args.workers, args.max_tasks)
+    parallel_result = end_to_end(
+        parallel, args.parallel, args.workers, args.max_tasks, deferred=not args.at_once
+    )
     registry = check_registry()
     sequential_mean = statistics.fmean(times)
     after_mean = after_commit_s / args.n
@@ -600,11 +626,14 @@ def main():
         f"+ {after_mean:.3f} s after commit (4 PDFs, the worker); bare WeasyPrint on all 6 "
         f"{bare_mean:.3f} s → {result['ratio_to_bare']:.2f}×"
     )
+    when = "then, in the evening," if p["deferred"] else "beside them"
     print(
-        f"end to end, {args.parallel} concluding + {args.workers} db_worker processes: "
-        f"{p['conclusions']} conclusions committed in {p['committed_s']} s, every document "
-        f"stored at {p['wall_s']} s → {p['per_minute']:.0f} conclusions/min, 1,000 in "
-        f"~{p['projected_1000_s']:.0f} s (target 120 s); numbers gapless: "
+        f"end to end, {args.parallel} concluding processes, {when} {args.workers} db_worker "
+        f"processes: {p['conclusions']} conclusions committed in {p['committed_s']} s, their "
+        f"documents {p['documents_after_commit_s']} s after the last commit (every document "
+        f"stored at {p['wall_s']} s) → {p['per_minute']:.0f} conclusions/min, 1,000 in "
+        f"~{p['projected_1000_s']:.0f} s (target 120 s), their documents "
+        f"~{p['documents_1000_projected_s']:.0f} s after; numbers gapless: "
         f"{'yes' if registry['gapless'] else 'NO'} {registry['serials']}; every version's 3 "
         f"documents: {'yes' if registry['complete'] else 'NO'}"
     )

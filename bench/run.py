@@ -789,7 +789,8 @@ def main():
         f"application (6 PDFs) over {issuance['sequential']['n']}; bare WeasyPrint "
         f"{issuance['bare_weasyprint']['mean_s']:.3f} s → {issuance['ratio_to_bare']:.2f}×; "
         f"{issuance['parallel']['processes']} processes: 1,000 conclusions in "
-        f"~{issuance['parallel']['projected_1000_s']:.0f} s; signing "
+        f"~{issuance['parallel']['projected_1000_s']:.0f} s, their お客様控え and 保証料計算書 "
+        f"~{issuance['parallel']['documents_1000_projected_s']:.0f} s after; signing "
         f"{issuance['signing']['sign_ms_per_pdf']} ms per PDF = "
         f"{issuance['signing']['ratio_to_render']:.2f}× its rendering"
     )
