@@ -142,7 +142,7 @@ def _renderer():
 def _render(template_name, context):
     from weasyprint import HTML  # imported on first use: see _renderer
 
-    html = render_to_string(template_name, _with_png_qr_codes(context))
+    html = render_to_string(template_name, context)
     fetcher, font_config, stylesheets = _renderer()
     return HTML(string=html, url_fetcher=fetcher).render(
         stylesheets=stylesheets, font_config=font_config
@@ -192,31 +192,6 @@ def qr_data_uri(url: str) -> str:
     Cached per process: the same URL always draws the same code, and drawing it was about
     half of the D-Sure viewer's CPU in the benchmark (bench/README.md)."""
     return segno.make(url, error="m").svg_data_uri(border=0, omitsize=True)
-
-
-@functools.lru_cache(maxsize=4096)
-def qr_png_data_uri(url: str) -> str:
-    """The QR code of url as a PNG data URI, one pixel a module, for the PDFs.
-
-    WeasyPrint drew the SVG's path segment by segment on every render (its path parser and
-    one PDF operator per run of dark modules: ~5–9 % of a render's CPU); a 41 × 41 image is
-    embedded as it is. certificate.css draws it without smoothing (`image-rendering:
-    pixelated`, the PDF's /Interpolate false): the modules print sharp at any resolution.
-    The screens keep the SVG (qr_data_uri)."""
-    return segno.make(url, error="m").png_data_uri(border=0, scale=1)
-
-
-def _with_png_qr_codes(context):
-    """context with the document's QR codes as PNG (qr_png_data_uri) instead of SVG."""
-    doc = context.get("doc")
-    if not doc or "qr_url" not in doc:
-        return context
-    doc = {
-        **doc,
-        "qr_data_uri": qr_png_data_uri(doc["qr_url"]),
-        "check_qr_data_uri": qr_png_data_uri(doc["check_url"]),
-    }
-    return {**context, "doc": doc}
 
 
 def rate_percent(rate_ppm: int) -> str:

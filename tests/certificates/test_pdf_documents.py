@@ -374,32 +374,14 @@ def test_qr_codes_encode_dsure_urls_without_the_key(settings):
     assert view["qr_data_uri"].startswith("data:image/svg+xml")
 
 
-def test_qr_codes_are_inline_svg_on_screen_and_png_in_every_issuance_pdf():
+def test_qr_svg_is_inline_in_every_issuance_document():
     context = pdf.certificate_context(unsaved_certificate())
-    svg = context["doc"]["check_qr_data_uri"]
-    assert svg.startswith("data:image/svg+xml")  # the screens' body: sharp at any zoom
-    png = pdf.qr_png_data_uri(context["doc"]["check_url"])
-    assert png.startswith("data:image/png;base64,")
+    uri = context["doc"]["check_qr_data_uri"]
     for template in pdf.TEMPLATES.values():
-        html = render_to_string(template, pdf._with_png_qr_codes(context))
-        assert f'src="{png}"' in html and "svg" not in html
+        html = render_to_string(template, context)
+        assert f'src="{uri}"' in html
         assert not re.search(r'(src|href)="(https?:|//)', html)  # nothing to fetch
         assert "<link" not in html  # no stylesheet link: certificate.css is read from disk
-
-
-def test_the_pdfs_embed_the_qr_code_as_one_unsmoothed_image_a_pixel_a_module(issued):
-    """WeasyPrint drew the SVG's path on every render (~5–9 % of its CPU, bench/README.md);
-    the PNG is embedded as it is, and /Interpolate false keeps its modules sharp."""
-    for data in issued[GuaranteeKind.ADVANCE][1].values():
-        (page,) = PdfReader(io.BytesIO(data)).pages
-        images = [
-            xobject.get_object()
-            for xobject in page["/Resources"]["/XObject"].values()
-            if xobject.get_object()["/Subtype"] == "/Image"
-        ]
-        assert [(i["/Width"], i["/Height"], i["/Interpolate"]) for i in images] == [
-            (41, 41, False)  # version 6 at level M: 41 modules, no quiet zone
-        ]
 
 
 def test_the_renderer_loads_only_the_fonts_and_data_uris():
