@@ -100,7 +100,7 @@ def test_key_notice_is_one_page_with_ipaex_fonts_only(notice):
 
 def test_the_key_notices_tables_are_laid_out_fixed():
     """Auto table layout measures each cell's smallest width: on the D-Sure steps' Japanese
-    text (a break after every character) ~15 ms of a ~90 ms notice (bench/README.md)."""
+    text (a break after every character) 11–22 % of the notice's render (bench/README.md)."""
     _, orderer, office, _ = unsaved_parties()
     context = pdf.certificate_context(
         unsaved_certificate(),
