@@ -8,12 +8,14 @@ import datetime
 
 import pytest
 from django.conf import settings
+from weasyprint.formatting_structure.boxes import TableBox
 
 from accounts.models import OrdererSubmissionChannel
 from certificates import keys, pdf, services
 from esure.choices import GuaranteeKind, SubmissionChannel
 from tests.certificates.test_pdf_documents import (
     WORK_NAME,
+    _boxes,
     assert_only_ipaex_subsets,
     issue_in_db,
     page_count,
@@ -94,6 +96,31 @@ def test_key_notice_dates_in_wareki(notice):
 def test_key_notice_is_one_page_with_ipaex_fonts_only(notice):
     assert page_count(notice[2]) == 1
     assert_only_ipaex_subsets(notice[2])
+
+
+def test_the_key_notices_tables_are_laid_out_fixed():
+    """Auto table layout measures each cell's smallest width: on the D-Sure steps' Japanese
+    text (a break after every character) 11–22 % of the notice's render (bench/README.md)."""
+    _, orderer, office, _ = unsaved_parties()
+    context = pdf.certificate_context(
+        unsaved_certificate(),
+        guarantee=None,
+        key="ABCD-EFGH-JKMN-PQRS",
+        orderer=orderer,
+        office=office,
+        channels=["持参"],
+        dsure_url=pdf.dsure_url(),
+        today=TODAY,
+    )
+    document = pdf._render(pdf.KEY_NOTICE_TEMPLATE, context)
+    layouts = {
+        box.element.get("class"): box.style["table_layout"]
+        for page in document.pages
+        for box in _boxes(page._page_box)
+        if isinstance(box, TableBox)
+    }
+    assert "notice-section notice-section--dsure" in layouts and "notice-key" in layouts
+    assert set(layouts.values()) == {"fixed"}
 
 
 def test_no_printout_sentence_when_the_orderer_does_not_want_one():
