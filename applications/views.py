@@ -178,16 +178,19 @@ def index(request):
     page = page_of(
         request, selectors.applications_of(company, status=status, orderer_id=orderer_id)
     )
-    rows = _label_rows(page.object_list, company)
-    orderers = selectors.orderers_of(company)
+    # The filter's orderers come with the page's rows; a page without rows reads them.
+    rows = page.object_list
+    orderer_list = rows[0]["orderer_list"] if rows else selectors.orderer_list_of(company)
+    orderers, orderer_options = _options_of(orderer_list, orderer_id)
+    rows = _label_rows(rows, company)
     context = {
         "page": page,
         "applications": rows,
         # Every value in a row's markup is escaped by _label_rows.
         "rows_html": mark_safe("".join(row["html"] for row in rows)),  # noqa: S308
         "status_options": _STATUS_OPTIONS[status],
-        "orderers": orderers,
-        "orderer_options": _orderer_options(orderers, orderer_id),
+        "orderers": list(orderers),
+        "orderer_options": orderer_options,
     }
     return render(request, "applications/index.html", context)
 
@@ -225,18 +228,16 @@ _STATUS_OPTIONS = {
 }
 
 
-def _orderer_options(orderers, chosen):
-    """The orderer filter's options, the one `chosen` selected: made once per process for
-    the orderers and the choice they are made of (a company's list of orderers changes only
-    when it applies for another's work). Formatting 50 options was ~0.35 ms of menu 4's
-    ~3.7 ms of CPU (issue 22); a new orderer or a renamed one is a new key."""
-    return _options_of(tuple((o["pk"], o["name"]) for o in orderers), chosen)
-
-
 @functools.lru_cache(maxsize=1024)
-def _options_of(orderers, chosen):
-    options = ((pk, _SELECTED if pk == chosen else "", name) for pk, name in orderers)
-    return format_html_join("", _OPTION, options)
+def _options_of(orderer_list, chosen):
+    """The orderer filter's orderers (selectors.orderers_in) and its options, the one
+    `chosen` selected: made once per process for the text the orderers were read as and the
+    choice (a company's list of orderers changes only when it applies for another's work).
+    Formatting 50 options was ~0.35 ms of menu 4's ~3.7 ms of CPU (issue 22); a new orderer
+    or a renamed one is another text, so another key."""
+    orderers = tuple(selectors.orderers_in(orderer_list))
+    options = ((o["pk"], _SELECTED if o["pk"] == chosen else "", o["name"]) for o in orderers)
+    return orderers, format_html_join("", _OPTION, options)
 
 
 def _label_rows(rows, company):
@@ -255,6 +256,7 @@ def _label_rows(rows, company):
         row["orderer_name"] = row["orderer_name"] or "—"
         row["work_name"] = row["work_name"] or "（未入力）"
         row["read_only"] = row["company_id"] != company.pk  # a 共同企業体's, as a member
+        del row["orderer_list"]  # the filter's (index)
         # One line of the cell per item, joined by <br>, each escaped.
         row["items"] = [
             f"{_KIND_LABELS.get(kind, kind)} {yen(amount) or '—'}"
