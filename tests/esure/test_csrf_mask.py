@@ -2,10 +2,12 @@
 anew for each response with a mask of 32 characters of Django's 62 — and Django's own
 middleware accepts it (decision 0054)."""
 
+import re
 from collections import Counter
 
 from django.middleware import csrf as django_csrf
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
+from django.urls import reverse
 
 from esure import csrf
 
@@ -57,3 +59,21 @@ def test_a_request_without_a_secret_gets_djangos_own():
 
     assert django_csrf._unmask_cipher_token(token) == request.META["CSRF_COOKIE"]
     assert request.META["CSRF_COOKIE_NEEDS_UPDATE"]
+
+
+def test_a_template_pages_token_is_made_here_and_posts(db, monkeypatch):
+    masks = []
+    draw = csrf._mask_indices
+    monkeypatch.setattr(csrf, "_mask_indices", lambda n: masks.append(n) or draw(n))
+    browser = Client(enforce_csrf_checks=True)
+    browser.get(reverse("dsure:lookup"))  # the first visit: Django makes the secret
+
+    page = browser.get(reverse("dsure:lookup")).content.decode()
+
+    assert masks  # {% csrf_token %} through esure.context_processors.csrf
+    [token] = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    altered = token[:-1] + ("1" if token.endswith("0") else "0")
+    refused = browser.post(reverse("dsure:lookup"), {"csrfmiddlewaretoken": altered})
+    accepted = browser.post(reverse("dsure:lookup"), {"csrfmiddlewaretoken": token})
+    assert refused.status_code == 403
+    assert accepted.status_code == 200
