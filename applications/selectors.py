@@ -47,8 +47,11 @@ def _filter_orderers(company):
     as one text (a scalar subquery, evaluated once per statement): each orderer as
     "pk:length:name", the length of its name in characters, so that any name reads back
     whole (orderers_in)."""
-    # Each orderer once (no DISTINCT over a join); AnyOf: both sides of the OR index scans,
-    # not a scan of every work (1.0 → 0.1 ms).
+    # AnyOf: both sides of the OR index scans, not a scan of every work (1.0 → 0.1 ms); and
+    # the orderers read by the ids of the company's works (one index scan of those works),
+    # not each orderer probing its works for one of the company's — a semi join whose cost
+    # grew with every orderer's works (EXPLAIN ANALYZE at scale 0.01, 50 orderers: 1.17 →
+    # 0.29 ms). Each orderer once (no DISTINCT over a join).
     works = Work.objects.filter(
         Q(company=company) | AnyOf("joint_venture_id", joint_venture_ids_of(company))
     ).values("orderer_id")
@@ -61,7 +64,7 @@ def _filter_orderers(company):
     )
     # Grouped by a constant, which GROUP BY leaves out: one row for all the orderers.
     return Subquery(
-        Orderer.objects.filter(pk__in=works)
+        Orderer.objects.filter(AnyOf("pk", works))
         .order_by()
         .annotate(one=Value(1))
         .values("one")
