@@ -3,7 +3,7 @@
 import uuid
 
 from django.db.models import CharField, Exists, OuterRef, Q, StringAgg, Subquery, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models.functions import Cast, Concat, Length
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Company, Orderer
@@ -42,22 +42,63 @@ def get_application_readable_by(company, pk):
     )
 
 
-def _orderers_of(company):
-    # The company's works and its 共同企業体's, each orderer once (no DISTINCT over a join);
-    # AnyOf: both sides of the OR index scans, not a scan of every work (1.0 → 0.1 ms).
+def _filter_orderers(company):
+    """Menu 4's filter: the orderers of the company's works and its 共同企業体's, by name,
+    as one text (a scalar subquery, evaluated once per statement): each orderer as
+    "pk:length:name", the length of its name in characters, so that any name reads back
+    whole (orderers_in)."""
+    # AnyOf: both sides of the OR index scans, not a scan of every work (1.0 → 0.1 ms); and
+    # the orderers read by the ids of the company's works (one index scan of those works),
+    # not each orderer probing its works for one of the company's — a semi join whose cost
+    # grew with every orderer's works (EXPLAIN ANALYZE at scale 0.01, 50 orderers, in menu
+    # 4's statement: 1.17 → 0.14 ms). Each orderer once (no DISTINCT over a join).
     works = Work.objects.filter(
         Q(company=company) | AnyOf("joint_venture_id", joint_venture_ids_of(company))
     ).values("orderer_id")
-    return Orderer.objects.filter(pk__in=works).order_by("name").values("pk", "name")
+    entry = Concat(
+        Cast("pk", CharField()),
+        Value(":"),
+        Cast(Length("name"), CharField()),
+        Value(":"),
+        "name",
+    )
+    # Grouped by a constant, which GROUP BY leaves out: one row for all the orderers.
+    return Subquery(
+        Orderer.objects.filter(AnyOf("pk", works))
+        .order_by()
+        .annotate(one=Value(1))
+        .values("one")
+        .annotate(text=StringAgg(entry, Value(""), order_by=("name", "pk")))
+        .values("text")
+    )
 
 
-_ORDERERS = Prepared(_orderers_of)  # compiled once per process (decision 0044)
+# For a page without rows, which cannot carry them (decision 0044: compiled once per process).
+_FILTER_ORDERERS = Prepared(
+    lambda company: Company.objects.filter(pk=company).values(
+        orderer_list=_filter_orderers(company)
+    )
+)
 
 
-def orderers_of(company):
-    """The orderers of the applications menu 4 lists (its filter), by name: dicts of pk and
-    name."""
-    return _ORDERERS.rows(company=company.pk)
+def orderer_list_of(company):
+    """The text of menu 4's filter orderers (see orderers_in), read on its own: for a page
+    without rows; a page's rows carry it (applications_of)."""
+    [row] = _FILTER_ORDERERS.rows(company=company.pk)
+    return row["orderer_list"]
+
+
+def orderers_in(orderer_list):
+    """Menu 4's filter orderers from their text ("pk:length:name" each, None for none):
+    dicts of pk and name, by name."""
+    orderers, text, at = [], orderer_list or "", 0
+    while at < len(text):
+        colon = text.index(":", at)
+        second = text.index(":", colon + 1)
+        end = second + 1 + int(text[colon + 1 : second])
+        orderers.append({"pk": int(text[at:colon]), "name": text[second + 1 : end]})
+        at = end
+    return orderers
 
 
 def application_by_token(company, token):
@@ -94,7 +135,8 @@ def _items_text():
 def _menu4_of(company, status, orderer_id):
     """The readable applications, newest change first, each with its work's, orderer's and
     company's names and its items as scalar subqueries: evaluated for the page's rows only,
-    after the sort."""
+    after the sort; and the filter's orderers (one subquery, evaluated once), so that the
+    page needs no statement of its own for them."""
     qs = Application.objects.filter(_readable(company))
     if status:
         qs = qs.filter(status=status)
@@ -106,6 +148,7 @@ def _menu4_of(company, status, orderer_id):
         orderer_name=Subquery(work.values("orderer__name")),
         company_name=Subquery(Company.objects.filter(pk=OuterRef("company_id")).values("name")),
         item_list=_items_text(),
+        orderer_list=_filter_orderers(company),
     ).order_by("-updated_at", "-pk")
 
 
@@ -122,6 +165,7 @@ _MENU4 = PreparedList(
         "work_name",
         "orderer_name",
         "item_list",
+        "orderer_list",
     ),
 )
 
@@ -129,8 +173,8 @@ _MENU4 = PreparedList(
 def applications_of(company, *, status="", orderer_id=None):
     """Menu 4: the company's applications and, read-only, those of a 共同企業体 it is a
     member of (decision 0023: the same rows get_application_readable_by opens), newest
-    change first, for page_of: each page's rows are dicts of _MENU4's fields, the items as
-    (kind, amount or None) pairs by kind."""
+    change first, for page_of: each page's rows are dicts of _MENU4's fields (the items for
+    items_in, the filter's orderers for orderers_in)."""
     return _MENU4.of(company=company.pk, status=status or "", orderer_id=orderer_id)
 
 

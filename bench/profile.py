@@ -4,13 +4,16 @@ client, the whole middleware stack, the bench database), timed, and optionally p
     .venv/bin/python bench/profile.py [page ...] [--n 200] [--pyinstrument]
 
 Pages: ping, lookup-right, lookup-wrong, viewer, pdf, certificates, applications (menu 4) and
-the lists' floors, floor-certificates and floor-applications (bench/floors.py).
+the floors of the viewer and the lists, floor-viewer, floor-certificates and
+floor-applications (bench/floors.py).
 
 Uses bench/run.py's environment and var/bench/manifest.json (run `make bench` or
 `BENCH_SCALE=0.01 make bench` first). Lookups write log rows and sessions like real ones.
 Prints ms per request per page, wall clock and this process's CPU time (the Python cost,
 steadier than the wall clock when other work shares the cores), and the statements one
-request runs; with --pyinstrument, a call tree per page (PROFILE_ALL=1: every frame; needs
+request runs; with --cprofile, cProfile's costliest functions in CPU time (own, then
+cumulative; PROFILE_LINES of them, 40);
+with --pyinstrument, a call tree per page (PROFILE_ALL=1: every frame; needs
 `pip install pyinstrument`, a developer tool, not a dependency of the project).
 """
 
@@ -48,6 +51,9 @@ def main():
     parser.add_argument("pages", nargs="*")
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--pyinstrument", action="store_true")
+    parser.add_argument(
+        "--cprofile", action="store_true", help="cProfile's 30 costliest functions per page"
+    )
     args = parser.parse_args()
 
     manifest = json.loads((OUT / "manifest.json").read_text())
@@ -58,6 +64,9 @@ def main():
     # never throttle the viewer's right key.
     viewer = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_FOR=ADDRESSES["right"])
     assert viewer.post("/dsure/", {"number": number, "key": key}).status_code == 302
+    # The viewer's floor reads its own grant cookie, which its own lookup floor sets.
+    floor = {"number": number, "key": key}
+    assert viewer.post("/bench-floor/dsure/", floor).status_code == 302
     member = Client(HTTP_HOST="127.0.0.1")
     member.cookies["sessionid"] = manifest["list_session_key"]
     anonymous = Client(HTTP_HOST="127.0.0.1")
@@ -81,6 +90,7 @@ def main():
         "applications": lambda: member.get("/applications/"),
         "floor-certificates": lambda: member.get("/bench-floor/certificates/"),
         "floor-applications": lambda: member.get("/bench-floor/applications/"),
+        "floor-viewer": lambda: viewer.get(f"/bench-floor/dsure/{number}/"),
     }
     for name in args.pages or pages:
         call = pages[name]
@@ -97,13 +107,23 @@ def main():
 
             profiler = Profiler(interval=0.0005)
             profiler.start()
+        elif args.cprofile:
+            profiler = _cprofile().Profile(time.process_time)  # CPU, as the figures
+            profiler.enable()
         started, cpu = time.perf_counter(), time.process_time()
         for _ in range(args.n):
             response = call()
             if hasattr(response, "streaming_content"):
                 b"".join(response.streaming_content)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-        if profiler:
+        if args.cprofile:
+            import pstats
+
+            profiler.disable()
+            stats = pstats.Stats(profiler).strip_dirs()
+            stats.sort_stats("tottime").print_stats(30)
+            stats.sort_stats("cumulative").print_stats(int(os.environ.get("PROFILE_LINES", 40)))
+        elif profiler:
             profiler.stop()
             print(
                 profiler.output_text(
@@ -116,6 +136,19 @@ def main():
             f"(n={args.n})",
             flush=True,
         )
+
+
+def _cprofile():
+    """The standard library's cProfile, which imports `profile`: this file's name, first on
+    the path while it runs."""
+    saved = sys.path[:]
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
+    try:
+        import cProfile
+    finally:
+        sys.path[:] = saved
+    return cProfile
 
 
 if __name__ == "__main__":

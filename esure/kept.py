@@ -10,8 +10,9 @@ import threading
 from collections import OrderedDict
 
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+
+from esure.csrf import get_token
 
 
 def slot(name: str) -> str:
