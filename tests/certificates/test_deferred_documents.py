@@ -9,22 +9,10 @@ import pytest
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
-from applications import services
-from applications.fees import expected_fee
 from certificates import rules
 from certificates.models import Document
-from esure.choices import GuaranteeKind
-from tests.conftest import (
-    JST,
-    MAX_ADVANCE,
-    NOW,
-    WORK_DATES,
-    make_application,
-    make_fee_tables,
-    make_staff,
-    make_work,
-    run_db_worker,
-)
+from tests.certificates.test_documents_on_request import conclude_before_the_worker
+from tests.conftest import JST, run_db_worker
 
 EVENING = datetime.time(20, 0)
 GRACE = datetime.timedelta(minutes=10)
@@ -81,25 +69,6 @@ def test_without_the_setting_the_sweep_bound_is_the_grace_ago():
 # --- The conclusion's task and the sweep, with the setting -----------------------------------
 
 
-def conclude(clerk, tsukumi):
-    make_fee_tables()
-    work = make_work(clerk.membership.company, orderer=tsukumi, **WORK_DATES)
-    application = make_application(
-        company=clerk.membership.company,
-        work=work,
-        status="approved",
-        items={GuaranteeKind.ADVANCE: MAX_ADVANCE},
-    )
-    [guarantee] = services.record_fee_receipt(
-        application=application,
-        received_on=NOW.date(),
-        amount=expected_fee(application, NOW.date()).due,
-        method="transfer",
-        by=make_staff(),
-    )
-    return guarantee
-
-
 def document_task():
     return DBTaskResult.objects.get(task_path="certificates.tasks.produce_documents")
 
@@ -108,7 +77,7 @@ def document_task():
 @pytest.mark.usefixtures("database_tasks", "media")
 def test_a_daytime_conclusions_task_waits_for_the_evening(settings, frozen, clerk, tsukumi):
     settings.ESURE_DEFERRED_DOCUMENTS_FROM = EVENING
-    guarantee = conclude(clerk, tsukumi)  # NOW: 10:00 in Tokyo
+    guarantee = conclude_before_the_worker(clerk, tsukumi)  # NOW: 10:00 in Tokyo
 
     assert document_task().task.run_after == at(30, 20, 0)
     run_db_worker()
@@ -127,7 +96,7 @@ def test_a_daytime_conclusions_task_waits_for_the_evening(settings, frozen, cler
 def test_an_evening_conclusions_task_is_due_at_once(settings, frozen, clerk, tsukumi):
     settings.ESURE_DEFERRED_DOCUMENTS_FROM = EVENING
     frozen.move_to(at(30, 20, 0))
-    guarantee = conclude(clerk, tsukumi)
+    guarantee = conclude_before_the_worker(clerk, tsukumi)
 
     assert document_task().task.run_after is None
     run_db_worker()
@@ -141,7 +110,7 @@ def test_the_sweep_makes_a_deferred_versions_documents_once_overdue(
 ):
     """A worker that never ran tonight: the sweep makes them after 20:10, not before."""
     settings.ESURE_DEFERRED_DOCUMENTS_FROM = EVENING
-    guarantee = conclude(clerk, tsukumi)
+    guarantee = conclude_before_the_worker(clerk, tsukumi)
     certificate = guarantee.certificates.get()
 
     frozen.move_to(at(30, 20, 9, 59))

@@ -29,9 +29,9 @@ from tests.conftest import (
 pytestmark = pytest.mark.usefixtures("frozen", "media")
 
 
-@pytest.fixture
-def concluded(clerk, tsukumi):
-    """A guarantee as its conclusion commits, before the worker has run."""
+def conclude_before_the_worker(clerk, tsukumi):
+    """A guarantee as its conclusion commits, before the worker has run (make_concluded
+    would run it)."""
     make_fee_tables()
     work = make_work(clerk.membership.company, orderer=tsukumi, **WORK_DATES)
     application = make_application(
@@ -48,6 +48,11 @@ def concluded(clerk, tsukumi):
         by=make_staff(),
     )
     return guarantee
+
+
+@pytest.fixture
+def concluded(clerk, tsukumi):
+    return conclude_before_the_worker(clerk, tsukumi)
 
 
 def text_of(response):
