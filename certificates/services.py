@@ -264,18 +264,12 @@ def extend_document(*, document, by=None):
             raise ValueError(f"document {old.pk} is already extended")
         digest = hashlib.sha256(extended).hexdigest()
         new = Document(
-            certificate=old.certificate,
-            kind=old.kind,
-            sha256=digest,
-            size=len(extended),
+            certificate=old.certificate, kind=old.kind, sha256=digest, size=len(extended),
             extends=old,
         )
-        generation = (
-            1
-            + Document.objects.filter(certificate=old.certificate, kind=old.kind)
-            .exclude(extends=None)
-            .count()
-        )
+        generation = 1 + Document.objects.filter(
+            certificate=old.certificate, kind=old.kind
+        ).exclude(extends=None).count()
         certificate = old.certificate
         name = (
             f"{certificate.guarantee.number}-v{certificate.version}-{old.kind}-lta{generation}.pdf"
