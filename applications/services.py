@@ -260,24 +260,19 @@ def record_fee_receipt(*, application, received_on, amount, method, by, confirm_
             conclude_change(application=application, by=by, statement=statement)
             return [application.guarantee]
         now = timezone.now()
-        guarantees = []
+        terms = []
         for item in application.items.order_by("kind"):
             starts_on, ends_on = _period(item.kind, application.work, timezone.localdate(now))
             fee = expected.quotes[item.kind].for_certificate(received_on=received_on, method=method)
-            guarantees.append(
-                registry.issue_guarantee(
-                    company=application.company,
-                    work=application.work,
-                    kind=item.kind,
-                    delivery=application.delivery,
-                    amount=item.amount,
-                    starts_on=starts_on,
-                    ends_on=ends_on,
-                    fee=fee,
-                    issued_at=now,
-                    by=by,
-                )
-            )
+            terms.append(registry.Terms(item.kind, item.amount, starts_on, ends_on, fee))
+        guarantees = registry.issue_guarantees(
+            company=application.company,
+            work=application.work,
+            delivery=application.delivery,
+            terms=terms,
+            issued_at=now,
+            by=by,
+        )
         application = _transition(
             application=application, to=S.CONCLUDED, by=by, note=f"保証料入金 {yen(amount)}"
         )

@@ -24,7 +24,17 @@ from django.utils import timezone
 from accounts.selectors import require_approver
 from audit import services as audit
 from certificates import content as certificate_content
-from certificates import keys, notifications, pdf, rules, seal, selectors, signals, tasks
+from certificates import (
+    keys,
+    notifications,
+    pdf,
+    rules,
+    seal,
+    selectors,
+    signals,
+    tasks,
+    turns,
+)
 from certificates.models import (
     SUBMISSION_ALLOWED,
     Certificate,
@@ -153,16 +163,20 @@ class StorageError(Exception):
     whole; its message is what staff read."""
 
 
-def store_document(*, certificate, kind, data):
-    """Sign a rendered PDF with the eシール (the 保証証書 with its visible stamp) and store it
-    through the storage API with the SHA-256 of the signed bytes: the original, which D-Sure
-    and the contractor's pages serve as stored."""
+def seal_document(*, kind, data, number):
+    """Sign a rendered PDF with the eシール (the 保証証書 with its visible stamp); StorageError
+    with what staff read when it cannot (`number` names the guarantee in the log)."""
     try:
-        data = seal.sign_pdf(data, stamp=kind == Document.Kind.CERTIFICATE)
+        return seal.sign_pdf(data, stamp=kind == Document.Kind.CERTIFICATE)
     except seal.SealError as error:
-        logger.exception("could not seal the %s of %s", kind, certificate.guarantee.number)
+        logger.exception("could not seal the %s of %s", kind, number)
         metrics.DOCUMENT_ERRORS.labels("sign").inc()
         raise StorageError(MSG_SEALING_FAILED) from error
+
+
+def save_document(*, certificate, kind, data):
+    """Store sealed bytes through the storage API with their SHA-256: the original, which
+    D-Sure and the contractor's pages serve as stored."""
     digest = hashlib.sha256(data).hexdigest()
     document = Document(certificate=certificate, kind=kind, sha256=digest, size=len(data))
     name = f"{certificate.guarantee.number}-v{certificate.version}-{kind}.pdf"
@@ -177,6 +191,12 @@ def store_document(*, certificate, kind, data):
         written.append(document.file.name)
     document.save()
     return document
+
+
+def store_document(*, certificate, kind, data):
+    """Seal a rendered PDF and store it (seal_document, save_document)."""
+    sealed = seal_document(kind=kind, data=data, number=certificate.guarantee.number)
+    return save_document(certificate=certificate, kind=kind, data=sealed)
 
 
 # Produced after the conclusion commits, by the worker (decision 0033), at once or from the
@@ -292,88 +312,148 @@ def extend_document(*, document, by=None):
     return new
 
 
-def issue_guarantee(
-    *, company, work, kind, delivery, amount, starts_on, ends_on, fee, issued_at=None, by=None
-):
-    """Conclude one guarantee: number, Certificate v1 (content + fingerprint), its 保証証書.
+@dataclass(frozen=True)
+class Terms:
+    """What one guarantee of a conclusion states (its kind, amount, period and fee)."""
 
-    Runs in the caller's transaction (the conclusion of an application): if rendering or
-    storing the 保証証書 fails, everything rolls back, the number included. The お客様控え and
-    保証料計算書 are produced after commit by the worker (produce_documents, queued here: at
-    once, or from ESURE_DEFERRED_DOCUMENTS_FROM, decision 0052) or on first download. An
-    electronic guarantee gets key version 1 — the key itself is derived, never stored
-    (certificates.keys). `by` (the staff member who concluded it) is named in the audit trail.
+    kind: str
+    amount: int
+    starts_on: datetime.date
+    ends_on: datetime.date
+    fee: dict
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A guarantee's Certificate v1 content and its sealed 保証証書 for one number."""
+
+    number: str
+    content: dict
+    fingerprint: str
+    pdf: bytes
+
+
+def _draft(*, number, company, work, delivery, terms, issued_at):
+    """Certificate v1's content for `number`, and its 保証証書 rendered and sealed: no row is
+    written and nothing is locked (the guarantee and certificate it renders are unsaved)."""
+    content = certificate_content.build_content(
+        number=number,
+        kind=terms.kind,
+        version=1,
+        issued_at=issued_at,
+        company=company,
+        work=work,
+        orderer=work.orderer,
+        office=work.office,
+        amount=terms.amount,
+        starts_on=terms.starts_on,
+        ends_on=terms.ends_on,
+        fee=terms.fee,
+        surety_name=settings.ESURE_SURETY_NAME,
+        delivery=delivery,
+    )
+    fingerprint = certificate_content.fingerprint(content)
+    unsaved = Certificate(
+        guarantee=Guarantee(number=number, kind=terms.kind, company=company, work=work),
+        version=1,
+        content=content,
+        fingerprint=fingerprint,
+        issued_at=issued_at,
+    )
+    kind = Document.Kind.CERTIFICATE
+    data = pdf.render_issuance_documents(unsaved, kinds=[kind])[kind]
+    return _Draft(number, content, fingerprint, seal_document(kind=kind, data=data, number=number))
+
+
+def issue_guarantees(*, company, work, delivery, terms, issued_at=None, by=None):
+    """Conclude the guarantees of one application, one per Terms: for each a number,
+    Certificate v1 (content + fingerprint) and its sealed 保証証書, stored.
+
+    Runs in the caller's transaction: if rendering, sealing or storing a 保証証書 fails,
+    everything rolls back, the numbers included. Each 保証証書 is rendered and sealed before
+    its (年度, kind) counter is locked, for the serial this conclusion's turn gives
+    (certificates.turns, decision 0053); under the lock it is made again only when the number
+    turned out otherwise. The お客様控え and 保証料計算書 are produced after commit by the
+    worker (produce_documents, queued here: at once, or from ESURE_DEFERRED_DOCUMENTS_FROM,
+    decision 0052) or on first download. An electronic guarantee gets key version 1 — the key
+    itself is derived, never stored (certificates.keys). `by` (the staff member who concluded
+    it) is named in the audit trail. Returns the guarantees in the order of `terms`.
     """
     issued_at = issued_at or timezone.now()
+    day = timezone.localdate(issued_at)
+    fiscal_year = fiscal_year_reiwa(day)
+    parties = {"company": company, "work": work, "delivery": delivery, "issued_at": issued_at}
     with transaction.atomic():
-        number = allocate_number(kind=kind, day=timezone.localdate(issued_at))
-        guarantee = Guarantee.objects.create(
-            number=number,
-            kind=kind,
-            company=company,
-            work=work,
-            orderer=work.orderer,
-            office=work.office,
-            delivery=delivery,
-            key_version=1 if delivery == Guarantee.Delivery.ELECTRONIC else 0,
-            key_salt=keys.new_salt(),
-            concluded_at=issued_at,
-        )
-        content = certificate_content.build_content(
-            number=number,
-            kind=kind,
-            version=1,
-            issued_at=issued_at,
-            company=company,
-            work=work,
-            orderer=work.orderer,
-            office=work.office,
-            amount=amount,
-            starts_on=starts_on,
-            ends_on=ends_on,
-            fee=fee,
-            surety_name=settings.ESURE_SURETY_NAME,
-            delivery=delivery,
-        )
-        certificate = Certificate.objects.create(
-            guarantee=guarantee,
-            version=1,
-            content=content,
-            fingerprint=certificate_content.fingerprint(content),
-            amount=amount,
-            starts_on=starts_on,
-            ends_on=ends_on,
-            issued_at=issued_at,
-        )
-        # Only the 保証証書 is rendered while the number counter is locked; the お客様控え and
-        # 保証料計算書 follow after commit (decision 0033), at once or from the evening (0052):
-        # a task row in this transaction.
-        store_document(
-            certificate=certificate,
-            kind=Document.Kind.CERTIFICATE,
-            data=pdf.render_issuance_documents(certificate, kinds=[Document.Kind.CERTIFICATE])[
-                Document.Kind.CERTIFICATE
-            ],
-        )
-        tasks.produce_documents.using(
-            run_after=rules.documents_due(issued_at, settings.ESURE_DEFERRED_DOCUMENTS_FROM)
-        ).enqueue(certificate_id=certificate.pk)
-        deliver_new_version(certificate=certificate)
-        audit.record(
-            actor=by,
-            action="guarantee.concluded",
-            obj=guarantee,
-            data={
-                "number": number,
-                "kind": kind,
-                "version": 1,
-                "amount": amount,
-                "delivery": delivery,
-                "key_version": guarantee.key_version,
-                "fingerprint": certificate.fingerprint,
-            },
-        )
-        transaction.on_commit(metrics.CONCLUSIONS.inc)  # a rolled-back one never counts
+        turn = turns.take([(fiscal_year, KIND_DIGITS[t.kind]) for t in terms])
+        drafts = [
+            _draft(
+                number=make_number(
+                    fiscal_year, t.kind, turn.serial(fiscal_year, KIND_DIGITS[t.kind])
+                ),
+                terms=t,
+                **parties,
+            )
+            for t in terms
+        ]
+        turn.wait()
+        guarantees = []
+        for t, draft in zip(terms, drafts, strict=True):
+            number = allocate_number(kind=t.kind, day=day)
+            if number != draft.number:  # one ahead rolled back, or took a number without a turn
+                metrics.NUMBER_GUESSES.labels("missed").inc()
+                draft = _draft(number=number, terms=t, **parties)
+            else:
+                metrics.NUMBER_GUESSES.labels("right").inc()
+            guarantees.append(_conclude(draft, terms=t, by=by, **parties))
+    return guarantees
+
+
+def _conclude(draft, *, company, work, delivery, terms, issued_at, by):
+    """The rows of one guarantee whose number is allocated (draft.number), in the conclusion."""
+    guarantee = Guarantee.objects.create(
+        number=draft.number,
+        kind=terms.kind,
+        company=company,
+        work=work,
+        orderer=work.orderer,
+        office=work.office,
+        delivery=delivery,
+        key_version=1 if delivery == Guarantee.Delivery.ELECTRONIC else 0,
+        key_salt=keys.new_salt(),
+        concluded_at=issued_at,
+    )
+    certificate = Certificate.objects.create(
+        guarantee=guarantee,
+        version=1,
+        content=draft.content,
+        fingerprint=draft.fingerprint,
+        amount=terms.amount,
+        starts_on=terms.starts_on,
+        ends_on=terms.ends_on,
+        issued_at=issued_at,
+    )
+    save_document(certificate=certificate, kind=Document.Kind.CERTIFICATE, data=draft.pdf)
+    # The お客様控え and 保証料計算書 follow after commit (decision 0033), at once or from the
+    # evening (0052): a task row in this transaction.
+    tasks.produce_documents.using(
+        run_after=rules.documents_due(issued_at, settings.ESURE_DEFERRED_DOCUMENTS_FROM)
+    ).enqueue(certificate_id=certificate.pk)
+    deliver_new_version(certificate=certificate)
+    audit.record(
+        actor=by,
+        action="guarantee.concluded",
+        obj=guarantee,
+        data={
+            "number": draft.number,
+            "kind": terms.kind,
+            "version": 1,
+            "amount": terms.amount,
+            "delivery": delivery,
+            "key_version": guarantee.key_version,
+            "fingerprint": certificate.fingerprint,
+        },
+    )
+    transaction.on_commit(metrics.CONCLUSIONS.inc)  # a rolled-back one never counts
     return guarantee
 
 

@@ -44,6 +44,13 @@ DOCUMENT_ERRORS = Counter(
     "action that needed them was rolled back.",
     ["stage"],
 )
+NUMBER_GUESSES = Counter(
+    "esure_number_guesses",
+    "保証証書 rendered and sealed before the number counter was locked, by whether the number "
+    "came out as its turn said (right) or it was made again under the lock (missed; decision "
+    "0053).",
+    ["outcome"],
+)
 
 
 def view_name(request):

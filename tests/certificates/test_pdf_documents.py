@@ -505,21 +505,18 @@ def issue_in_db(*, kind=GuaranteeKind.ADVANCE, orderer=None):
     from certificates import services
 
     company, work = make_work_in_db(orderer=orderer)
-    return services.issue_guarantee(
+    [guarantee] = services.issue_guarantees(
         company=company,
         work=work,
-        kind=kind,
         delivery=Guarantee.Delivery.ELECTRONIC,
-        amount=AMOUNT,
-        starts_on=STARTS_ON,
-        ends_on=ENDS_ON,
-        fee=FEE,
+        terms=[services.Terms(kind, AMOUNT, STARTS_ON, ENDS_ON, FEE)],
         issued_at=ISSUED_AT,
     )
+    return guarantee
 
 
 @pytest.mark.django_db
-def test_issue_guarantee_stores_the_certificate_and_the_worker_the_other_two():
+def test_issue_guarantees_stores_the_certificate_and_the_worker_the_other_two():
     from certificates import services
 
     guarantee = issue_in_db()
