@@ -1,7 +1,8 @@
 """Issuance throughput (issues 7 and 22): a two-guarantee application (前払金保証 + 契約保証,
 electronic: 2 numbers, 2 certificates, 6 PDFs, the mail) concluded through the real service —
 applications.services.record_fee_receipt, as the staff's 保証料入金 box calls it — with the
-保証証書 rendered in the conclusion and the お客様控え and 保証料計算書 after commit by the
+保証証書 rendered and sealed in the conclusion before its number counter is locked, for the
+number its turn gives (decision 0053), and the お客様控え and 保証料計算書 after commit by the
 worker (decision 0033), in the evening (decision 0052), against bare WeasyPrint for the same
 HTML.
 
@@ -28,7 +29,9 @@ HTTP on 127.0.0.1, in this process).
    concluders, decision 0033 alone) `--workers` `manage.py worker` processes (with
    `--max-tasks`, restarted when they exit) produce the documents; the clock stops when
    the last document task has run → conclusions per minute (to their last commit when
-   deferred) and 1,000 projected, and their documents' time after the last commit. Then
+   deferred) and 1,000 projected, their documents' time after the last commit, and how
+   many 保証証書 were made before the lock for the number their turn gave against again
+   under it (esure_number_guesses in the concluding processes). Then
    the registry is checked: every (年度, kind)'s serials run 1..n without a gap, every
    version has its three documents. The workers' RSS is
    sampled every 0.2 s;
@@ -182,7 +185,7 @@ class Phases:
         from django.db import transaction
 
         from applications import notifications
-        from certificates import pdf, seal, services
+        from certificates import pdf, seal, services, turns
         from certificates.models import Document
 
         names = {v: Document.Kind(k).label for k, v in pdf.TEMPLATES.items()}
@@ -190,6 +193,7 @@ class Phases:
         self.wrap(seal, "sign_pdf", "sign (eシール, TSA)")
         self.wrap(Document.file.field.storage, "save", "store (storage.save)")
         self.wrap(notifications, "send_templated_mail", "mail (render + enqueue)")
+        self.wrap(turns.Turn, "wait", "wait for the turns ahead")
         allocate = services.allocate_number
 
         def allocate_number(**kwargs):
@@ -408,7 +412,10 @@ def concluder(first, last):
 
     pks = list(Application.objects.filter(pk__gte=first, pk__lte=last).values_list("pk", flat=True))
     times = [conclude(pk) for pk in pks]
-    print(json.dumps({"times": times, "peak_rss_mb": peak_rss_mb()}))
+    from esure import metrics
+
+    guesses = {o: metrics.NUMBER_GUESSES.labels(o)._value.get() for o in ("right", "missed")}
+    print(json.dumps({"times": times, "peak_rss_mb": peak_rss_mb(), "guesses": guesses}))
 
 
 def end_to_end(pks, concluders, workers, max_tasks=None, deferred=True):
@@ -501,6 +508,11 @@ def end_to_end(pks, concluders, workers, max_tasks=None, deferred=True):
         "projected_1000_s": round(1000 / per_minute * 60, 1),
         "per_conclusion_mean_s": round(statistics.fmean(t for o in outputs for t in o["times"]), 4),
         "concluder_peak_rss_mb": [o["peak_rss_mb"] for o in outputs],
+        # 保証証書 made before the counter was locked for the number their turn gave (right),
+        # or again under the lock (missed): decision 0053.
+        "number_guesses": {
+            o: int(sum(out["guesses"][o] for out in outputs)) for o in ("right", "missed")
+        },
         "db_worker_rss_mb": rss_now,
         "db_worker_peak_rss_mb": peak_rss,
     }
@@ -633,7 +645,9 @@ def main():
         f"documents {p['documents_after_commit_s']} s after the last commit (every document "
         f"stored at {p['wall_s']} s) → {p['per_minute']:.0f} conclusions/min, 1,000 in "
         f"~{p['projected_1000_s']:.0f} s (target 120 s), their documents "
-        f"~{p['documents_1000_projected_s']:.0f} s after; numbers gapless: "
+        f"~{p['documents_1000_projected_s']:.0f} s after; 保証証書 made before the lock for "
+        f"the right number {p['number_guesses']['right']}, again under it "
+        f"{p['number_guesses']['missed']}; numbers gapless: "
         f"{'yes' if registry['gapless'] else 'NO'} {registry['serials']}; every version's 3 "
         f"documents: {'yes' if registry['complete'] else 'NO'}"
     )
