@@ -67,15 +67,6 @@ def detail_versions(guarantee_id):
     )
 
 
-def _pdf_sha256(certificate):
-    if hasattr(certificate, "certificate_pdf_sha256"):  # detail_versions
-        return certificate.certificate_pdf_sha256
-    for document in certificate.documents.all():  # prefetched by versions_of
-        if document.kind == Document.Kind.CERTIFICATE:
-            return document.sha256
-    return None
-
-
 def version_summary(certificate):
     return {
         "version": certificate.version,
@@ -85,7 +76,7 @@ def version_summary(certificate):
         "starts_on": _date(certificate.starts_on),
         "ends_on": _date(certificate.ends_on),
         "fingerprint": certificate.fingerprint,
-        "pdf_sha256": _pdf_sha256(certificate),
+        "pdf_sha256": certificate.certificate_pdf_sha256,  # detail_versions
     }
 
 
@@ -134,9 +125,9 @@ def _iso(text):
 
 
 def _version(guarantee, n):
-    """One certificate version of the guarantee (read from its list: no query takes `n`,
-    whatever its size), or 404."""
-    certificate = next((v for v in registry.versions_of(guarantee) if v.version == n), None)
+    """One certificate version of the guarantee as detail_versions reads it (from its list:
+    no query takes `n`, whatever its size), or 404."""
+    certificate = next((v for v in detail_versions(guarantee.pk) if v.version == n), None)
     if certificate is None:
         raise Http404
     return certificate

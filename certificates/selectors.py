@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, connection
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -182,13 +182,12 @@ def get_guarantee_for(company, number):
 
 
 def versions_of(guarantee):
-    """All certificate versions, oldest first, with their stored documents (one per kind:
-    the originals; a download serves the newest record of that kind, see get_document)."""
-    originals = Prefetch("documents", queryset=Document.objects.filter(extends=None))
+    """All certificate versions, oldest first, in one query (the pages list them and link
+    their documents by kind; a download reads its document, see get_document)."""
     return list(
-        guarantee.certificates.order_by("version")
-        .select_related("refund")  # a 減額's 前払金の返還, joined: no query of its own
-        .prefetch_related(originals)
+        guarantee.certificates.order_by("version").select_related(
+            "refund"  # a 減額's 前払金の返還, joined: no query of its own
+        )
     )
 
 

@@ -254,6 +254,17 @@ def test_the_list_is_empty_for_a_company_without_guarantees(clerk_client, foreig
 
 
 # --- The certificate page ------------------------------------------------------------------
+def test_the_page_links_the_documents_without_reading_them(clerk_client, guarantee):
+    """The three PDFs are linked by kind (decision 0052): the page reads no document row."""
+    with CaptureQueriesContext(connection) as queries:
+        response = clerk_client.get(reverse("certs:detail", args=[guarantee.number]))
+
+    assert response.status_code == 200
+    for kind in Document.Kind.values:
+        assert f"/v1/{kind}.pdf" in response.content.decode()
+    assert not [q for q in queries if "certificates_document" in q["sql"]]
+
+
 
 
 def test_the_page_shows_the_certificate_as_the_pdf_does(clerk_client, guarantee):
