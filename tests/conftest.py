@@ -479,6 +479,7 @@ def make_concluded(
     delivery="electronic",
     by=None,
     received_on=None,
+    copies=False,
     **work_fields,
 ):
     """Guarantees concluded as staff conclude them: an approved application (make_application,
@@ -486,10 +487,12 @@ def make_concluded(
     applications.services.record_fee_receipt. Returns the guarantees, ordered by kind.
 
     `work_fields` go to make_work when no `work` is given (e.g. dates that keep the guarantee
-    有効 on a frozen day). Each guarantee renders three real PDFs (~0.1–0.3 s each): keep the
-    calls few; the お客様控え and 保証料計算書 are made as the worker makes them after commit.
-    The mail is queued on commit: wrap the call in django_capture_on_commit_callbacks(
-    execute=True) to send it.
+    有効 on a frozen day). Each guarantee renders and seals its 保証証書 (~0.3–0.6 s): keep the
+    calls few. Its お客様控え and 保証料計算書 are left to the worker, as in the day in
+    production (decision 0052; a download makes one on request): `copies=True` makes them as the
+    worker does after commit (two more renders and seals per guarantee), for a test that reads
+    them from storage. The mail is queued on commit: wrap the call in
+    django_capture_on_commit_callbacks(execute=True) to send it.
     """
     from django.utils import timezone
 
@@ -511,7 +514,8 @@ def make_concluded(
         method="transfer",
         by=by or make_staff(),
     )
-    produce_after_commit_documents(guarantees)
+    if copies:
+        produce_after_commit_documents(guarantees)
     return guarantees
 
 

@@ -74,7 +74,7 @@ def test_a_chosen_branch_and_its_agent_are_named_on_every_document(demo_company)
         agent_name="津久見 次郎",
     )
     work = make_work(demo_company, branch=branch, **WORK_DATES)
-    [guarantee] = make_concluded(work=work)
+    [guarantee] = make_concluded(work=work, copies=True)
 
     certificate = stored_text(guarantee, Document.Kind.CERTIFICATE)
     copy = stored_text(guarantee, Document.Kind.CUSTOMER_COPY)

@@ -27,6 +27,7 @@ from tests.conftest import (
     advance_office,
     make_concluded,
     make_orderer,
+    produce_after_commit_documents,
 )
 
 pytestmark = pytest.mark.usefixtures("frozen")
@@ -381,6 +382,7 @@ def test_the_key_notice_needs_the_csrf_token(clerk, guarantee):
 
 
 def test_the_documents_are_the_stored_bytes(clerk_client, guarantee):
+    produce_after_commit_documents([guarantee])  # the worker's copies
     documents = {d.kind: d for d in guarantee.certificates.get().documents.all()}
 
     for kind, document in documents.items():

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("frozen")
 
 @pytest.fixture
 def guarantee(tsukumi):
-    return make_concluded(**WORK_DATES)[0]
+    return make_concluded(copies=True, **WORK_DATES)[0]
 
 
 def read(document):
@@ -88,7 +88,7 @@ def test_an_extension_is_refused_twice_and_for_damaged_bytes(guarantee):
 def test_unsigned_legacy_documents_are_left_alone(settings, tsukumi, capsys):
     configured = settings.ESURE_SEAL_P12
     settings.ESURE_SEAL_P12 = ""
-    make_concluded(**WORK_DATES)
+    make_concluded(copies=True, **WORK_DATES)
     settings.ESURE_SEAL_P12 = configured
     call_command("extend_timestamps", "--days", "100000")
     assert "unsigned: 3" in capsys.readouterr().out

@@ -30,7 +30,7 @@ def sha256(data):
 
 @pytest.fixture
 def guarantee(s3, clerk, tsukumi):
-    [guarantee] = make_concluded(company=clerk.membership.company, **WORK_DATES)
+    [guarantee] = make_concluded(company=clerk.membership.company, copies=True, **WORK_DATES)
     return guarantee
 
 

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.usefixtures("frozen")
 
 @pytest.fixture
 def guarantee(tsukumi):
-    return make_concluded(**WORK_DATES)[0]
+    return make_concluded(copies=True, **WORK_DATES)[0]
 
 
 def stored(guarantee, version=1):

@@ -17,7 +17,7 @@ from tests.conftest import NOW, WORK_DATES, make_concluded
 def documents(clerk, tsukumi):
     """One concluded 前払金保証: its three stored PDFs (保証証書, お客様控え, 保証料計算書)."""
     with time_machine.travel(NOW, tick=False):
-        make_concluded(company=clerk.membership.company, **WORK_DATES)
+        make_concluded(company=clerk.membership.company, copies=True, **WORK_DATES)
     return list(Document.objects.order_by("pk"))
 
 
