@@ -159,7 +159,8 @@ class Phases:
     """Where a conclusion's wall time goes: the functions of the issuance path, wrapped (they
     are module attributes looked up at call time) with a timer that adds to a per-step
     total. "counter locked" runs from the first number allocated to the commit (the time
-    other conclusions of the same 年度 and kind wait); the others are inside it."""
+    other conclusions of the same 年度 and kind wait); since decision 0053 the 保証証書's
+    render and signature come before it, and inside it only when a number was guessed wrong."""
 
     def __init__(self):
         self.totals = {}
@@ -574,7 +575,7 @@ def main():
         if i % 20 == 0 or i == args.n:
             print(f"  {i:>4}/{args.n}  mean {statistics.fmean(times):.3f} s", flush=True)
     phases = PHASES.per_conclusion_ms()
-    print_phases("in the conclusion (staff wait for it; the counter is locked)", phases)
+    print_phases("in the conclusion (staff wait for it)", phases)
     PHASES.totals.clear()
     after_commit_s = drain()
     PHASES.conclusions = args.n

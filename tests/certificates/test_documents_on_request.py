@@ -9,43 +9,24 @@ import re
 import pytest
 from django.urls import reverse
 
-from applications import services
-from applications.fees import expected_fee
 from certificates import seal
 from certificates import services as registry
 from certificates.models import Document
 from certs.views import MSG_DOCUMENT_UNAVAILABLE
 from esure.choices import GuaranteeKind
-from tests.conftest import (
-    MAX_ADVANCE,
-    NOW,
-    WORK_DATES,
-    make_application,
-    make_fee_tables,
-    make_staff,
-    make_work,
-)
+from tests.conftest import MAX_ADVANCE, WORK_DATES, make_concluded
 
 pytestmark = pytest.mark.usefixtures("frozen", "media")
 
 
 def conclude_before_the_worker(clerk, tsukumi):
-    """A guarantee as its conclusion commits, before the worker has run (make_concluded
-    would run it)."""
-    make_fee_tables()
-    work = make_work(clerk.membership.company, orderer=tsukumi, **WORK_DATES)
-    application = make_application(
+    """A guarantee as its conclusion commits, before the worker has run: make_concluded
+    leaves the copies to the worker."""
+    [guarantee] = make_concluded(
         company=clerk.membership.company,
-        work=work,
-        status="approved",
+        orderer=tsukumi,
         items={GuaranteeKind.ADVANCE: MAX_ADVANCE},
-    )
-    [guarantee] = services.record_fee_receipt(
-        application=application,
-        received_on=NOW.date(),
-        amount=expected_fee(application, NOW.date()).due,
-        method="transfer",
-        by=make_staff(),
+        **WORK_DATES,
     )
     return guarantee
 
