@@ -14,7 +14,8 @@ What each floor does, and nothing more:
   stands in for the stored page), return it;
 - stored PDF: read the grant, the document row in one statement, stream the file;
 - lists: the session (and the user, which the middleware stack reads on every request), then
-  one statement for 20 rows and their count, a minimal template.
+  one statement for 20 rows and their count, prepared on the connection as the pages' are
+  (decision 0055), a minimal template.
 """
 
 from html import escape
@@ -30,6 +31,7 @@ from django.views.decorators.http import require_GET, require_POST
 from certificates import keys, numbering
 from dsure import throttle
 from esure.clientip import client_key
+from esure.queries import run_prepared
 
 GRANT_COOKIE = "floor_grant"
 GRANT_SALT = "bench.floors.grant"
@@ -172,9 +174,8 @@ def _list(request, sql):
     user_id = request.session.get("_auth_user_id")  # the session row: one statement
     if user_id is None:
         raise Http404
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id])
-        rows = cursor.fetchall()
+    # Prepared on the connection, as the pages' list statements are (decision 0055).
+    rows = run_prepared(connection, sql, [user_id])
     total = rows[0][4] if rows else 0
     body = "".join(_LIST_ROW.format(*(escape(str(value)) for value in row[:4])) for row in rows)
     return HttpResponse(_LIST_HEAD.format(total) + body + "</table>")

@@ -1,5 +1,9 @@
 """Query expressions the ORM does not spell the way PostgreSQL's planner needs."""
 
+import itertools
+import re
+import weakref
+
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import BooleanField, F, Func, Subquery
 
@@ -35,6 +39,62 @@ class AnyOf(Func):
         return f"{column} = ANY(ARRAY{subquery})", params
 
 
+# The statements prepared on each PostgreSQL connection (decision 0055): psycopg connection →
+# {SQL text: the name of its statement}. A name is never used twice: a round trip that failed
+# may have prepared it (PREPARE is not undone by a rollback), so its SQL gets a new one.
+_prepared_on = weakref.WeakKeyDictionary()
+# A bound on each connection's statements: the lists' shapes are a handful, but a filter by a
+# list of ids is a shape per length.
+PREPARED_PER_CONNECTION = 64
+_statement_names = itertools.count(1)
+
+
+def run_prepared(connection, sql, params):
+    """The rows of `sql` (Django's placeholders, `%s`), run as a statement the server keeps
+    prepared for the connection (decision 0055).
+
+    A SQL text that never changes between requests (a Prepared list's, the user's load) is
+    then parsed and planned once per connection, not on every request: planning was a third
+    of the contractor list's statement (0.7 of 2.2 ms at 10,000 guarantees). Its PREPARE goes
+    out in the round trip of its first EXECUTE, so it costs no round trip of its own; psycopg's
+    own prepared statements are left off (Django leaves them off, and psycopg drops every
+    statement of the connection on each ROLLBACK, D-Sure's lookup statement included).
+    Elsewhere (SQLite) the SQL runs as it is."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    connection.ensure_connection()
+    names = _prepared_on.setdefault(connection.connection, {})
+    name = names.get(sql)
+    fresh = name is None
+    if fresh and len(names) >= PREPARED_PER_CONNECTION:
+        with connection.cursor() as cursor:  # the server keeps enough of them already
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    if fresh:
+        name = f"esure_prepared_{next(_statement_names)}"
+    execute = f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
+    if fresh:
+        execute = f"PREPARE {name} AS {_numbered(sql)};\n{execute}"
+    with connection.cursor() as cursor:
+        cursor.execute(execute, params)
+        raw = cursor.cursor
+        while raw.nextset():  # past the PREPARE's result to the EXECUTE's rows
+            pass
+        rows = raw.fetchall()
+    if fresh:
+        names[sql] = name
+    return rows
+
+
+def _numbered(sql):
+    """Django's `%s` placeholders as PREPARE's `$1`, `$2`, …; a literal `%%` stays as it is
+    (the whole text is still formatted with the parameters)."""
+    numbers = itertools.count(1)
+    return re.sub(r"%[%s]", lambda m: m[0] if m[0] == "%%" else f"${next(numbers)}", sql)
+
+
 class Prepared:
     """A queryset built and compiled to SQL once per process (per shape), then run with each
     request's values: for the lists a contractor pages through, whose SQL never changes
@@ -52,7 +112,8 @@ class Prepared:
     take the placeholders' places. A list of ids (`pk__in=…`) is a placeholder per id, its
     length part of the shape (an empty one reads nothing, as the ORM would). Rows come back
     as dicts of the values() names, through the fields' converters (the ORM's own: dates on
-    SQLite), without a model instance.
+    SQLite), without a model instance. On PostgreSQL the statement is also kept prepared on
+    each connection (run_prepared, decision 0055): planned once per connection, not per request.
     """
 
     # Values no request can carry: ids are positive, statuses are words.
@@ -79,9 +140,7 @@ class Prepared:
             params[position] = values[name] if index is None else values[name][index]
         if limit is not None:
             sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+        rows = run_prepared(connection, sql, params)
         if converters:
             rows = [self._convert(row, converters, connection) for row in rows]
         return [dict(zip(names, row, strict=True)) for row in rows]

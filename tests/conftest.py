@@ -126,6 +126,24 @@ def valid_corporate_number(n=None):
     return f"{corporate_number_check_digit(base)}{base}"
 
 
+def statement_texts(captured):
+    """The SQL of `captured` queries (CaptureQueriesContext), with each EXECUTE of a statement
+    that esure.queries.run_prepared prepared earlier on the connection replaced by the text of
+    that statement (pg_prepared_statements; decision 0055)."""
+    texts = [q["sql"] for q in captured.captured_queries]
+    if not any(t.startswith("EXECUTE esure_prepared_") for t in texts):
+        return texts
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, statement FROM pg_prepared_statements")
+        prepared = dict(cursor.fetchall())
+    return [
+        prepared[t.split()[1].split("(")[0]] if t.startswith("EXECUTE esure_prepared_") else t
+        for t in texts
+    ]
+
+
 def make_user(email=None, *, password=PASSWORD, verified=True, **fields):
     email = email or f"user{next(_seq)}@example.jp"
     user = User.objects.create_user(email, password, **fields)

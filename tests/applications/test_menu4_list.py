@@ -20,6 +20,7 @@ from tests.conftest import (
     make_applications_bulk,
     make_orderer,
     make_work,
+    statement_texts,
 )
 
 INDEX = reverse("applications:index")
@@ -183,7 +184,7 @@ def test_the_filters_orderers_read_the_joint_ventures_works_through_the_index(cl
     with CaptureQueriesContext(connection) as queries:
         clerk_client.get(INDEX)
 
-    [sql] = [q["sql"] for q in queries.captured_queries if 'FROM "accounts_orderer"' in q["sql"]]
+    [sql] = [sql for sql in statement_texts(queries) if 'FROM "accounts_orderer"' in sql]
     assert '"joint_venture_id" = ANY(ARRAY(SELECT' in sql  # esure.queries.AnyOf: no scan
 
 

@@ -1,0 +1,112 @@
+"""esure.queries.run_prepared (decision 0055): a statement that never changes is prepared once
+per PostgreSQL connection, in the round trip of its first run, and only executed after that —
+with the rows the plain statement gives, through failures, rollbacks and new connections, and
+beside D-Sure's own prepared lookup statement."""
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from esure import queries
+from esure.queries import run_prepared
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's PREPARE (SQLite runs the SQL as is)"
+)
+
+NUMBER = "08100000018"  # a number nobody holds: D-Sure reads its state all the same
+NUMBERS = "SELECT n, %s::text || '%%' FROM generate_series(1, %s) AS n ORDER BY n"
+
+
+def sent(call):
+    with CaptureQueriesContext(connection) as captured:
+        result = call()
+    return result, [q["sql"] for q in captured.captured_queries]
+
+
+def prepared_names():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        return {name for (name,) in cursor.fetchall()}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_first_run_prepares_in_its_own_round_trip_and_the_next_only_execute():
+    connection.close()  # a new connection, as a worker's first request has
+
+    first, first_sent = sent(lambda: run_prepared(connection, NUMBERS, ["a", 3]))
+    second, second_sent = sent(lambda: run_prepared(connection, NUMBERS, ["b", 2]))
+
+    assert first == [(1, "a%"), (2, "a%"), (3, "a%")]  # %% is a literal % as in the plain SQL
+    assert second == [(1, "b%"), (2, "b%")]  # the second run's own values
+    assert len(first_sent) == len(second_sent) == 1
+    name = first_sent[0].split("PREPARE ", 1)[1].split(" ", 1)[0]
+    assert first_sent[0].startswith(f"PREPARE {name} AS SELECT n, $1::text || '%' FROM")
+    assert f"EXECUTE {name}('a', 3)" in first_sent[0]
+    assert second_sent == [f"EXECUTE {name}('b', 2)"]
+    assert name in prepared_names()
+    with connection.cursor() as cursor:
+        cursor.execute(NUMBERS, ["a", 3])
+        assert cursor.fetchall() == first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_prepares_again():
+    connection.close()
+    run_prepared(connection, NUMBERS, ["a", 1])
+    connection.close()
+
+    _, statements = sent(lambda: run_prepared(connection, NUMBERS, ["a", 1]))
+
+    assert statements[0].startswith("PREPARE esure_prepared_")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_failed_prepares_under_a_new_name_the_next_time():
+    """A round trip that failed may have prepared its statement (PREPARE is not undone): the
+    next run prepares under another name, never the same name twice."""
+    connection.close()
+    divide = "SELECT 10 / %s"
+
+    with pytest.raises(DatabaseError, match="division by zero"):
+        run_prepared(connection, divide, [0])
+    _, statements = sent(lambda: run_prepared(connection, divide, [5]))
+    assert run_prepared(connection, divide, [2]) == [(5,)]
+
+    assert statements[0].startswith("PREPARE esure_prepared_") and "EXECUTE" in statements[0]
+    first, again = sorted(n for n in prepared_names() if n.startswith("esure_prepared_"))[-2:]
+    assert first != again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rollback_keeps_the_statements_and_d_sures_own():
+    """psycopg's own prepared statements were dropped, every one of the connection's, on each
+    ROLLBACK — D-Sure's lookup statement with them (its next lookup failed). These survive."""
+    from dsure import throttle
+
+    connection.close()
+    run_prepared(connection, NUMBERS, ["a", 1])
+    throttle.number_state(NUMBER)  # D-Sure prepares its lookup statement
+    with pytest.raises(RuntimeError), transaction.atomic():
+        run_prepared(connection, NUMBERS, ["a", 1])
+        raise RuntimeError("rolled back")
+
+    _, statements = sent(lambda: run_prepared(connection, NUMBERS, ["c", 1]))
+
+    assert statements[0].startswith("EXECUTE esure_prepared_")
+    assert throttle.number_state(NUMBER) is not None  # its statement still there
+
+
+@pytest.mark.django_db(transaction=True)
+def test_past_the_bound_a_connections_new_statements_run_unprepared(monkeypatch):
+    connection.close()
+    monkeypatch.setattr(queries, "PREPARED_PER_CONNECTION", 2)
+    run_prepared(connection, "SELECT %s::int + 1", [1])
+    run_prepared(connection, "SELECT %s::int + 2", [1])
+
+    rows, statements = sent(lambda: run_prepared(connection, "SELECT %s::int + 3", [1]))
+    _, known = sent(lambda: run_prepared(connection, "SELECT %s::int + 1", [1]))
+
+    assert rows == [(4,)]
+    assert statements == ["SELECT 1::int + 3"]
+    assert known[0].startswith("EXECUTE esure_prepared_")
