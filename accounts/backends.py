@@ -13,8 +13,9 @@ from allauth.account.auth_backends import AuthenticationBackend as AllauthBacken
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Exists, OuterRef
 
-from accounts.models import Company, Membership
+from accounts.models import Company, JointVentureMember, Membership
 from esure.queries import Prepared
 
 # The three rows as (model, path of its columns in the statement, their attnames).
@@ -25,11 +26,18 @@ _PARTS = (
 )
 
 
+# Whether the company belongs to any 共同企業体 (decision 0056), read with it.
+_IN_JV = "company_in_joint_venture"
+
+
 def _user_rows(pk):
     """The user of `pk` with membership and company (LEFT JOINs), each model's concrete
-    fields, as values() rows: what select_related("membership__company") reads."""
+    fields, as values() rows: what select_related("membership__company") reads; and whether
+    the company is a member of any 共同企業体 (one probe of an index), so that its lists
+    leave the JVs' rows out of their statement when it is in none."""
     paths = [f"{path}{f.attname}" for model, path in _PARTS for f in model._meta.concrete_fields]
-    return get_user_model()._default_manager.filter(pk=pk).values(*paths)
+    in_jv = Exists(JointVentureMember.objects.filter(company_id=OuterRef("membership__company_id")))
+    return get_user_model()._default_manager.filter(pk=pk).values(*paths, **{_IN_JV: in_jv})
 
 
 _USER = Prepared(_user_rows)  # compiled once per process (esure.queries, decision 0044)
@@ -45,6 +53,8 @@ def _instances(row, using=DEFAULT_DB_ALIAS):
         pk = values[names.index(model._meta.pk.attname)]
         made.append(None if pk is None else model.from_db(using, names, values))
     user, membership, company = made
+    if company is not None:
+        company.in_joint_venture = row[_IN_JV]  # accounts.selectors.may_be_in_joint_venture
     if membership is not None:
         Membership.company.field.set_cached_value(membership, company)
         Membership.user.field.set_cached_value(membership, user)

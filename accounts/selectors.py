@@ -75,6 +75,13 @@ def joint_venture_ids_of(company):
     return JointVentureMember.objects.filter(company=company).values("joint_venture_id")
 
 
+def may_be_in_joint_venture(company):
+    """False only when the company was loaded with the logged-in user and belongs to no
+    共同企業体 then (accounts.backends reads it on every request: decision 0056); a company
+    loaded any other way may be in one (True). The lists read a JV's rows only if True."""
+    return getattr(company, "in_joint_venture", True)
+
+
 def unverified_members(joint_venture):
     """The JV's members that are not (or no longer) verified: a JV is refused until none."""
     return [

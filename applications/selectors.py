@@ -7,7 +7,7 @@ from django.db.models.functions import Cast, Concat, Length
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Company, Orderer
-from accounts.selectors import joint_venture_ids_of
+from accounts.selectors import joint_venture_ids_of, may_be_in_joint_venture
 from applications.models import GUARANTEED, TAKEN, Application, ApplicationItem
 from certificates.models import Work
 from esure.choices import GuaranteeKind
@@ -24,11 +24,19 @@ def get_application_for(company, pk):
     )
 
 
-def _readable(company):
+_ITSELF = object()
+
+
+def _readable(company, member=_ITSELF):
     """The applications a company's users may read: its own, and those of a 共同企業体 it is
-    a member of (the members read, never act: decision 0023)."""
-    jv_works = Work.objects.filter(joint_venture__in=joint_venture_ids_of(company)).values("pk")
-    return Q(company=company) | AnyOf("work_id", jv_works)
+    a member of (the members read, never act: decision 0023). `member` as in
+    certificates.selectors.readable_by: None where the company is known to be in no JV."""
+    own = Q(company=company)
+    member = company if member is _ITSELF else member
+    if member is None:
+        return own
+    jv_works = Work.objects.filter(joint_venture__in=joint_venture_ids_of(member)).values("pk")
+    return own | AnyOf("work_id", jv_works)
 
 
 def get_application_readable_by(company, pk):
@@ -42,7 +50,7 @@ def get_application_readable_by(company, pk):
     )
 
 
-def _filter_orderers(company):
+def _filter_orderers(company, member):
     """Menu 4's filter: the orderers of the company's works and its 共同企業体's, by name,
     as one text (a scalar subquery, evaluated once per statement): each orderer as
     "pk:length:name", the length of its name in characters, so that any name reads back
@@ -52,9 +60,11 @@ def _filter_orderers(company):
     # not each orderer probing its works for one of the company's — a semi join whose cost
     # grew with every orderer's works (EXPLAIN ANALYZE at scale 0.01, 50 orderers, in menu
     # 4's statement: 1.17 → 0.14 ms). Each orderer once (no DISTINCT over a join).
-    works = Work.objects.filter(
-        Q(company=company) | AnyOf("joint_venture_id", joint_venture_ids_of(company))
-    ).values("orderer_id")
+    # `member`: as in _readable (None: no JV's works).
+    own = Q(company=company)
+    if member is not None:
+        own |= AnyOf("joint_venture_id", joint_venture_ids_of(member))
+    works = Work.objects.filter(own).values("orderer_id")
     entry = Concat(
         Cast("pk", CharField()),
         Value(":"),
@@ -75,16 +85,21 @@ def _filter_orderers(company):
 
 # For a page without rows, which cannot carry them (decision 0044: compiled once per process).
 _FILTER_ORDERERS = Prepared(
-    lambda company: Company.objects.filter(pk=company).values(
-        orderer_list=_filter_orderers(company)
+    lambda company, member: Company.objects.filter(pk=company).values(
+        orderer_list=_filter_orderers(company, member)
     )
 )
+
+
+def _member(company):
+    """The company's id where it may be in a 共同企業体, else None (decision 0056)."""
+    return company.pk if may_be_in_joint_venture(company) else None
 
 
 def orderer_list_of(company):
     """The text of menu 4's filter orderers (see orderers_in), read on its own: for a page
     without rows; a page's rows carry it (applications_of)."""
-    [row] = _FILTER_ORDERERS.rows(company=company.pk)
+    [row] = _FILTER_ORDERERS.rows(company=company.pk, member=_member(company))
     return row["orderer_list"]
 
 
@@ -132,12 +147,12 @@ def _items_text():
     )
 
 
-def _menu4_of(company, status, orderer_id):
+def _menu4_of(company, member, status, orderer_id):
     """The readable applications, newest change first, each with its work's, orderer's and
     company's names and its items as scalar subqueries: evaluated for the page's rows only,
     after the sort; and the filter's orderers (one subquery, evaluated once), so that the
     page needs no statement of its own for them."""
-    qs = Application.objects.filter(_readable(company))
+    qs = Application.objects.filter(_readable(company, member))
     if status:
         qs = qs.filter(status=status)
     if orderer_id:
@@ -148,7 +163,7 @@ def _menu4_of(company, status, orderer_id):
         orderer_name=Subquery(work.values("orderer__name")),
         company_name=Subquery(Company.objects.filter(pk=OuterRef("company_id")).values("name")),
         item_list=_items_text(),
-        orderer_list=_filter_orderers(company),
+        orderer_list=_filter_orderers(company, member),
     ).order_by("-updated_at", "-pk")
 
 
@@ -175,7 +190,9 @@ def applications_of(company, *, status="", orderer_id=None):
     member of (decision 0023: the same rows get_application_readable_by opens), newest
     change first, for page_of: each page's rows are dicts of _MENU4's fields (the items for
     items_in, the filter's orderers for orderers_in)."""
-    return _MENU4.of(company=company.pk, status=status or "", orderer_id=orderer_id)
+    return _MENU4.of(
+        company=company.pk, member=_member(company), status=status or "", orderer_id=orderer_id
+    )
 
 
 def items_in(item_list):

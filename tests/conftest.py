@@ -126,6 +126,27 @@ def valid_corporate_number(n=None):
     return f"{corporate_number_check_digit(base)}{base}"
 
 
+def join_a_joint_venture(company):
+    """Makes `company` the 構成員 of a new 共同企業体 whose 代表者 is another company; returns
+    the JV."""
+    from decimal import Decimal
+
+    from accounts.models import JointVenture, JointVentureMember
+
+    leader = make_company()
+    jv = JointVenture.objects.create(
+        name="津久見・臼杵特定建設工事共同企業体",
+        kind="specific",
+        representative=leader,
+        created_by=make_user(),
+    )
+    JointVentureMember.objects.create(joint_venture=jv, company=leader, share=Decimal("60.0"))
+    JointVentureMember.objects.create(
+        joint_venture=jv, company=company, share=Decimal("40.0"), position=1
+    )
+    return jv
+
+
 def statement_texts(captured):
     """The SQL of `captured` queries (CaptureQueriesContext), with each EXECUTE of a statement
     that esure.queries.run_prepared prepared earlier on the connection replaced by the text of

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from accounts.backends import AuthenticationBackend, ModelBackend
 from accounts.models import User
-from accounts.selectors import membership_of
-from tests.conftest import PASSWORD, make_staff
+from accounts.selectors import may_be_in_joint_venture, membership_of
+from tests.conftest import PASSWORD, join_a_joint_venture, make_staff
 
 BACKENDS = sorted(["accounts.backends.AuthenticationBackend", "accounts.backends.ModelBackend"])
 
@@ -23,6 +23,21 @@ def test_each_backend_loads_the_user_with_membership_and_company_in_one_query(
         user = backend().get_user(clerk.pk)
         membership = membership_of(user)
         assert membership.company.name == "ACME建設株式会社"
+
+
+def test_the_load_says_whether_the_company_is_in_a_joint_venture(clerk, django_assert_num_queries):
+    """Decision 0056: read with the user, in the same statement, on every request."""
+    with django_assert_num_queries(1):
+        alone = ModelBackend().get_user(clerk.pk)
+    join_a_joint_venture(clerk.membership.company)
+    joined = ModelBackend().get_user(clerk.pk)
+
+    assert alone.membership.company.in_joint_venture is False
+    assert may_be_in_joint_venture(alone.membership.company) is False
+    assert joined.membership.company.in_joint_venture is True
+    assert may_be_in_joint_venture(joined.membership.company) is True
+    # A company loaded any other way may be in one.
+    assert may_be_in_joint_venture(User.objects.get(pk=clerk.pk).membership.company) is True
 
 
 def test_a_user_without_membership_costs_no_query_for_it(db, django_assert_num_queries):

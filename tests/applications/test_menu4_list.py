@@ -16,6 +16,7 @@ from esure.pagination import PER_PAGE
 from tests.conftest import (
     MAX_ADVANCE,
     MIN_CONTRACT,
+    join_a_joint_venture,
     make_application,
     make_applications_bulk,
     make_orderer,
@@ -180,12 +181,38 @@ def test_list_issues_the_same_queries_for_20_and_200(clerk_client, clerk, tsukum
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL spelling")
-def test_the_filters_orderers_read_the_joint_ventures_works_through_the_index(clerk_client, listed):
+def test_the_filters_orderers_read_the_joint_ventures_works_through_the_index(
+    clerk_client, clerk, listed
+):
+    join_a_joint_venture(clerk.membership.company)
     with CaptureQueriesContext(connection) as queries:
         clerk_client.get(INDEX)
 
     [sql] = [sql for sql in statement_texts(queries) if 'FROM "accounts_orderer"' in sql]
     assert '"joint_venture_id" = ANY(ARRAY(SELECT' in sql  # esure.queries.AnyOf: no scan
+
+
+def test_a_company_in_no_joint_venture_reads_its_own_rows_without_the_jv_condition(
+    clerk_client, clerk, listed
+):
+    """Decision 0056: the user's load says the company is in no 共同企業体, so menu 4's
+    statement (rows and filter) has no JV condition; once it joins one, the next page has."""
+    with CaptureQueriesContext(connection) as queries:
+        alone = clerk_client.get(INDEX)
+    join_a_joint_venture(clerk.membership.company)
+    with CaptureQueriesContext(connection) as joined_queries:
+        joined = clerk_client.get(INDEX)
+
+    def page_statement(captured):
+        [sql] = [s for s in statement_texts(captured) if '"applications_application"' in s]
+        return sql
+
+    assert "jointventuremember" not in page_statement(queries)
+    assert "jointventuremember" in page_statement(joined_queries)
+    assert len(queries) == len(joined_queries) == QUERY_BUDGET
+    own = {a.pk for a in listed.values() if a.company_id == clerk.membership.company_id}
+    assert own and {row["pk"] for row in alone.context["applications"]} == own
+    assert {row["pk"] for row in joined.context["applications"]} == own  # the JV has none
 
 
 def test_a_row_and_the_filters_print_each_value_escaped(clerk_client, clerk):

@@ -25,9 +25,11 @@ from tests.conftest import (
     NOW,
     WORK_DATES,
     advance_office,
+    join_a_joint_venture,
     make_concluded,
     make_orderer,
     produce_after_commit_documents,
+    statement_texts,
 )
 
 pytestmark = pytest.mark.usefixtures("frozen")
@@ -247,6 +249,32 @@ def test_the_list_costs_the_same_queries_for_5_and_50_guarantees(
     assert len(five) == LIST_QUERY_BUDGET
 
 
+def test_a_company_in_no_joint_venture_lists_without_the_jv_condition_until_it_joins(
+    clerk_client, company, tsukumi
+):
+    """Decision 0056: the user's load says the company is in no 共同企業体, so the list's
+    statement is the company's rows alone (the index read in order); the request after it
+    joins one lists the JV's guarantees too."""
+    [own] = bulk_guarantees(company, 1, orderer=tsukumi, first_serial=1)
+    jv = join_a_joint_venture(company)
+    [of_jv] = bulk_guarantees(jv.representative, 1, orderer=tsukumi, first_serial=2)
+    Work.objects.filter(pk=of_jv.work_id).update(joint_venture=jv)
+    jv.members.filter(company=company).delete()  # not a member yet
+
+    with CaptureQueriesContext(connection) as alone:
+        before = clerk_client.get(reverse("certs:index")).content.decode()
+    jv.members.create(company=company, share=40, position=1)
+    with CaptureQueriesContext(connection) as joined:
+        after = clerk_client.get(reverse("certs:index")).content.decode()
+
+    [alone_sql] = [s for s in statement_texts(alone) if "certificates_guarantee" in s]
+    [joined_sql] = [s for s in statement_texts(joined) if "certificates_guarantee" in s]
+    assert "jointventuremember" not in alone_sql and "jointventuremember" in joined_sql
+    assert len(alone) == len(joined) == LIST_QUERY_BUDGET
+    assert own.number_display in before and of_jv.number_display not in before
+    assert own.number_display in after and of_jv.number_display in after
+
+
 def test_the_list_is_empty_for_a_company_without_guarantees(clerk_client, foreign):
     response = clerk_client.get(reverse("certs:index"))
 
@@ -264,8 +292,6 @@ def test_the_page_links_the_documents_without_reading_them(clerk_client, guarant
     for kind in Document.Kind.values:
         assert f"/v1/{kind}.pdf" in response.content.decode()
     assert not [q for q in queries if "certificates_document" in q["sql"]]
-
-
 
 
 def test_the_page_shows_the_certificate_as_the_pdf_does(clerk_client, guarantee):
