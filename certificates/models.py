@@ -92,7 +92,11 @@ class Work(models.Model):
                 name="work_period_ordered",
             ),
         ]
-        indexes = [models.Index(fields=["company", "-created_at"], name="work_company_recent")]
+        indexes = [
+            models.Index(fields=["company", "-created_at"], name="work_company_recent"),
+            # The orderers of a company's works (menu 4's filter) read from the index alone.
+            models.Index(fields=["company", "orderer"], name="work_company_orderers"),
+        ]
 
     def __str__(self):
         return self.name or f"工事 #{self.pk}"
