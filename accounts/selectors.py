@@ -82,6 +82,12 @@ def may_be_in_joint_venture(company):
     return getattr(company, "in_joint_venture", True)
 
 
+def joint_venture_member(company):
+    """Whose JVs a prepared list's rule reads (certificates.selectors.readable_by's
+    `member`): the company's id where it may be in a 共同企業体, None where it is in none."""
+    return company.pk if may_be_in_joint_venture(company) else None
+
+
 def unverified_members(joint_venture):
     """The JV's members that are not (or no longer) verified: a JV is refused until none."""
     return [

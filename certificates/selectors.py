@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Orderer
-from accounts.selectors import joint_venture_ids_of, may_be_in_joint_venture
+from accounts.selectors import joint_venture_ids_of, joint_venture_member
 from certificates import numbering
 from certificates.models import (
     Certificate,
@@ -80,7 +80,8 @@ _ITSELF = object()
 
 def readable_by(company, member=_ITSELF):
     """What the company may read: its own guarantees and those of the 共同企業体 it is a
-    member of (read-only for members other than the 代表者, who owns them).
+    member of (read-only for members other than the 代表者, who owns them) — and the same of
+    its applications (applications.selectors), which have a company and a work as these do.
 
     `member` is whose JVs count: the company itself, or None where the company is known to
     be in none (accounts.selectors.may_be_in_joint_venture) — then the condition is the
@@ -132,8 +133,7 @@ def guarantees_of(company):
     """The guarantees the company may read, newest first, for page_of: each page's rows are
     dicts of _LIST's fields; `add_row_status` then labels them. A company in no 共同企業体
     gets the statement without the JVs' rows (decision 0056)."""
-    member = company.pk if may_be_in_joint_venture(company) else None
-    return _LIST.of(company=company.pk, member=member)
+    return _LIST.of(company=company.pk, member=joint_venture_member(company))
 
 
 def add_row_status(rows, today=None):
