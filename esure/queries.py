@@ -60,31 +60,25 @@ def run_prepared(connection, sql, params):
     own prepared statements are left off (Django leaves them off, and psycopg drops every
     statement of the connection on each ROLLBACK, D-Sure's lookup statement included).
     Elsewhere (SQLite) the SQL runs as it is."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:  # first: it may replace a broken connection
+        if connection.vendor != "postgresql":
             cursor.execute(sql, params)
             return cursor.fetchall()
-    connection.ensure_connection()
-    names = _prepared_on.setdefault(connection.connection, {})
-    name = names.get(sql)
-    fresh = name is None
-    if fresh and len(names) >= PREPARED_PER_CONNECTION:
-        with connection.cursor() as cursor:  # the server keeps enough of them already
-            cursor.execute(sql, params)
+        names = _prepared_on.setdefault(connection.connection, {})
+        name = names.get(sql)
+        if name is None and len(names) >= PREPARED_PER_CONNECTION:
+            cursor.execute(sql, params)  # the server keeps enough of them already
             return cursor.fetchall()
-    if fresh:
+        arguments = ", ".join(["%s"] * len(params))
+        if name is not None:
+            cursor.execute(f"EXECUTE {name}({arguments})" if params else f"EXECUTE {name}", params)
+            return cursor.fetchall()
         name = f"esure_prepared_{next(_statement_names)}"
-    execute = f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
-    if fresh:
-        execute = f"PREPARE {name} AS {_numbered(sql)};\n{execute}"
-    with connection.cursor() as cursor:
-        cursor.execute(execute, params)
-        raw = cursor.cursor
-        while raw.nextset():  # past the PREPARE's result to the EXECUTE's rows
-            pass
-        rows = raw.fetchall()
-    if fresh:
-        names[sql] = name
+        execute = f"EXECUTE {name}({arguments})" if params else f"EXECUTE {name}"
+        cursor.execute(f"PREPARE {name} AS {_numbered(sql)};\n{execute}", params)
+        cursor.cursor.nextset()  # past the PREPARE's result to the EXECUTE's rows
+        rows = cursor.fetchall()
+    names[sql] = name
     return rows
 
 

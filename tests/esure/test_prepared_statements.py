@@ -110,3 +110,20 @@ def test_past_the_bound_a_connections_new_statements_run_unprepared(monkeypatch)
     assert rows == [(4,)]
     assert statements == ["SELECT 1::int + 3"]
     assert known[0].startswith("EXECUTE esure_prepared_")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_replaced_by_the_health_check_prepares_on_the_new_one():
+    """A request's first cursor may replace a broken connection (CONN_HEALTH_CHECKS): the
+    statement is then prepared on the new one, not executed there by its old name."""
+    connection.close()
+    run_prepared(connection, NUMBERS, ["a", 1])
+    broken = connection.connection
+    broken.close()  # the server went away under it
+    connection.health_check_done = False  # a new request
+
+    rows, statements = sent(lambda: run_prepared(connection, NUMBERS, ["b", 2]))
+
+    assert connection.connection is not broken
+    assert rows == [(1, "b%"), (2, "b%")]
+    assert statements[0].startswith("PREPARE esure_prepared_")
