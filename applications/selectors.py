@@ -37,10 +37,11 @@ def get_application_readable_by(company, pk):
 
 
 def _filter_orderers(company, member):
-    """Menu 4's filter: the orderers of the company's works and its 共同企業体's, by name,
-    as one text (a scalar subquery, evaluated once per statement): each orderer as
-    "pk:length:name", the length of its name in characters, so that any name reads back
-    whole (orderers_in)."""
+    """Menu 4's filter: the orderers of the company's works and its 共同企業体's as one text
+    (a scalar subquery, evaluated once per statement): each orderer as "pk:length:name", the
+    length of its name in characters, so that any name reads back whole (orderers_in, which
+    puts them in order: SQLite before 3.44 orders no aggregate, and `make run`'s Python may
+    bring an older one)."""
     # AnyOf: both sides of the OR index scans, not a scan of every work (1.0 → 0.1 ms); and
     # the orderers read by the ids of the company's works (one index scan of those works),
     # not each orderer probing its works for one of the company's — a semi join whose cost
@@ -64,7 +65,7 @@ def _filter_orderers(company, member):
         .order_by()
         .annotate(one=Value(1))
         .values("one")
-        .annotate(text=StringAgg(entry, Value(""), order_by=("name", "pk")))
+        .annotate(text=StringAgg(entry, Value("")))
         .values("text")
     )
 
@@ -85,8 +86,8 @@ def orderer_list_of(company):
 
 
 def orderers_in(orderer_list):
-    """Menu 4's filter orderers from their text ("pk:length:name" each, None for none):
-    dicts of pk and name, by name."""
+    """Menu 4's filter orderers from their text ("pk:length:name" each, in no order; None for
+    none): dicts of pk and name, by name (then pk)."""
     orderers, text, at = [], orderer_list or "", 0
     while at < len(text):
         colon = text.index(":", at)
@@ -94,7 +95,7 @@ def orderers_in(orderer_list):
         end = second + 1 + int(text[colon + 1 : second])
         orderers.append({"pk": int(text[at:colon]), "name": text[second + 1 : end]})
         at = end
-    return orderers
+    return sorted(orderers, key=lambda o: (o["name"], o["pk"]))
 
 
 def application_by_token(company, token):

@@ -297,3 +297,17 @@ def test_a_new_or_renamed_orderer_shows_at_once(clerk_client, clerk, listed, usu
     assert (str(saiki.pk), "", "佐伯市") in after and saiki.name not in str(before)
     assert (str(usuki.pk), "", "臼杵市役所") in after
     assert (str(usuki.pk), "", "臼杵市") not in after
+
+
+def test_the_filters_orderers_are_put_in_order_by_name_then_pk_whatever_order_they_come_in():
+    """The statement aggregates them in no order (SQLite before 3.44 orders no aggregate, and
+    `make run` runs on the SQLite of its Python): orderers_in sorts them."""
+    text = "9:3:臼杵市" + "2:7:津久見:市役所" + "5:3:臼杵市" + "7:2:佐伯"
+
+    assert selectors.orderers_in(text) == [
+        {"pk": 7, "name": "佐伯"},
+        {"pk": 2, "name": "津久見:市役所"},
+        {"pk": 5, "name": "臼杵市"},
+        {"pk": 9, "name": "臼杵市"},
+    ]
+    assert selectors.orderers_in(None) == []
