@@ -47,7 +47,7 @@ def demo_walk(tmp_path_factory):
             capture_output=True,
             timeout=300,
         )
-    walked = subprocess.run(  # noqa: S603 — our own script
+    walked = subprocess.run(
         [sys.executable, "-m", "tests.demo_walk"],
         cwd=ROOT,
         env=env,
