@@ -54,7 +54,7 @@ def _instances(row, using=DEFAULT_DB_ALIAS):
         made.append(None if pk is None else model.from_db(using, names, values))
     user, membership, company = made
     if company is not None:
-        company.in_joint_venture = row[_IN_JV]  # accounts.selectors.may_be_in_joint_venture
+        company.in_joint_venture = row[_IN_JV]  # accounts.selectors.joint_venture_member
     if membership is not None:
         Membership.company.field.set_cached_value(membership, company)
         Membership.user.field.set_cached_value(membership, user)

@@ -75,17 +75,12 @@ def joint_venture_ids_of(company):
     return JointVentureMember.objects.filter(company=company).values("joint_venture_id")
 
 
-def may_be_in_joint_venture(company):
-    """False only when the company was loaded with the logged-in user and belongs to no
-    共同企業体 then (accounts.backends reads it on every request: decision 0056); a company
-    loaded any other way may be in one (True). The lists read a JV's rows only if True."""
-    return getattr(company, "in_joint_venture", True)
-
-
 def joint_venture_member(company):
     """Whose JVs a prepared list's rule reads (certificates.selectors.readable_by's
-    `member`): the company's id where it may be in a 共同企業体, None where it is in none."""
-    return company.pk if may_be_in_joint_venture(company) else None
+    `member`): the company's id, or None where the company was loaded with the logged-in user
+    and belongs to no 共同企業体 then (accounts.backends reads it on every request: decision
+    0056). A company loaded any other way may be in one: its id."""
+    return None if getattr(company, "in_joint_venture", True) is False else company.pk
 
 
 def unverified_members(joint_venture):

@@ -84,7 +84,7 @@ def readable_by(company, member=_ITSELF):
     its applications (applications.selectors), which have a company and a work as these do.
 
     `member` is whose JVs count: the company itself, or None where the company is known to
-    be in none (accounts.selectors.may_be_in_joint_venture) — then the condition is the
+    be in none (accounts.selectors.joint_venture_member) — then the condition is the
     company's alone, which its list's index reads in order (decision 0056). A prepared list
     passes the company's id again, as a parameter of its own (esure.queries.Prepared)."""
     own = Q(company=company)

@@ -128,12 +128,14 @@ class Prepared:
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = self._compile(using, values)
-        sql, params, slots, names, converters = compiled
+        sql, paged_sql, params, slots, names, converters = compiled
         params = list(params)
         for position, name, index in slots:
             params[position] = values[name] if index is None else values[name][index]
         if limit is not None:
-            sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
+            # The paged text made once: run_prepared looks it up by its text, and a str made
+            # anew per request would be hashed anew (~3 KB) on every lookup.
+            sql, params = paged_sql, [*params, limit, offset]
         rows = run_prepared(connection, sql, params)
         if converters:
             rows = [self._convert(row, converters, connection) for row in rows]
@@ -189,7 +191,8 @@ class Prepared:
         fields = [s[0] for s in compiler.select[: compiler.col_count]]
         if len(names) != len(fields):
             raise ValueError("a prepared list is a values() queryset")
-        return sql, tuple(params), slots, names, compiler.get_converters(fields)
+        paged = f"{sql} LIMIT %s OFFSET %s"
+        return sql, paged, tuple(params), slots, names, compiler.get_converters(fields)
 
     @staticmethod
     def _convert(row, converters, connection):

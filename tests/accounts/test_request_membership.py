@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.backends import AuthenticationBackend, ModelBackend
 from accounts.models import User
-from accounts.selectors import may_be_in_joint_venture, membership_of
+from accounts.selectors import joint_venture_member, membership_of
 from tests.conftest import PASSWORD, join_a_joint_venture, make_staff
 
 BACKENDS = sorted(["accounts.backends.AuthenticationBackend", "accounts.backends.ModelBackend"])
@@ -33,11 +33,12 @@ def test_the_load_says_whether_the_company_is_in_a_joint_venture(clerk, django_a
     joined = ModelBackend().get_user(clerk.pk)
 
     assert alone.membership.company.in_joint_venture is False
-    assert may_be_in_joint_venture(alone.membership.company) is False
+    assert joint_venture_member(alone.membership.company) is None
     assert joined.membership.company.in_joint_venture is True
-    assert may_be_in_joint_venture(joined.membership.company) is True
+    assert joint_venture_member(joined.membership.company) == clerk.membership.company_id
     # A company loaded any other way may be in one.
-    assert may_be_in_joint_venture(User.objects.get(pk=clerk.pk).membership.company) is True
+    company = User.objects.get(pk=clerk.pk).membership.company
+    assert joint_venture_member(company) == company.pk
 
 
 def test_a_user_without_membership_costs_no_query_for_it(db, django_assert_num_queries):
