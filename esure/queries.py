@@ -117,6 +117,7 @@ class Prepared:
     def __init__(self, build):
         self.build = build
         self._compiled = {}  # by (database alias, vendor, shape)
+        self._paged = {}  # the paged texts, by (that key, limit, past the first page)
 
     def rows(self, *, limit=None, offset=0, using=DEFAULT_DB_ALIAS, **values):
         """The rows of the list for these values: `limit` of them after `offset`, or all."""
@@ -128,14 +129,14 @@ class Prepared:
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = self._compile(using, values)
-        sql, paged_sql, params, slots, names, converters = compiled
+        sql, params, slots, names, converters = compiled
         params = list(params)
         for position, name, index in slots:
             params[position] = values[name] if index is None else values[name][index]
         if limit is not None:
-            # The paged text made once: run_prepared looks it up by its text, and a str made
-            # anew per request would be hashed anew (~3 KB) on every lookup.
-            sql, params = paged_sql, [*params, limit, offset]
+            sql = self._paged_text(key, sql, limit, offset > 0)
+            if offset > 0:
+                params.append(offset)
         rows = run_prepared(connection, sql, params)
         if converters:
             rows = [self._convert(row, converters, connection) for row in rows]
@@ -191,8 +192,19 @@ class Prepared:
         fields = [s[0] for s in compiler.select[: compiler.col_count]]
         if len(names) != len(fields):
             raise ValueError("a prepared list is a values() queryset")
-        paged = f"{sql} LIMIT %s OFFSET %s"
-        return sql, paged, tuple(params), slots, names, compiler.get_converters(fields)
+        return sql, tuple(params), slots, names, compiler.get_converters(fields)
+
+    def _paged_text(self, key, sql, limit, past_first):
+        """The statement with its LIMIT written in, and OFFSET as a parameter past the first
+        page only (decision 0057): with either as a parameter, PostgreSQL costs a prepared
+        statement's generic plan as if it skipped and read a tenth of the rows, and kept
+        planning menu 4's anew on every request. Made once: run_prepared looks a statement
+        up by its text, and a str made anew per request would be hashed anew (~3 KB)."""
+        text = self._paged.get((key, limit, past_first))
+        if text is None:
+            text = f"{sql} LIMIT {limit:d}" + (" OFFSET %s" if past_first else "")
+            self._paged[(key, limit, past_first)] = text
+        return text
 
     @staticmethod
     def _convert(row, converters, connection):

@@ -2,6 +2,8 @@
 per process and run with each request's values — another request's values must never show
 through, and a queryset whose value does not reach the SQL as a parameter is refused."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.db.models import F
@@ -11,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from certificates import selectors as registry
 from certificates.models import Guarantee
 from esure.queries import Prepared
+from tests.conftest import statement_texts
 
 
 def numbers_of(company):
@@ -41,6 +44,24 @@ def test_limit_and_offset_page_the_rows(member_and_rows):
 
     assert [r["number"] for r in _readable.rows(limit=1, company=member.pk)] == both[:1]
     assert [r["number"] for r in _readable.rows(limit=1, offset=1, company=member.pk)] == both[1:]
+
+
+def test_the_limit_is_in_the_text_and_the_offset_a_parameter_past_the_first_page(
+    member_and_rows,
+):
+    member = member_and_rows[0]
+
+    def text_of(**paging):
+        with CaptureQueriesContext(connection) as captured:
+            _readable.rows(company=member.pk, **paging)
+        [text] = statement_texts(captured)
+        return text.split(";\nEXECUTE ", 1)[0]  # a first run prepares in the same round trip
+
+    first, second = text_of(limit=7), text_of(limit=7, offset=7)
+    assert first.endswith(" LIMIT 7") and "OFFSET" not in first
+    assert re.search(r" LIMIT 7 OFFSET (%s|\$\d+)$", second)
+    text_of(limit=7)
+    assert len([k for k in _readable._paged if k[1:] in ((7, False), (7, True))]) == 2  # made once
 
 
 def test_an_empty_filter_is_a_shape_of_its_own(member_and_rows):

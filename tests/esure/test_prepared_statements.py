@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from esure import queries
 from esure.queries import run_prepared
+from tests.conftest import make_applications_bulk
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="PostgreSQL's PREPARE (SQLite runs the SQL as is)"
@@ -127,3 +128,36 @@ def test_a_connection_replaced_by_the_health_check_prepares_on_the_new_one():
     assert connection.connection is not broken
     assert rows == [(1, "b%"), (2, "b%")]
     assert statements[0].startswith("PREPARE esure_prepared_")
+
+
+def plans_of(statement_part):
+    """(generic, custom) plans PostgreSQL made so far for the prepared statement whose text
+    holds `statement_part`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE name LIKE 'esure_prepared_%%' AND statement LIKE %s",
+            [f"%{statement_part}%"],
+        )
+        [plans] = cursor.fetchall()
+    return plans
+
+
+@pytest.mark.django_db(transaction=True)
+def test_menu_4s_first_page_is_planned_once_and_then_only_executed(clerk_client, clerk, tsukumi):
+    """Decision 0057: the list's LIMIT in the text (and no OFFSET on its first page), so that
+    PostgreSQL's generic plan is costed for 20 rows and chosen after its five custom plans.
+    With both as parameters it was costed for a tenth of the rows skipped and read, and the
+    statement was planned anew on every request."""
+    company = clerk.membership.company
+    # A tenth of 300 is more than a page: the generic plan of the old text looked dearer.
+    make_applications_bulk(company, 300, orderer=tsukumi, by=clerk)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE applications_application")
+
+    for _ in range(8):
+        assert clerk_client.get("/applications/").status_code == 200
+
+    generic, custom = plans_of('FROM "applications_application" WHERE')
+    assert custom == 5
+    assert generic == 3
