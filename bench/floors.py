@@ -12,7 +12,9 @@ What each floor does, and nothing more:
   (a signed cookie: number + key version), redirect;
 - viewer: read the grant, read the guarantee's current version in one statement (its content
   stands in for the stored page), return it;
-- stored PDF: read the grant, the document row in one statement, stream the file;
+- stored PDF: read the grant, the document row in one statement, stream the file (the
+  viewer's and this one's statements prepared on the connection, as the pages' are:
+  decision 0055);
 - lists: the session (and the user, which the middleware stack reads on every request), then
   one statement for 20 rows and their count, prepared on the connection as the pages' are
   (decision 0055), a minimal template.
@@ -109,9 +111,9 @@ WHERE g.number = %s ORDER BY c.version DESC LIMIT 1
 @require_GET
 def viewer(request, number):
     key_version = _grant(request, number)
-    with connection.cursor() as cursor:
-        cursor.execute(_CURRENT_PAGE, [number])
-        row = cursor.fetchone()
+    # Prepared on the connection, as the page's statement is (decision 0055).
+    rows = run_prepared(connection, _CURRENT_PAGE, [number])
+    row = rows[0] if rows else None
     if row is None or row[0] != key_version:
         raise Http404
     return _no_store(HttpResponse(row[1]))
@@ -128,9 +130,8 @@ WHERE g.number = %s
 @require_GET
 def document(request, number, version):
     key_version = _grant(request, number)
-    with connection.cursor() as cursor:
-        cursor.execute(_DOCUMENT, [version, number])
-        row = cursor.fetchone()
+    rows = run_prepared(connection, _DOCUMENT, [version, number])
+    row = rows[0] if rows else None
     if row is None or row[0] != key_version:
         raise Http404
     response = FileResponse(default_storage.open(row[1], "rb"), content_type="application/pdf")

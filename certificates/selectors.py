@@ -23,7 +23,7 @@ from certificates.models import (
     Work,
 )
 from esure.pagination import PreparedList
-from esure.queries import AnyOf
+from esure.queries import AnyOf, run_prepared
 
 
 class Status:
@@ -263,10 +263,9 @@ def versions_by_number(number):
     """The guarantee of `number` and all its versions, oldest first, in one query (each
     version carries the guarantee, and a 減額's 前払金の返還 its refund, joined): (guarantee,
     versions), or (None, []) for a number that does not exist. Without their documents: for
-    pages that print the content."""
-    with connection.cursor() as cursor:
-        cursor.execute(_VERSIONS_BY_NUMBER, [number])
-        rows = cursor.fetchall()
+    pages that print the content. Kept prepared on the connection (decision 0055): planning
+    it was ~0.25 ms of PostgreSQL's CPU on every view, running it ~0.04 ms."""
+    rows = run_prepared(connection, _VERSIONS_BY_NUMBER, [number])
     if not rows:
         return None, []
     g_end = len(_GUARANTEE.fields)
@@ -444,13 +443,11 @@ def document_by_number(number, version, kind):
     """The stored file name of get_document's document, found by the guarantee's number, with
     the guarantee (one query for a download that must check the guarantee first): (file name,
     guarantee), or (None, None) if there is none. The newest record of the kind, as
-    get_document."""
-    with connection.cursor() as cursor:
-        cursor.execute(_DOCUMENT_BY_NUMBER, [number, version, kind])
-        row = cursor.fetchone()
-    if row is None:
+    get_document. Kept prepared on the connection, as versions_by_number."""
+    rows = run_prepared(connection, _DOCUMENT_BY_NUMBER, [number, version, kind])
+    if not rows:
         return None, None
-    return row[0], _GUARANTEE.build(row[1:])
+    return rows[0][0], _GUARANTEE.build(rows[0][1:])
 
 
 def submission_office(guarantee):

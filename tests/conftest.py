@@ -11,6 +11,7 @@ Personas (each a fixture):
 import datetime
 import itertools
 import os
+import re
 import time
 import uuid
 from zoneinfo import ZoneInfo
@@ -148,21 +149,26 @@ def join_a_joint_venture(company):
 
 
 def statement_texts(captured):
-    """The SQL of `captured` queries (CaptureQueriesContext), with each EXECUTE of a statement
-    that esure.queries.run_prepared prepared earlier on the connection replaced by the text of
-    that statement (pg_prepared_statements; decision 0055)."""
+    """The SQL of `captured` queries (CaptureQueriesContext) as written: a statement that
+    esure.queries.run_prepared prepared on the connection (decision 0055) is sent as
+    `PREPARE name AS <SQL>;\nEXECUTE name(…)` on its first run and as `EXECUTE name(…)` after
+    that (its text then read from pg_prepared_statements); each is given as its <SQL>, with
+    $1, $2, … for its parameters."""
     texts = [q["sql"] for q in captured.captured_queries]
-    if not any(t.startswith("EXECUTE esure_prepared_") for t in texts):
-        return texts
-    from django.db import connection
+    if any(t.startswith("EXECUTE esure_prepared_") for t in texts):
+        from django.db import connection
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT name, statement FROM pg_prepared_statements")
-        prepared = dict(cursor.fetchall())
-    return [
-        prepared[t.split()[1].split("(")[0]] if t.startswith("EXECUTE esure_prepared_") else t
-        for t in texts
-    ]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name, statement FROM pg_prepared_statements")
+            prepared = dict(cursor.fetchall())
+        texts = [
+            prepared[t.split()[1].split("(")[0]] if t.startswith("EXECUTE esure_prepared_") else t
+            for t in texts
+        ]
+    return [_PREPARED.sub("", t).split(";\nEXECUTE esure_prepared_", 1)[0] for t in texts]
+
+
+_PREPARED = re.compile(r"^PREPARE esure_prepared_\d+ AS ")
 
 
 def make_user(email=None, *, password=PASSWORD, verified=True, **fields):

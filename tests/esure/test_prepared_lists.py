@@ -55,7 +55,7 @@ def test_the_limit_is_in_the_text_and_the_offset_a_parameter_past_the_first_page
         with CaptureQueriesContext(connection) as captured:
             _readable.rows(company=member.pk, **paging)
         [text] = statement_texts(captured)
-        return text.split(";\nEXECUTE ", 1)[0]  # a first run prepares in the same round trip
+        return text
 
     first, second = text_of(limit=7), text_of(limit=7, offset=7)
     assert first.endswith(" LIMIT 7") and "OFFSET" not in first
