@@ -19,6 +19,7 @@ from applications.drafts import MSG_ALREADY_SUBMITTED, MSG_SAVED_NOT_SUBMITTED, 
 from applications.forms import ApplicationForm, new_client_token
 from applications.models import Application
 from certificates.models import Work
+from esure import kept
 from esure.choices import GuaranteeKind
 from esure.converters import parse_id
 from esure.pagination import page_of
@@ -181,18 +182,35 @@ def index(request):
     # The filter's orderers come with the page's rows; a page without rows reads them.
     rows = page.object_list
     orderer_list = rows[0]["orderer_list"] if rows else selectors.orderer_list_of(company)
-    orderers, orderer_options = _options_of(orderer_list, orderer_id)
+    orderer_options = _options_of(orderer_list, orderer_id)
     rows = _label_rows(rows, company)
+    # The page around the rows and the filter's options kept per process for what it shows
+    # (decision 0058): the member's header, and whether there is any row.
     context = {
-        "page": page,
-        "applications": rows,
-        # Every value in a row's markup is escaped by _label_rows.
-        "rows_html": mark_safe("".join(row["html"] for row in rows)),  # noqa: S308
-        "status_options": _STATUS_OPTIONS[status],
-        "orderers": list(orderers),
-        "orderer_options": orderer_options,
+        "page": {"nav": _NAV_SLOT},
+        "applications": bool(rows),
+        "rows_html": _ROWS_SLOT,
+        "status_options": _STATUS_SLOT,
+        "orderer_options": _ORDERERS_SLOT,
     }
-    return render(request, "applications/index.html", context)
+    values = {
+        # Every value in a row's markup is escaped by _label_rows, in the options by
+        # format_html_join; page_of escapes the page links.
+        _ROWS_SLOT: "".join(row["html"] for row in rows),
+        _STATUS_SLOT: _STATUS_OPTIONS[status],
+        _ORDERERS_SLOT: orderer_options,
+        _NAV_SLOT: page.nav,
+    }
+    key = (kept.member_frame(request), bool(rows))
+    return kept.page(request, _pages, key, "applications/index.html", context, values)
+
+
+# Menu 4's page around its rows and options, per member header (decision 0058).
+_pages = kept.KeptPages(size=kept.LIST_PAGES_KEPT)
+_ROWS_SLOT = kept.slot("rows")
+_STATUS_SLOT = kept.slot("status")
+_ORDERERS_SLOT = kept.slot("orderers")
+_NAV_SLOT = kept.slot("nav")
 
 
 _SAMPLE_PK = 987654321  # stands for each row's pk in its detail link
@@ -230,14 +248,14 @@ _STATUS_OPTIONS = {
 
 @functools.lru_cache(maxsize=1024)
 def _options_of(orderer_list, chosen):
-    """The orderer filter's orderers (selectors.orderers_in) and its options, the one
+    """The orderer filter's options (the orderers as selectors.orderers_in gives them), the one
     `chosen` selected: made once per process for the text the orderers were read as and the
     choice (a company's list of orderers changes only when it applies for another's work).
     Formatting 50 options was ~0.35 ms of menu 4's ~3.7 ms of CPU (issue 22); a new orderer
     or a renamed one is another text, so another key."""
-    orderers = tuple(selectors.orderers_in(orderer_list))
+    orderers = selectors.orderers_in(orderer_list)
     options = ((o["pk"], _SELECTED if o["pk"] == chosen else "", o["name"]) for o in orderers)
-    return orderers, format_html_join("", _OPTION, options)
+    return format_html_join("", _OPTION, options)
 
 
 def _label_rows(rows, company):

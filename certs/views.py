@@ -13,7 +13,6 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import member_required
@@ -23,6 +22,7 @@ from certificates import selectors as registry
 from certificates import services as registry_services
 from certificates.models import Document, Guarantee, KeyDisplay, Submission
 from certificates.numbering import format_number
+from esure import kept
 from esure.choices import GuaranteeKind
 from esure.converters import parse_id
 from esure.pagination import page_of
@@ -60,13 +60,11 @@ _ROW = (
 _PAPER = " <small>書面交付</small>"
 
 
-@member_required
-def index(request):
-    page = page_of(request, registry.guarantees_of(request.membership.company))
-    rows = registry.add_row_status(page.object_list)
-    # What each cell shows, made once per row here, and the row's markup in one str.format:
-    # the template's lookups, filters and escaping over 20 rows were most of the page's CPU
-    # (bench/README.md, issue 22). One reverse() for the page, not one per row.
+def _label_rows(rows):
+    """What each cell of 電子証書の確認's rows shows, made once per row here, and the row's
+    markup in one str.format (row["html"]), each value escaped as the template escaped it: the
+    template's lookups, filters and escaping over 20 rows were most of the page's CPU
+    (bench/README.md, issue 22). One reverse() for the page, not one per row."""
     sample = reverse("certs:detail", args=[_SAMPLE_NUMBER])
     for row in rows:
         number = row["number"]
@@ -92,13 +90,26 @@ def index(request):
             _PAPER if row["paper"] else "",
             escape(row["concluded"]),
         )
-    context = {
-        "page": page,
-        "guarantees": rows,
-        # Every value in a row's markup is escaped above.
-        "rows_html": mark_safe("".join(row["html"] for row in rows)),  # noqa: S308
-    }
-    return render(request, "certs/index.html", context)
+    return rows
+
+
+@member_required
+def index(request):
+    page = page_of(request, registry.guarantees_of(request.membership.company))
+    rows = _label_rows(registry.add_row_status(page.object_list))
+    # The page around the rows kept per process for what it shows (decision 0058): the
+    # member's header, and whether there is any row; the rows and page links are slots.
+    context = {"guarantees": bool(rows), "rows_html": _ROWS_SLOT, "page": {"nav": _NAV_SLOT}}
+    # Every value in a row's markup is escaped by _label_rows; page_of escapes the page links.
+    values = {_ROWS_SLOT: "".join(row["html"] for row in rows), _NAV_SLOT: page.nav}
+    key = (kept.member_frame(request), bool(rows))
+    return kept.page(request, _pages, key, "certs/index.html", context, values)
+
+
+# 電子証書の確認's page around its rows, per member header (decision 0058).
+_pages = kept.KeptPages(size=kept.LIST_PAGES_KEPT)
+_ROWS_SLOT = kept.slot("rows")
+_NAV_SLOT = kept.slot("nav")
 
 
 @member_required

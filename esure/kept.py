@@ -9,6 +9,8 @@ import secrets
 import threading
 from collections import OrderedDict
 
+from django.conf import settings
+from django.contrib import messages
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
@@ -19,6 +21,10 @@ def slot(name: str) -> str:
     """A marker for a per-response value in a kept page: `name` and 32 random hex digits."""
     return f"{name}{secrets.token_hex(16)}"
 
+
+# How many pages each of the contractor's lists keeps per process (decision 0058): a member's
+# page with rows and without, for 128 members at once; ~5-10 kB each.
+LIST_PAGES_KEPT = 256
 
 # Stands for the CSRF token in every kept page; each response carries its request's own token.
 CSRF_SLOT = slot("csrf")
@@ -63,3 +69,31 @@ def respond(request, page: str, values=None) -> HttpResponse:
     for marker, value in (values or {}).items():
         page = page.replace(marker, value)
     return HttpResponse(page.replace(CSRF_SLOT, get_token(request)))
+
+
+def member_frame(request):
+    """What base.html's header shows a company member (decision 0058), as part of a kept
+    page's key: the user, the address and the staff link, the company and its name, the
+    operator's name in the footer. A member holds no office or bank account (the header's
+    other parts, accounts.context_processors.membership)."""
+    user, company = request.user, request.membership.company
+    return (
+        user.pk,
+        user.email,
+        user.is_staff,
+        company.pk,
+        company.name,
+        settings.ESURE_SURETY_NAME,
+    )
+
+
+def page(request, pages, key, template_name, context, values):
+    """`template_name` as this request's response: rendered with `context`, whose per-response
+    parts are slots, and kept in `pages` under `key`; then each slot of `values` filled (see
+    respond). A page with a message to show is the request's own: rendered afresh, its slots
+    filled the same way."""
+    if len(messages.get_messages(request)):
+        html = render_to_string(template_name, {**context, "csrf_token": CSRF_SLOT}, request)
+    else:
+        html = pages.render(key, request, template_name, lambda: context)
+    return respond(request, html, values)

@@ -14,6 +14,7 @@ import os
 import re
 import time
 import uuid
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -146,6 +147,47 @@ def join_a_joint_venture(company):
         joint_venture=jv, company=company, share=Decimal("40.0"), position=1
     )
     return jv
+
+
+# The contractor's two lists (電子証書の確認, menu 4) as a clerk sees them: their pages are kept
+# per process around their rows (decision 0058), so a test reads what the page shows.
+def listed_numbers(response):
+    """The guarantee numbers of 電子証書の確認's rows, in order."""
+    return re.findall(r'<td><a href="/certificates/(\d{11})/" class="mono">', _html(response))
+
+
+def listed_applications(response):
+    """Menu 4's rows, in order: {pk: the lines of its 保証金額 cell (an item each)}."""
+    rows = re.findall(
+        r'<td><a href="/applications/(\d+)/">.*?<td class="num">(.*?)</td>',
+        _html(response),
+        flags=re.S,
+    )
+    return {int(pk): [unescape(line) for line in cell.split("<br>")] for pk, cell in rows}
+
+
+def listed_orderers(response):
+    """Menu 4's filter: its orderers in order, as {"pk", "name"}, without the empty choice."""
+    [select] = re.findall(r'<select id="f-orderer".*?</select>', _html(response), flags=re.S)
+    options = re.findall(r'<option value="(\d+)"(?: selected)?>([^<]*)</option>', select)
+    return [{"pk": int(pk), "name": unescape(name)} for pk, name in options]
+
+
+def page_shown(response):
+    """A list page's page links as (count, first row, last row, this page, last page), or None
+    for a list of one page (no links)."""
+    html = _html(response)
+    summary = re.search(r"全(\d+)件中 (\d+)〜(\d+)件を表示", html)
+    if summary is None:
+        return None
+    current = int(re.search(r'<span aria-current="page">(\d+)</span>', html)[1])
+    linked = [int(n) for n in re.findall(r'<li><a href="[^"]*">(\d+)</a></li>', html)]
+    return (*map(int, summary.groups()), current, max([current, *linked]))
+
+
+def _html(response):
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
 
 
 def statement_texts(captured):

@@ -29,6 +29,7 @@ from tests.conftest import (
     MIN_CONTRACT,
     PRICE,
     field_html,
+    listed_applications,
     make_concluded,
     make_staff,
 )
@@ -572,7 +573,7 @@ def test_another_companys_change_application_is_a_404(clerk_client, others_chang
     others_change.refresh_from_db()
     assert others_change.status == S.DRAFT
     assert others_change.contact_name == "他社 太郎"
-    assert pk not in {a["pk"] for a in clerk_client.get(MENU4).context["applications"]}
+    assert pk not in listed_applications(clerk_client.get(MENU4))
 
 
 def test_anonymous_is_sent_to_log_in(client, advance, others_change):

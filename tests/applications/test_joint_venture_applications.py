@@ -19,6 +19,8 @@ from tests.certificates.test_branch_on_documents import stored_text
 from tests.conftest import (
     WORK_DATES,
     field_html,
+    listed_applications,
+    listed_orderers,
     log_in,
     make_application,
     make_company,
@@ -168,19 +170,19 @@ def test_menu4_lists_the_jvs_applications_to_a_member_read_only(
     solo = make_application(company=company, work=make_work(company, name="代表者単独の工事"))
 
     response = partner_client.get(reverse("applications:index"))
-    assert {a["pk"] for a in response.context["applications"]} == {shared.pk, own.pk}
+    assert set(listed_applications(response)) == {shared.pk, own.pk}
     page = response.content.decode()
     assert f"閲覧のみ（代表者: {company.name}）" in page
     assert reverse("applications:detail", args=[shared.pk]) in page
     assert "代表者単独の工事" not in page
-    assert [o["pk"] for o in response.context["orderers"]] == [tsukumi.pk]
+    assert [o["pk"] for o in listed_orderers(response)] == [tsukumi.pk]
     assert partner_client.get(reverse("applications:detail", args=[shared.pk])).status_code == 200
 
     # The representative sees it as its own (no 閲覧のみ); a stranger not at all.
     mine = clerk_client.get(reverse("applications:index"))
-    assert {a["pk"] for a in mine.context["applications"]} == {shared.pk, solo.pk}
+    assert set(listed_applications(mine)) == {shared.pk, solo.pk}
     assert "閲覧のみ" not in mine.content.decode()
     stranger = Client()
     stranger.force_login(other_clerk)
-    listed = stranger.get(reverse("applications:index")).context["applications"]
-    assert shared.pk not in {a["pk"] for a in listed}
+    listed = listed_applications(stranger.get(reverse("applications:index")))
+    assert shared.pk not in listed

@@ -7,7 +7,12 @@ from django.urls import reverse
 from certificates.models import Guarantee
 from esure.pagination import PER_PAGE
 from tests.certificates.test_contractor_certificates import bulk_guarantees
-from tests.conftest import make_applications_bulk
+from tests.conftest import (
+    listed_applications,
+    listed_numbers,
+    make_applications_bulk,
+    page_shown,
+)
 
 CERTS = reverse("certs:index")
 MENU4 = reverse("applications:index")
@@ -19,7 +24,12 @@ def company(clerk):
 
 
 def numbers(response):
-    return [g["number"] for g in response.context["guarantees"]]
+    return listed_numbers(response)
+
+
+def pages_of(response):
+    shown = page_shown(response)
+    return shown[4] if shown else 1
 
 
 @pytest.mark.parametrize(
@@ -33,7 +43,7 @@ def test_a_second_page_appears_only_past_one_page_of_guarantees(
 
     response = clerk_client.get(CERTS)
 
-    assert response.context["page"].paginator.num_pages == pages
+    assert pages_of(response) == pages
     assert len(numbers(response)) == min(count, PER_PAGE)
     assert ('rel="next"' in response.content.decode()) is (pages > 1)
 
@@ -65,7 +75,7 @@ def test_a_page_number_out_of_range_shows_the_nearest_page(
     response = clerk_client.get(CERTS, {"page": asked})
 
     assert response.status_code == 200
-    assert response.context["page"].number == shown
+    assert page_shown(response)[3] == shown
 
 
 def test_menu4_second_page_link_carries_the_filter(clerk_client, clerk, company, tsukumi):
@@ -75,4 +85,4 @@ def test_menu4_second_page_link_carries_the_filter(clerk_client, clerk, company,
 
     assert 'href="?status=draft&amp;page=2"' in html
     second = clerk_client.get(MENU4, {"status": "draft", "page": 2})
-    assert len(second.context["applications"]) == 3
+    assert len(listed_applications(second)) == 3

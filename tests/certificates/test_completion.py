@@ -16,6 +16,7 @@ from esure.choices import GuaranteeKind
 from tests.conftest import (
     WORK_DATES,
     advance_office,
+    listed_numbers,
     make_member,
     make_office_user,
     make_orderer,
@@ -240,8 +241,9 @@ def test_the_office_list_filters_completed_with_the_same_definition(
 
 def test_the_contractors_list_labels_it_completed(guarantee, clerk_client, official, office):
     complete(guarantee, official, office)
-    rows = clerk_client.get(reverse("certs:index")).context["guarantees"]
-    assert [g["status"] for g in rows] == ["完了"]
+    response = clerk_client.get(reverse("certs:index"))
+    assert listed_numbers(response) == [guarantee.number]
+    assert '<span class="badge">完了</span>' in response.content.decode()
 
 
 def test_a_completed_guarantee_gets_no_expiry_alert(guarantee, official, office):
