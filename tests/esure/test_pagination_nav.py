@@ -3,6 +3,7 @@ template's {% for %} and {% querystring page=N %} wrote, made in one format_html
 
 from django.test import RequestFactory
 
+from esure import pagination
 from esure.pagination import PER_PAGE, page_of
 
 # Page 8 of 20, with a filter to keep (escaped as the template escaped it) and two gaps.
@@ -73,3 +74,16 @@ def test_the_first_and_last_pages_have_no_link_past_them():
 def test_one_page_has_no_links():
     assert nav({}, PER_PAGE) == ""
     assert nav({}, 0) == ""
+
+
+def test_the_links_are_made_once_per_query_page_and_length():
+    pagination._nav.cache_clear()
+    first = nav({"status": "a&b<", "page": "8"}, 20 * PER_PAGE)
+    again = nav({"status": "a&b<", "page": "8"}, 20 * PER_PAGE)
+    longer = nav({"status": "a&b<", "page": "8"}, 21 * PER_PAGE)
+    other_filter = nav({"status": "draft", "page": "8"}, 20 * PER_PAGE)
+
+    info = pagination._nav.cache_info()
+    assert (info.hits, info.misses) == (1, 3)
+    assert first == again == PAGE_8_OF_20
+    assert "全420件中" in longer and "status=draft" in other_filter
