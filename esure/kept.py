@@ -54,13 +54,18 @@ class KeptPages:
             if page is not None:
                 self._pages.move_to_end(key)
                 return page
-        page = render_to_string(template_name, {**context(), "csrf_token": CSRF_SLOT}, request)
+        page = _rendered(request, template_name, context())
         with self._lock:
             self._pages[key] = page
             self._pages.move_to_end(key)
             while len(self._pages) > self.size:
                 self._pages.popitem(last=False)
         return page
+
+
+def _rendered(request, template_name, context) -> str:
+    """`template_name` rendered for `request` with `context` and the CSRF slot."""
+    return render_to_string(template_name, {**context, "csrf_token": CSRF_SLOT}, request)
 
 
 def respond(request, page: str, values=None) -> HttpResponse:
@@ -93,7 +98,7 @@ def page(request, pages, key, template_name, context, values):
     respond). A page with a message to show is the request's own: rendered afresh, its slots
     filled the same way."""
     if len(messages.get_messages(request)):
-        html = render_to_string(template_name, {**context, "csrf_token": CSRF_SLOT}, request)
+        html = _rendered(request, template_name, context)
     else:
         html = pages.render(key, request, template_name, lambda: context)
     return respond(request, html, values)
