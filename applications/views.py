@@ -183,7 +183,6 @@ def index(request):
     rows = page.object_list
     orderer_list = rows[0]["orderer_list"] if rows else selectors.orderer_list_of(company)
     orderer_options = _options_of(orderer_list, orderer_id)
-    rows = _label_rows(rows, company)
     # The page around the rows and the filter's options kept per process for what it shows
     # (decision 0058): the member's header, and whether there is any row.
     context = {
@@ -194,9 +193,9 @@ def index(request):
         "orderer_options": _ORDERERS_SLOT,
     }
     values = {
-        # Every value in a row's markup is escaped by _label_rows, in the options by
+        # Every value in a row's markup is escaped by _row_html, in the options by
         # format_html_join; page_of escapes the page links.
-        _ROWS_SLOT: "".join(row["html"] for row in rows),
+        _ROWS_SLOT: _rows_html(rows, company),
         _STATUS_SLOT: _STATUS_OPTIONS[status],
         _ORDERERS_SLOT: orderer_options,
         _NAV_SLOT: page.nav,
@@ -258,43 +257,55 @@ def _options_of(orderer_list, chosen):
     return format_html_join("", _OPTION, options)
 
 
-def _label_rows(rows, company):
-    """Menu 4's rows, made once per row here: each row's text, and its markup in one
-    str.format (the template's lookups and filters over 20 rows were most of the page's
-    CPU, issue 22). One reverse() for every row's link; the labels from dicts; the items
-    read with the row (selectors.items_in). Each value is escaped by html.escape, which is
-    what django.utils.html.escape does, without format_html's lazy wrappers and SafeString
-    per value (~100 calls a page: 0.4–0.7 ms of menu 4's 3.2–3.5 ms of CPU, issue 22)."""
+def _rows_html(rows, company):
+    """Menu 4's rows' markup, each row made by _row_html, which keeps it under what it shows
+    (decision 0059). One reverse() for every row's link."""
     sample = reverse("applications:detail", args=[_SAMPLE_PK])
-    for row in rows:
-        pk = str(row["pk"])
-        row["detail_url"] = sample.replace(str(_SAMPLE_PK), pk)
-        row["status_label"] = _STATUS_LABELS.get(row["status"], row["status"])
-        row["menu_label"] = _MENU_LABELS.get(row["menu"], row["menu"])
-        row["orderer_name"] = row["orderer_name"] or "—"
-        row["work_name"] = row["work_name"] or "（未入力）"
-        row["read_only"] = row["company_id"] != company.pk  # a 共同企業体's, as a member
-        del row["orderer_list"]  # the filter's, read once by index()
-        # One line of the cell per item, joined by <br>, each escaped.
-        row["items"] = [
-            f"{_KIND_LABELS.get(kind, kind)} {yen(amount) or '—'}"
-            for kind, amount in selectors.items_in(row.pop("item_list"))
-        ]
-        # As the date filter's "Y/m/d H:i" wrote it, in the site's time zone.
-        row["updated"] = timezone.localtime(row["updated_at"]).strftime("%Y/%m/%d %H:%M")
-        row["html"] = _ROW.format(
-            escape(row["detail_url"]),
-            pk,
-            escape(row["status"]),
-            escape(row["status_label"]),
-            escape(row["menu_label"]),
-            escape(row["orderer_name"]),
-            escape(row["work_name"]),
-            _READ_ONLY.format(escape(row["company_name"])) if row["read_only"] else "",
-            "<br>".join(map(escape, row["items"])),
-            row["updated"],  # digits, "/", ":" and a space
+    return "".join(
+        _row_html(
+            sample,
+            row["pk"],
+            row["status"],
+            row["menu"],
+            row["orderer_name"],
+            row["work_name"],
+            # A 共同企業体's, as a member: whose it is.
+            row["company_name"] if row["company_id"] != company.pk else None,
+            row["item_list"],
+            row["updated_at"],
         )
-    return rows
+        for row in rows
+    )
+
+
+@functools.lru_cache(maxsize=kept.LIST_ROWS_KEPT)
+def _row_html(sample, pk, status, menu, orderer_name, work_name, jv_owner, item_list, updated):
+    """One row of menu 4 in one str.format (the template's lookups and filters over 20 rows
+    were most of the page's CPU, issue 22): the labels from dicts, the items as read with the
+    row (selectors.items_in). Each value is escaped by html.escape, which is what
+    django.utils.html.escape does, without format_html's lazy wrappers and SafeString per
+    value (~100 calls a page: 0.4–0.7 ms of menu 4's 3.2–3.5 ms of CPU, issue 22). Made once
+    per process for the same values — every value the row shows and the link's pattern
+    (decision 0059)."""
+    # One line of the cell per item, joined by <br>, each escaped.
+    items = (
+        f"{_KIND_LABELS.get(kind, kind)} {yen(amount) or '—'}"
+        for kind, amount in selectors.items_in(item_list)
+    )
+    return _ROW.format(
+        escape(sample.replace(str(_SAMPLE_PK), str(pk))),
+        pk,
+        escape(status),
+        escape(_STATUS_LABELS.get(status, status)),
+        escape(_MENU_LABELS.get(menu, menu)),
+        escape(orderer_name or "—"),
+        escape(work_name or "（未入力）"),
+        _READ_ONLY.format(escape(jv_owner)) if jv_owner is not None else "",
+        "<br>".join(map(escape, items)),
+        # As the date filter's "Y/m/d H:i" wrote it, in the site's time zone: digits, "/",
+        # ":" and a space.
+        timezone.localtime(updated).strftime("%Y/%m/%d %H:%M"),
+    )
 
 
 @verified_member_required

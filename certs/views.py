@@ -4,6 +4,7 @@ The pages read the registry (certificates); every object goes through the access
 get_guarantee_for(company, number): another company's guarantee is a 404.
 """
 
+import functools
 from html import escape
 
 from allauth.account.decorators import reauthentication_required
@@ -60,48 +61,55 @@ _ROW = (
 _PAPER = " <small>書面交付</small>"
 
 
-def _label_rows(rows):
-    """What each cell of 電子証書の確認's rows shows, made once per row here, and the row's
-    markup in one str.format (row["html"]), each value escaped as the template escaped it: the
-    template's lookups, filters and escaping over 20 rows were most of the page's CPU
-    (bench/README.md, issue 22). One reverse() for the page, not one per row."""
+def _rows_html(rows):
+    """The markup of 電子証書の確認's rows (labelled by registry.add_row_status), each row made
+    by _row_html, which keeps it under what it shows (decision 0059). One reverse() for the
+    page, not one per row."""
     sample = reverse("certs:detail", args=[_SAMPLE_NUMBER])
-    for row in rows:
-        number = row["number"]
-        row["detail_url"] = sample.replace(_SAMPLE_NUMBER, number)
-        row["number_display"] = format_number(number)
-        row["kind_label"] = _KIND_LABELS.get(row["kind"], row["kind"])
-        row["amount"] = yen(row["current_amount"])
-        row["paper"] = row["delivery"] == Guarantee.Delivery.PAPER
-        row["concluded"] = wareki(row["concluded_at"])
-        row["html"] = _ROW.format(
-            *map(
-                escape,
-                (
-                    row["detail_url"],
-                    row["number_display"],
-                    row["kind_label"],
-                    row["work_name"],
-                    row["orderer_name"],
-                    row["amount"],
-                    row["status"],
-                ),
-            ),
-            _PAPER if row["paper"] else "",
-            escape(row["concluded"]),
+    return "".join(
+        _row_html(
+            sample,
+            row["number"],
+            row["kind"],
+            row["delivery"],
+            row["work_name"],
+            row["orderer_name"],
+            row["current_amount"],
+            row["status"],
+            row["concluded_at"],
         )
-    return rows
+        for row in rows
+    )
+
+
+@functools.lru_cache(maxsize=kept.LIST_ROWS_KEPT)
+def _row_html(sample, number, kind, delivery, work_name, orderer_name, amount, status, concluded):
+    """One row's markup in one str.format, each value escaped as the template escaped it (the
+    template's lookups, filters and escaping over 20 rows were most of the page's CPU:
+    bench/README.md, issue 22). Made once per process for the same values — every value the
+    row shows, the link's pattern and today's status among them (decision 0059)."""
+    return _ROW.format(
+        escape(sample.replace(_SAMPLE_NUMBER, number)),
+        escape(format_number(number)),
+        escape(_KIND_LABELS.get(kind, kind)),
+        escape(work_name),
+        escape(orderer_name),
+        escape(yen(amount)),
+        escape(status),
+        _PAPER if delivery == Guarantee.Delivery.PAPER else "",
+        escape(wareki(concluded)),
+    )
 
 
 @member_required
 def index(request):
     page = page_of(request, registry.guarantees_of(request.membership.company))
-    rows = _label_rows(registry.add_row_status(page.object_list))
+    rows = registry.add_row_status(page.object_list)
     # The page around the rows kept per process for what it shows (decision 0058): the
     # member's header, and whether there is any row; the rows and page links are slots.
     context = {"guarantees": bool(rows), "rows_html": _ROWS_SLOT, "page": {"nav": _NAV_SLOT}}
-    # Every value in a row's markup is escaped by _label_rows; page_of escapes the page links.
-    values = {_ROWS_SLOT: "".join(row["html"] for row in rows), _NAV_SLOT: page.nav}
+    # Every value in a row's markup is escaped by _row_html; page_of escapes the page links.
+    values = {_ROWS_SLOT: _rows_html(rows), _NAV_SLOT: page.nav}
     key = (kept.member_frame(request), bool(rows))
     return kept.page(request, _pages, key, "certs/index.html", context, values)
 

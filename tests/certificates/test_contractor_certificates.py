@@ -17,10 +17,10 @@ from audit.models import AuditEvent
 from certificates import selectors
 from certificates import services as registry
 from certificates.models import Certificate, Document, Guarantee, KeyDisplay, Work
-from certificates.numbering import make_number
-from certs import views as certs_views
+from certificates.numbering import format_number, make_number
 from esure.choices import GuaranteeKind
 from esure.pagination import PER_PAGE
+from esure.templatetags import wareki, yen
 from tests.conftest import (
     MAX_ADVANCE,
     MIN_CONTRACT,
@@ -227,9 +227,22 @@ def test_the_rows_print_each_value_escaped_as_the_template_did(clerk_client, com
     response = clerk_client.get(reverse("certs:index"))
 
     page = response.content.decode()
-    # The rows the page was made of, labelled by the view's own code.
+    # The rows the page was made of, labelled as the template's context had them.
     listed, _ = selectors.guarantees_of(company).rows(0, PER_PAGE)
-    rows = certs_views._label_rows(selectors.add_row_status(listed))
+    rows = [
+        {
+            "detail_url": reverse("certs:detail", args=[row["number"]]),
+            "number_display": format_number(row["number"]),
+            "kind_label": GuaranteeKind(row["kind"]).label,
+            "work_name": row["work_name"],
+            "orderer_name": row["orderer_name"],
+            "amount": yen(row["current_amount"]),
+            "status": row["status"],
+            "paper": row["delivery"] == Guarantee.Delivery.PAPER,
+            "concluded": wareki(row["concluded_at"]),
+        }
+        for row in selectors.add_row_status(listed)
+    ]
     old = engines["django"].from_string(_TEMPLATE_ROWS).render({"guarantees": rows})
     assert "<tbody>\n  " + old + "\n  </tbody>" in page
     assert "臼&lt;杵&gt;&amp;&quot;市" in old and "&lt;b&gt;護岸&lt;/b&gt;工事" in old

@@ -1,7 +1,8 @@
 """The contractor's two lists (電子証書の確認, menu 4) keep the page around their rows per process
 (decision 0058): each member still sees its own header, rows, filter and page links, a change
 to what the header shows appears at once, a message is shown once, and the page's CSRF token
-is the request's own."""
+is the request's own. Each row's markup is kept under the values it shows (decision 0059):
+made once for the same row, made again when anything it shows changes."""
 
 import re
 
@@ -14,6 +15,8 @@ from django.urls import reverse
 
 from accounts.models import Company
 from applications import views as menu4_views
+from applications.models import Application
+from certificates.models import Guarantee, Work
 from certs import views as certs_views
 from tests.certificates.test_contractor_certificates import bulk_guarantees
 from tests.conftest import listed_applications, listed_numbers, log_in, make_applications_bulk
@@ -26,6 +29,11 @@ def _no_kept_pages():
     """Each test starts with no page kept (another test may have kept one for the same ids)."""
     for pages in (certs_views._pages, menu4_views._pages):
         pages.clear()
+    for row_html in ROW_HTML:
+        row_html.cache_clear()
+
+
+ROW_HTML = [certs_views._row_html, menu4_views._row_html]
 
 
 @pytest.fixture
@@ -95,3 +103,49 @@ def test_the_kept_pages_logout_form_carries_the_requests_own_working_token(clerk
 
     assert response.status_code == 302
     assert browser.get(path).status_code == 302  # logged out: sent to log in
+
+
+def _tbody(response):
+    return re.search(r"<tbody>.*</tbody>", response.content.decode(), re.S).group()
+
+
+@pytest.mark.parametrize("path, row_html", list(zip(LISTS, ROW_HTML, strict=True)))
+def test_each_row_is_made_once_for_the_values_it_shows(clerk_client, rows, path, row_html):
+    first = clerk_client.get(path)
+    made = row_html.cache_info()
+    again = clerk_client.get(path)
+
+    shown = row_html.cache_info()
+    assert made.misses == made.currsize > 1  # one per row shown
+    assert shown.misses == made.misses and shown.hits == made.hits + made.misses
+    assert _tbody(again) == _tbody(first)
+
+
+def test_a_renamed_work_or_a_cancelled_guarantee_shows_at_once(clerk_client, clerk, rows):
+    path = reverse("certs:index")
+    company = clerk.membership.company
+    clerk_client.get(path)  # every row made and kept
+    guarantee = Guarantee.objects.filter(company=company).order_by("pk").first()
+    Work.objects.filter(pk=guarantee.work_id).update(name="改名後の<工事>")
+    cancelled = Guarantee.objects.filter(company=company).order_by("pk").last()
+    Guarantee.objects.filter(pk=cancelled.pk).update(cancelled_at=cancelled.concluded_at)
+
+    html = clerk_client.get(path).content.decode()
+
+    assert "改名後の&lt;工事&gt;" in html
+    row = re.search(rf"{cancelled.number_display}.*?</tr>", html, re.S).group()
+    assert "解約" in row and "有効" not in row
+
+
+def test_an_application_with_a_new_status_or_work_name_shows_at_once(clerk_client, clerk, rows):
+    path = reverse("applications:index")
+    clerk_client.get(path)  # every row made and kept
+    application = Application.objects.filter(company=clerk.membership.company).first()
+    Work.objects.filter(pk=application.work_id).update(name="改名後の申込工事")
+    Application.objects.filter(pk=application.pk).update(status=Application.Status.RETURNED)
+
+    html = clerk_client.get(path).content.decode()
+
+    row = re.search(rf'href="[^"]*/{application.pk}/".*?</tr>', html, re.S).group()
+    assert "改名後の申込工事" in row
+    assert f"badge--{Application.Status.RETURNED}" in row
