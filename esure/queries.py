@@ -49,9 +49,10 @@ PREPARED_PER_CONNECTION = 64
 _statement_names = itertools.count(1)
 
 
-def run_prepared(connection, sql, params):
+def run_prepared(connection, sql, params, *, generic=False):
     """The rows of `sql` (Django's placeholders, `%s`), run as a statement the server keeps
-    prepared for the connection (decision 0055).
+    prepared for the connection (decision 0055); with `generic`, always with the plan made
+    once for any values (decision 0060), as D-Sure's lookup statement is.
 
     A SQL text that never changes between requests (a Prepared list's, the user's load) is
     then parsed and planned once per connection, not on every request: planning was a third
@@ -70,16 +71,26 @@ def run_prepared(connection, sql, params):
             cursor.execute(sql, params)  # the server keeps enough of them already
             return cursor.fetchall()
         arguments = ", ".join(["%s"] * len(params))
-        if name is not None:
-            cursor.execute(f"EXECUTE {name}({arguments})" if params else f"EXECUTE {name}", params)
-            return cursor.fetchall()
-        name = f"esure_prepared_{next(_statement_names)}"
+        prepare = ""
+        if name is None:
+            name = f"esure_prepared_{next(_statement_names)}"
+            prepare = f"PREPARE {name} AS {_numbered(sql)};\n"
         execute = f"EXECUTE {name}({arguments})" if params else f"EXECUTE {name}"
-        cursor.execute(f"PREPARE {name} AS {_numbered(sql)};\n{execute}", params)
-        cursor.cursor.nextset()  # past the PREPARE's result to the EXECUTE's rows
+        if generic:
+            execute = f"{_GENERIC};\n{execute}"
+        cursor.execute(prepare + execute, params)
+        while cursor.cursor.nextset():  # past the PREPARE's and the SET's results
+            pass
         rows = cursor.fetchall()
     names[sql] = name
     return rows
+
+
+# The generic plan for the statement that follows, in the same round trip: SET LOCAL lasts
+# to the end of the transaction — the round trip's own, implicit one in autocommit (every
+# request: no ATOMIC_REQUESTS), else the caller's, where it holds for the caller's later
+# prepared statements too (each a LIMIT-bounded list or a lookup by key). Decision 0060.
+_GENERIC = "SET LOCAL plan_cache_mode = force_generic_plan"
 
 
 def _numbered(sql):
@@ -137,7 +148,10 @@ class Prepared:
             sql = self._paged_text(key, sql, limit, offset > 0)
             if offset > 0:
                 params.append(offset)
-        rows = run_prepared(connection, sql, params)
+        # The generic plan (decision 0060): a list's LIMIT-bounded read in its index's order is
+        # the right plan for every company, but its cost estimate for the average company
+        # made PostgreSQL plan the contractor list anew on every request.
+        rows = run_prepared(connection, sql, params, generic=True)
         if converters:
             rows = [self._convert(row, converters, connection) for row in rows]
         return [dict(zip(names, row, strict=True)) for row in rows]

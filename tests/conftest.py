@@ -194,9 +194,10 @@ def statement_texts(captured):
     """The SQL of `captured` queries (CaptureQueriesContext) as written: a statement that
     esure.queries.run_prepared prepared on the connection (decision 0055) is sent as
     `PREPARE name AS <SQL>;\nEXECUTE name(…)` on its first run and as `EXECUTE name(…)` after
-    that (its text then read from pg_prepared_statements); each is given as its <SQL>, with
-    $1, $2, … for its parameters."""
-    texts = [q["sql"] for q in captured.captured_queries]
+    that (its text then read from pg_prepared_statements), a list's with
+    `SET LOCAL plan_cache_mode = …;\n` before its EXECUTE (decision 0060); each is given as
+    its <SQL>, with $1, $2, … for its parameters."""
+    texts = [_GENERIC.sub(r"\1", q["sql"]) for q in captured.captured_queries]
     if any(t.startswith("EXECUTE esure_prepared_") for t in texts):
         from django.db import connection
 
@@ -204,13 +205,17 @@ def statement_texts(captured):
             cursor.execute("SELECT name, statement FROM pg_prepared_statements")
             prepared = dict(cursor.fetchall())
         texts = [
-            prepared[t.split()[1].split("(")[0]] if t.startswith("EXECUTE esure_prepared_") else t
+            _GENERIC.sub(r"\1", prepared[t.split()[1].split("(")[0]])
+            if t.startswith("EXECUTE esure_prepared_")
+            else t
             for t in texts
         ]
     return [_PREPARED.sub("", t).split(";\nEXECUTE esure_prepared_", 1)[0] for t in texts]
 
 
 _PREPARED = re.compile(r"^PREPARE esure_prepared_\d+ AS ")
+# run_prepared's generic plan before an EXECUTE (decision 0060), at the start or after PREPARE.
+_GENERIC = re.compile(r"(^|;\n)SET LOCAL plan_cache_mode = force_generic_plan;\n(?=EXECUTE)")
 
 
 def make_user(email=None, *, password=PASSWORD, verified=True, **fields):

@@ -144,13 +144,14 @@ def plans_of(statement_part):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_menu_4s_first_page_is_planned_once_and_then_only_executed(clerk_client, clerk, tsukumi):
-    """Decision 0057: the list's LIMIT in the text (and no OFFSET on its first page), so that
-    PostgreSQL's generic plan is costed for 20 rows and chosen after its five custom plans.
-    With both as parameters it was costed for a tenth of the rows skipped and read, and the
-    statement was planned anew on every request."""
+def test_menu_4s_first_page_runs_its_generic_plan_from_the_first_request(
+    clerk_client, clerk, tsukumi
+):
+    """Decisions 0057 and 0060: the list's LIMIT in the text (and no OFFSET on its first
+    page), and the plan made once for any values on every run — not five custom plans first,
+    and not a custom plan on every request, as when PostgreSQL's estimate for the average
+    company made the generic plan look dearer."""
     company = clerk.membership.company
-    # A tenth of 300 is more than a page: the generic plan of the old text looked dearer.
     make_applications_bulk(company, 300, orderer=tsukumi, by=clerk)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE applications_application")
@@ -158,6 +159,47 @@ def test_menu_4s_first_page_is_planned_once_and_then_only_executed(clerk_client,
     for _ in range(8):
         assert clerk_client.get("/applications/").status_code == 200
 
-    generic, custom = plans_of('FROM "applications_application" WHERE')
-    assert custom == 5
-    assert generic == 3
+    assert plans_of('FROM "applications_application" WHERE') == (8, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_contractor_lists_page_runs_its_generic_plan_on_every_request(
+    clerk_client, clerk, tsukumi
+):
+    """Decision 0060: with 500 guarantees, a custom plan costs the page's 20 rows as a
+    twenty-fifth of the company's, the generic one as the average company's share: left to
+    choose, PostgreSQL planned the bench's contractor list anew on every request."""
+    from tests.certificates.test_contractor_certificates import bulk_guarantees
+
+    bulk_guarantees(clerk.membership.company, 40, orderer=tsukumi, first_serial=1)
+
+    for _ in range(8):
+        assert clerk_client.get("/certificates/").status_code == 200
+
+    assert plans_of('FROM "certificates_guarantee" WHERE') == (8, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_generic_plan_lasts_only_for_its_own_round_trip_in_autocommit():
+    connection.close()
+    rows, statements = sent(lambda: run_prepared(connection, NUMBERS, ["a", 2], generic=True))
+    _, again = sent(lambda: run_prepared(connection, NUMBERS, ["b", 1], generic=True))
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        [(mode,)] = cursor.fetchall()
+    assert rows == [(1, "a%"), (2, "a%")]
+    assert statements[0].startswith("PREPARE esure_prepared_")
+    [executed] = again  # one round trip: the SET and the EXECUTE
+    assert executed.startswith("SET LOCAL plan_cache_mode = force_generic_plan;\nEXECUTE ")
+    assert mode == "auto"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_generic_the_statement_is_left_to_postgresqls_choice():
+    connection.close()
+    _, statements = sent(lambda: run_prepared(connection, NUMBERS, ["a", 2]))
+    _, again = sent(lambda: run_prepared(connection, NUMBERS, ["b", 1]))
+
+    assert "plan_cache_mode" not in statements[0] + again[0]
+    assert again[0].startswith("EXECUTE esure_prepared_")
