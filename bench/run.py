@@ -4,7 +4,8 @@ production (ops/gunicorn.conf.py, 2 workers) on 127.0.0.1, and wrk with Lua scri
     BENCH_SCALE=0.1 .venv/bin/python bench/run.py      (or: make bench BENCH_SCALE=0.1)
 
 Environment: BENCH_SCALE (1 = 1,000,000 guarantees), BENCH_ROUNDS (rounds of every scenario,
-5 at scale 1, else 3), BENCH_DURATION (seconds per wrk run, default 3), BENCH_CONNECTIONS (16),
+5 at scale 1, else 3; the volume check's at least BENCH_VOLUME_ROUNDS, 5), BENCH_DURATION
+(seconds per wrk run, default 3), BENCH_CONNECTIONS (16),
 BENCH_PORT (8765), BENCH_DB (esure_bench; must start with "esure_bench"), BENCH_REUSE=1 keeps
 the loaded databases and skips the load (it applies their pending migrations and gives the list
 member a new session), BENCH_WARMUP (seconds of the one uncounted run of each scenario before
@@ -39,6 +40,10 @@ SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 DURATION = int(os.environ.get("BENCH_DURATION", "3"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "2"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS") or (5 if SCALE >= 1 else 3))
+# The volume check's rounds: at least 5, whatever ROUNDS (each is ~18 s). With 3, one stray
+# round in three moved its median from 1.05 to 0.87 between two runs at equal volumes
+# (2026-12-07, bench/README.md).
+VOLUME_ROUNDS = max(ROUNDS, int(os.environ.get("BENCH_VOLUME_ROUNDS", "5")))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 BASE = f"http://127.0.0.1:{PORT}"
 
@@ -578,7 +583,7 @@ def stored_pdf_from_object_store(manifest, viewer_cookie):
 def lookup_by_volume(manifest):
     """The right-key lookup against the full data set and against 10,000 guarantees, each
     as a ratio to the mean of two pings of its own server, one just before it and one just
-    after; in each of ROUNDS rounds both sets run, in turn (which goes first swaps every
+    after; in each of VOLUME_ROUNDS rounds both sets run, in turn (which goes first swaps every
     round, as a page and its floor do), and the round's answer is (ratio at full volume) /
     (ratio at 10,000). The answer is the median of the rounds' answers, with their min–max:
     a ratio of two medians, each with its own noise, moved 1.12 → 0.86 between two runs at
@@ -610,7 +615,7 @@ def lookup_by_volume(manifest):
 
         for _label, _count, base, data in sets:
             warm_up([("post_lookup.lua", "/dsure/", lookups(base, data))], base)
-        for round_ in range(ROUNDS):
+        for round_ in range(VOLUME_ROUNDS):
             for label, count, base, data in sets if round_ % 2 == 0 else sets[::-1]:
                 extra = lookups(base, data)
                 before = wrk("get.lua", "/healthz", base=base)
@@ -627,7 +632,8 @@ def lookup_by_volume(manifest):
                     }
                 )
                 print(
-                    f"  round {round_ + 1}/{ROUNDS} lookup at {count:>9,} guarantees ({label}) "
+                    f"  round {round_ + 1}/{VOLUME_ROUNDS} lookup at {count:>9,} guarantees "
+                    f"({label}) "
                     f"{lookup['rps']:>8,.0f} req/s (ping {ping:,.0f}: {lookup['rps'] / ping:.3f}×)",
                     flush=True,
                 )
@@ -839,6 +845,7 @@ def main():
         "load_rows_per_second": manifest["rows_per_second"],
         "duration_s": DURATION,
         "rounds": ROUNDS,
+        "volume_rounds": VOLUME_ROUNDS,
         "connections": CONNECTIONS,
         "gunicorn_workers": 2,
         "ping_runs": pings,
