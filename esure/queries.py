@@ -148,10 +148,11 @@ class Prepared:
             sql = self._paged_text(key, sql, limit, offset > 0)
             if offset > 0:
                 params.append(offset)
-        # The generic plan (decision 0060): a list's LIMIT-bounded read in its index's order is
-        # the right plan for every company, but its cost estimate for the average company
-        # made PostgreSQL plan the contractor list anew on every request.
-        rows = run_prepared(connection, sql, params, generic=True)
+        # A page of a list runs its generic plan (decision 0060): its LIMIT-bounded read in its
+        # index's order is the right plan for every company, but the cost estimate for the
+        # average company made PostgreSQL plan the contractor list anew on every request.
+        # Unpaged statements (the user's load, menu 4's orderers) are left to its choice.
+        rows = run_prepared(connection, sql, params, generic=limit is not None)
         if converters:
             rows = [self._convert(row, converters, connection) for row in rows]
         return [dict(zip(names, row, strict=True)) for row in rows]

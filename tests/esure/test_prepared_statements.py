@@ -203,3 +203,19 @@ def test_without_generic_the_statement_is_left_to_postgresqls_choice():
 
     assert "plan_cache_mode" not in statements[0] + again[0]
     assert again[0].startswith("EXECUTE esure_prepared_")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_list_page_is_sent_generic_and_the_users_load_is_not(clerk_client, clerk, tsukumi):
+    from tests.certificates.test_contractor_certificates import bulk_guarantees
+
+    bulk_guarantees(clerk.membership.company, 3, orderer=tsukumi, first_serial=1)
+    clerk_client.get("/certificates/")  # both statements prepared on the connection
+
+    _, statements = sent(lambda: clerk_client.get("/certificates/"))
+
+    executed = [s for s in statements if "EXECUTE esure_prepared_" in s]
+    assert len(executed) == 2  # the user's load, the list's page
+    generic = [s for s in executed if s.startswith("SET LOCAL plan_cache_mode")]
+    assert len(generic) == 1
+    assert plans_of('FROM "accounts_user"') == (0, 2)  # left to PostgreSQL: 5 custom first
