@@ -4,7 +4,7 @@ production (ops/gunicorn.conf.py, 2 workers) on 127.0.0.1, and wrk with Lua scri
     BENCH_SCALE=0.1 .venv/bin/python bench/run.py      (or: make bench BENCH_SCALE=0.1)
 
 Environment: BENCH_SCALE (1 = 1,000,000 guarantees), BENCH_ROUNDS (rounds of every scenario,
-5 at scale 1, else 3; the volume check's at least BENCH_VOLUME_ROUNDS, 5), BENCH_DURATION
+5; the volume check's at least BENCH_VOLUME_ROUNDS, 5), BENCH_DURATION
 (seconds per wrk run, default 3), BENCH_CONNECTIONS (16),
 BENCH_PORT (8765), BENCH_DB (esure_bench; must start with "esure_bench"), BENCH_REUSE=1 keeps
 the loaded databases and skips the load (it applies their pending migrations and gives the list
@@ -39,7 +39,9 @@ PORT = int(os.environ.get("BENCH_PORT", "8765"))
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 DURATION = int(os.environ.get("BENCH_DURATION", "3"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "2"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS") or (5 if SCALE >= 1 else 3))
+# 5 at every scale: with 3 at scale 0.01, the ratios to ping moved up to 17 % between two runs
+# of the same pages; with 5, within ±7 % (bench/README.md, 2026-12-07).
+ROUNDS = int(os.environ.get("BENCH_ROUNDS") or 5)
 # The volume check's rounds: at least 5, whatever ROUNDS (each is ~18 s). With 3, one stray
 # round in three moved its median from 1.05 to 0.87 between two runs at equal volumes
 # (2026-12-07, bench/README.md).
