@@ -4,6 +4,7 @@ to what the header shows appears at once, a message is shown once, and the page'
 is the request's own. Each row's markup is kept under the values it shows (decision 0059):
 made once for the same row, made again when anything it shows changes."""
 
+import datetime
 import re
 
 import pytest
@@ -18,6 +19,7 @@ from applications import views as menu4_views
 from applications.models import Application
 from certificates.models import Guarantee, Work
 from certs import views as certs_views
+from esure import kept, pagination
 from tests.certificates.test_contractor_certificates import bulk_guarantees
 from tests.conftest import listed_applications, listed_numbers, log_in, make_applications_bulk
 
@@ -149,3 +151,58 @@ def test_an_application_with_a_new_status_or_work_name_shows_at_once(clerk_clien
     row = re.search(rf'href="[^"]*/{application.pk}/".*?</tr>', html, re.S).group()
     assert "改名後の申込工事" in row
     assert f"badge--{Application.Status.RETURNED}" in row
+
+
+NOW = datetime.datetime(2026, 12, 7, 1, 0, tzinfo=datetime.UTC)
+
+
+def _certs_row(i):
+    return (
+        "/certificates/00000000000/",
+        f"{i:011d}",
+        "advance",
+        "electronic",
+        "工事",
+        "市",
+        i,
+        "有効",
+        NOW,
+    )
+
+
+def _menu4_row(i):
+    return ("/applications/987654321/", i, "draft", "new", "市", "工事", None, "", NOW)
+
+
+@pytest.mark.parametrize(
+    ("made", "size", "arguments"),
+    [
+        (certs_views._row_html, kept.LIST_ROWS_KEPT, _certs_row),
+        (menu4_views._row_html, kept.LIST_ROWS_KEPT, _menu4_row),
+        (pagination._nav, pagination.NAV_CACHE_SIZE, lambda i: (f"status={i}", 2, 100, 20)),
+    ],
+    ids=["certs rows", "menu 4 rows", "page links"],
+)
+def test_a_process_keeps_at_most_its_bound_the_least_recently_used_out_first(made, size, arguments):
+    made.cache_clear()
+    for i in range(size - 1):
+        made(*arguments(i))
+    assert made.cache_info().currsize == size - 1  # just under: all kept
+    made(*arguments(size - 1))
+    assert made.cache_info().currsize == size  # at the bound: all kept
+    hits = made.cache_info().hits
+    made(*arguments(0))  # the first, used again: the second is now the least recent
+    assert made.cache_info().hits == hits + 1
+
+    made(*arguments(size))  # just over: one out
+    assert made.cache_info().currsize == size
+    misses = made.cache_info().misses
+    made(*arguments(0))  # still kept
+    made(*arguments(1))  # the one that went out: made again
+    assert made.cache_info().misses == misses + 1
+    made.cache_clear()
+
+
+def test_each_list_keeps_at_most_list_pages_kept_pages():
+    # KeptPages' own bound, least recently served out first: tests/esure/test_kept_pages.py.
+    assert certs_views._pages.size == menu4_views._pages.size == kept.LIST_PAGES_KEPT
