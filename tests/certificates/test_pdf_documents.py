@@ -374,6 +374,21 @@ def test_qr_codes_encode_dsure_urls_without_the_key(settings):
     assert view["qr_data_uri"].startswith("data:image/svg+xml")
 
 
+def test_a_qr_code_is_drawn_only_when_a_template_prints_it():
+    # A 保証証書 prints the check code alone: D-Sure's code (the key notice's) is not made.
+    certificate = unsaved_certificate()
+    pdf.qr_data_uri.cache_clear()
+    context = pdf.certificate_context(certificate)
+    assert pdf.qr_data_uri.cache_info().currsize == 0
+    html = render_to_string(pdf.TEMPLATES[Document.Kind.CERTIFICATE], context)
+    check = pdf.qr_data_uri(context["doc"]["check_url"])
+    assert f'src="{check}"' in html
+    assert pdf.qr_data_uri.cache_info().currsize == 1  # the check code, made once
+    # Printed, the lazy value is the code itself.
+    assert str(context["doc"]["qr_data_uri"]) == pdf.qr_data_uri(context["doc"]["qr_url"])
+    assert pdf.qr_data_uri.cache_info().currsize == 2
+
+
 def test_qr_svg_is_inline_in_every_issuance_document():
     context = pdf.certificate_context(unsaved_certificate())
     uri = context["doc"]["check_qr_data_uri"]
