@@ -5,7 +5,7 @@ versions, withdrawals with their evidence. Every object goes through an access h
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -13,6 +13,7 @@ from accounts.decorators import member_required
 from accounts.forms import add_service_errors
 from advances import forms, selectors, services
 from advances.models import UsePlan, Withdrawal
+from esure.storage import stored_file_response
 
 P = UsePlan.Status
 W = Withdrawal.Status
@@ -215,7 +216,7 @@ def plan_detail(request, pk, version):
 def pdf_response(document, filename):
     if not document:
         raise Http404
-    response = FileResponse(document.open("rb"), content_type="application/pdf", filename=filename)
+    response = stored_file_response(document, content_type="application/pdf", filename=filename)
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -358,8 +359,8 @@ def evidence_file(request, pk, number, evidence_pk):
 
 def serve_evidence(evidence):
     """The stored bytes with their checked type, as a download (never rendered inline)."""
-    response = FileResponse(
-        evidence.file.open("rb"),
+    response = stored_file_response(
+        evidence.file,
         content_type=evidence.content_type,
         as_attachment=True,
         filename=evidence.name,

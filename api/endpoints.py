@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from ninja import Header, NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError
@@ -51,6 +51,7 @@ from api.schemas import (
 )
 from dsure import services as dsure
 from esure.clientip import client_key
+from esure.storage import stored_file_response
 
 DESCRIPTION = """発注者（発注機関）のシステムから電子証書を照合・取得するための API です。
 
@@ -289,7 +290,7 @@ def version_pdf(request, number: str, n: int):
     guarantee = _office_guarantee(request, number)
     document = selectors.version_pdf(guarantee, n)
     filename = f"{guarantee.number_display}-v{n}.pdf"
-    return FileResponse(document.file.open("rb"), content_type="application/pdf", filename=filename)
+    return stored_file_response(document.file, content_type="application/pdf", filename=filename)
 
 
 IDEMPOTENCY_KEY = (

@@ -23,9 +23,8 @@ What each floor does, and nothing more:
 from html import escape
 
 from django.core import signing
-from django.core.files.storage import default_storage
 from django.db import connection
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -34,6 +33,7 @@ from certificates import keys, numbering
 from dsure import throttle
 from esure.clientip import client_key
 from esure.queries import run_prepared
+from esure.storage import stored_file_response
 
 GRANT_COOKIE = "floor_grant"
 GRANT_SALT = "bench.floors.grant"
@@ -134,7 +134,7 @@ def document(request, number, version):
     row = rows[0] if rows else None
     if row is None or row[0] != key_version:
         raise Http404
-    response = FileResponse(default_storage.open(row[1], "rb"), content_type="application/pdf")
+    response = stored_file_response(row[1], content_type="application/pdf")
     return _no_store(response)
 
 

@@ -6,7 +6,6 @@ from allauth.account.decorators import reauthentication_required
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -29,6 +28,7 @@ from certificates.models import (
 )
 from esure.admin import ReadOnlyAdmin, ReadOnlyInline, StatusHistoryInline
 from esure.forms import DayField
+from esure.storage import stored_file_response
 from esure.wareki import to_wareki, yen
 
 
@@ -291,7 +291,7 @@ class DocumentAdmin(ReadOnlyAdmin):
     def download_view(self, request, pk):
         _require(request, "certificates.view_document")
         document = get_object_or_404(Document, pk=pk)
-        return FileResponse(document.file.open("rb"), content_type="application/pdf")
+        return stored_file_response(document.file, content_type="application/pdf")
 
 
 @admin.register(Certificate)

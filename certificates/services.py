@@ -52,6 +52,7 @@ from certificates.models import (
 from certificates.numbering import KIND_DIGITS, make_number, parse_number
 from esure import metrics
 from esure.choices import GuaranteeKind, SubmissionChannel
+from esure.storage import open_stored
 from esure.wareki import fiscal_year_reiwa, to_wareki, yen
 from esure.workflow import Workflow
 
@@ -273,7 +274,7 @@ def extend_document(*, document, by=None):
     computed from a copy, stored under a new name, and recorded as a new Document that
     `extends` the old one (whose file and hash stay); from then on the new one is served.
     Refused for a record already extended. Returns the new Document."""
-    with document.file.open("rb") as f:
+    with open_stored(document.file) as f:
         data = f.read()
     if hashlib.sha256(data).hexdigest() != document.sha256:
         raise ValueError(f"document {document.pk}: stored bytes differ from the recorded SHA-256")
@@ -284,12 +285,18 @@ def extend_document(*, document, by=None):
             raise ValueError(f"document {old.pk} is already extended")
         digest = hashlib.sha256(extended).hexdigest()
         new = Document(
-            certificate=old.certificate, kind=old.kind, sha256=digest, size=len(extended),
+            certificate=old.certificate,
+            kind=old.kind,
+            sha256=digest,
+            size=len(extended),
             extends=old,
         )
-        generation = 1 + Document.objects.filter(
-            certificate=old.certificate, kind=old.kind
-        ).exclude(extends=None).count()
+        generation = (
+            1
+            + Document.objects.filter(certificate=old.certificate, kind=old.kind)
+            .exclude(extends=None)
+            .count()
+        )
         certificate = old.certificate
         name = (
             f"{certificate.guarantee.number}-v{certificate.version}-{old.kind}-lta{generation}.pdf"

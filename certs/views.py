@@ -10,7 +10,7 @@ from html import escape
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +27,7 @@ from esure import kept
 from esure.choices import GuaranteeKind
 from esure.converters import parse_id
 from esure.pagination import page_of
+from esure.storage import stored_file_response
 from esure.templatetags import wareki, yen
 
 # A copy that could not be made on its first download (decision 0052): nothing was stored.
@@ -213,7 +214,7 @@ def document(request, number, version, kind):
         messages.error(request, MSG_DOCUMENT_UNAVAILABLE.format(label=Document.Kind(kind).label))
         return redirect("certs:detail", guarantee.number)
     filename = f"{guarantee.number_display}-v{version}-{kind}.pdf"
-    return FileResponse(doc.file.open("rb"), content_type="application/pdf", filename=filename)
+    return stored_file_response(doc.file, content_type="application/pdf", filename=filename)
 
 
 def _handover_offices(guarantee):

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -18,6 +17,7 @@ from accounts.forms import add_service_errors
 from claims import forms, selectors, services
 from claims.models import Claim
 from esure.pagination import page_of
+from esure.storage import stored_file_response
 
 
 def office_required(view):
@@ -152,8 +152,8 @@ def attachment(request, pk, attachment_pk):
 
 
 def serve_attachment(attachment):
-    response = FileResponse(
-        attachment.file.open("rb"),
+    response = stored_file_response(
+        attachment.file,
         content_type=attachment.content_type,
         as_attachment=True,
         filename=attachment.name,

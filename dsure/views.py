@@ -11,9 +11,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.core.handlers.exception import response_for_exception
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import escape
@@ -44,6 +43,7 @@ from dsure.forms import (
 from esure import kept, metrics
 from esure.clientip import client_key
 from esure.pagination import page_of
+from esure.storage import stored_file_response
 from esure.wareki import to_wareki
 
 CHECK_REFUSED = "検証の回数が多すぎます。10分ほどおいてから、もう一度お試しください。"
@@ -249,8 +249,7 @@ def document(request, number, version):
         request, number, version, Document.Kind.CERTIFICATE
     )
     filename = f"{guarantee.number_display}-v{version}.pdf"
-    file = default_storage.open(name)
-    return FileResponse(file, content_type="application/pdf", filename=filename)
+    return stored_file_response(name, content_type="application/pdf", filename=filename)
 
 
 @viewer_headers

@@ -55,3 +55,69 @@ def default_storage_setting(*, bucket="", endpoint_url="", location=""):
             ),
         },
     }
+
+
+# Bytes read from an object store's answer at a time while it is streamed to the client.
+STREAM_CHUNK = 64 * 1024
+
+
+class _Answer:
+    """The body of one S3 GET as a read-only file: read as it arrives, its size from the
+    answer's headers, its name the stored name. Closing it closes the answer."""
+
+    def __init__(self, name, body, size):
+        self.name, self._body, self.size = name, body, size
+
+    def read(self, size=-1):
+        return self._body.read(None if size is None or size < 0 else size)
+
+    def close(self):
+        self._body.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def open_stored(file, storage=None):
+    """A stored file opened for reading from its start: `file` a FieldFile or a stored name
+    (of `storage`, default_storage by default). The local disk's file itself; from a bucket
+    the body of **one GET**, read as it arrives, with its `size`. django-storages' own
+    S3File asks three times per file (a HEAD when opened, then s3transfer's HEAD and GET
+    through a thread pool) and spools the whole object before its first byte: 13.7 → 3.6 ms
+    and 10.4 → 2.3 ms of CPU a 56 kB PDF from SeaweedFS on this machine (bench/README.md).
+    FileNotFoundError when there is no such object, as Storage.open raises it."""
+    from django.core.files.storage import default_storage  # not at import: settings import us
+
+    name = getattr(file, "name", file)
+    storage = getattr(file, "storage", None) or storage or default_storage
+    if not hasattr(storage, "bucket_name"):  # the local disk (FileSystemStorage)
+        return storage.open(name, "rb")
+    from botocore.exceptions import ClientError
+    from storages.utils import clean_name
+
+    # The object's key as S3Storage._open makes it: the storage's location + the name.
+    key = storage._normalize_name(clean_name(name))
+    try:
+        answer = storage.connection.meta.client.get_object(Bucket=storage.bucket_name, Key=key)
+    except ClientError as error:
+        if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+            raise FileNotFoundError(f"no stored file {name}") from error
+        raise
+    return _Answer(name, answer["Body"], answer["ContentLength"])
+
+
+def stored_file_response(file, *, content_type, filename=None, as_attachment=False, storage=None):
+    """A FileResponse streaming a stored file (open_stored) with its Content-Length: the disk's
+    file by the server's sendfile, a bucket's object as one GET, STREAM_CHUNK at a time."""
+    from django.http import FileResponse
+
+    opened = open_stored(file, storage)
+    names = {"filename": filename} if filename else {}
+    response = FileResponse(opened, content_type=content_type, as_attachment=as_attachment, **names)
+    if isinstance(opened, _Answer):
+        response["Content-Length"] = str(opened.size)
+        response.block_size = STREAM_CHUNK
+    return response

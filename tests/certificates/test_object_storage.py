@@ -11,13 +11,14 @@ import urllib.request
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.management import call_command
 from django.urls import reverse
 
 from certificates import services as registry
 from certificates.integrity import verify_documents
 from certificates.models import Document
+from esure.storage import open_stored
 from tests.conftest import WORK_DATES, dsure_lookup, make_concluded
 from tests.test_settings import SECRETS, run_python
 
@@ -65,6 +66,56 @@ def test_d_sure_serves_the_bytes_in_the_bucket_streamed(s3, guarantee, client):
     [certificate] = [d for d in documents_of(guarantee) if d.kind == Document.Kind.CERTIFICATE]
     assert sha256(served) == certificate.sha256 == sha256(s3.objects()[certificate.file.name])
     assert "no-store" in response["Cache-Control"]
+
+
+@pytest.fixture
+def s3_requests():
+    """The S3 operations this test's storage sends, by name, in order."""
+    sent = []
+
+    def count(model, **kwargs):
+        sent.append(model.name)
+
+    client = default_storage.connection.meta.client
+    client.meta.events.register("before-call.s3", count)
+    yield sent
+    client.meta.events.unregister("before-call.s3", count)
+
+
+def test_a_download_is_one_get_streamed_with_its_length(s3, guarantee, client, s3_requests):
+    """One GET per PDF served, read as it arrives: not django-storages' S3File (a HEAD when
+    opened, then s3transfer's HEAD and GET, the whole object spooled first)."""
+    dsure_lookup(client, guarantee.number_display, registry.current_key(guarantee))
+    [certificate] = [d for d in documents_of(guarantee) if d.kind == Document.Kind.CERTIFICATE]
+    s3_requests.clear()
+    response = client.get(reverse("dsure:document", args=[guarantee.number, 1]))
+    assert response.status_code == 200
+    assert int(response["Content-Length"]) == certificate.size
+    assert response["Content-Disposition"] == (
+        f'inline; filename="{guarantee.number_display}-v1.pdf"'
+    )
+    assert sha256(b"".join(response.streaming_content)) == certificate.sha256
+    response.close()
+    assert s3_requests == ["GetObject"]
+
+
+def test_a_stored_file_gone_from_the_bucket_is_file_not_found(s3, guarantee, s3_requests):
+    document = documents_of(guarantee)[0]
+    s3.delete(document.file.name)
+    with pytest.raises(FileNotFoundError):
+        open_stored(document.file)
+    assert s3_requests == ["GetObject"]
+
+
+def test_open_stored_reads_the_disk_and_the_bucket_alike(s3, guarantee, settings, tmp_path):
+    document = documents_of(guarantee)[0]
+    with open_stored(document.file) as stored:
+        assert stored.size == document.size
+        assert sha256(stored.read()) == document.sha256
+    disk = FileSystemStorage(location=tmp_path)
+    name = disk.save("a.pdf", ContentFile(b"%PDF-1.7 on the disk"))
+    with open_stored(name, disk) as stored:
+        assert stored.read() == b"%PDF-1.7 on the disk"
 
 
 def test_the_contractor_is_served_the_same_bytes(s3, guarantee, clerk_client):

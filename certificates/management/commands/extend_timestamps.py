@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from certificates import seal, services
 from certificates.models import Document
+from esure.storage import open_stored
 
 
 class Command(BaseCommand):
@@ -43,7 +44,7 @@ class Command(BaseCommand):
                 f"v{document.certificate.version} {document.kind}"
             )
             try:
-                with document.file.open("rb") as f:
+                with open_stored(document.file) as f:
                     signed, expiry = seal.timestamp_state(f.read())
             except Exception as error:  # a missing or unreadable file: verify_storage's job
                 counts["failed"] += 1
