@@ -32,7 +32,6 @@ from advances.models import (
 )
 from audit import services as audit
 from esure.choices import GuaranteeKind
-from esure.storage import open_stored
 from esure.wareki import to_wareki, yen
 from esure.workflow import MSG_TRANSITION as MSG_TRANSITION
 from esure.workflow import TransitionError as TransitionError
@@ -827,7 +826,7 @@ def copy_withdrawal(*, withdrawal, by):
                     **_payee_of(plan_line, account),
                 )
                 for evidence in line.evidence.all():
-                    with open_stored(evidence.file) as handle:
+                    with evidence.file.open("rb") as handle:
                         data = handle.read()
                     clone = Evidence(
                         line=new,

@@ -25,7 +25,6 @@ from django.core.files.storage import default_storage
 from certificates import keys
 from certificates.models import Document, Guarantee
 from certificates.numbering import parse_number
-from esure.storage import open_stored
 
 CHUNK = 1024 * 1024
 KEY_CHECK_HEADER = "# esure key check v1: number key_version sha256(number:key)"
@@ -54,7 +53,7 @@ class Report:
 def _sha256_of(storage, name):
     digest = hashlib.sha256()
     size = 0
-    with open_stored(name, storage) as f:
+    with storage.open(name, "rb") as f:
         while chunk := f.read(CHUNK):
             digest.update(chunk)
             size += len(chunk)

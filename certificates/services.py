@@ -52,7 +52,6 @@ from certificates.models import (
 from certificates.numbering import KIND_DIGITS, make_number, parse_number
 from esure import metrics
 from esure.choices import GuaranteeKind, SubmissionChannel
-from esure.storage import open_stored
 from esure.wareki import fiscal_year_reiwa, to_wareki, yen
 from esure.workflow import Workflow
 
@@ -274,7 +273,7 @@ def extend_document(*, document, by=None):
     computed from a copy, stored under a new name, and recorded as a new Document that
     `extends` the old one (whose file and hash stay); from then on the new one is served.
     Refused for a record already extended. Returns the new Document."""
-    with open_stored(document.file) as f:
+    with document.file.open("rb") as f:
         data = f.read()
     if hashlib.sha256(data).hexdigest() != document.sha256:
         raise ValueError(f"document {document.pk}: stored bytes differ from the recorded SHA-256")

@@ -8,8 +8,8 @@ and region are not settings: boto3 reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KE
 AWS_DEFAULT_REGION (or the host's role) from the environment, and they are never logged.
 """
 
-# Bytes of one object a download keeps in memory; larger ones spill to a temporary file, so
-# serving a PDF never holds more than this of it in memory (django-storages' S3File).
+# Bytes of an object django-storages' S3File keeps in memory, the rest spilled to a temporary
+# file: for a file opened in another mode than "rb" (esure.s3 streams every "rb" read).
 S3_MAX_MEMORY_SIZE = 1024 * 1024
 
 # Timeouts and retries of every S3 call: a store that does not answer makes a conclusion fail
@@ -22,7 +22,8 @@ S3_MAX_ATTEMPTS = 3
 
 def default_storage_setting(*, bucket="", endpoint_url="", location=""):
     """STORAGES["default"]: the local disk under MEDIA_ROOT without a bucket; with one,
-    django-storages' S3 backend on that bucket (which must exist).
+    django-storages' S3 backend on that bucket (which must exist), reading in one GET
+    (esure.s3, decision 0061).
 
     Objects are private (no ACL given: the bucket's own, private, policy applies) and never
     overwritten: a name that exists gets a suffix, so a stored original's bytes never change.
@@ -34,7 +35,7 @@ def default_storage_setting(*, bucket="", endpoint_url="", location=""):
     from botocore.config import Config  # only needed, and only imported, with a bucket
 
     return {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "esure.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": bucket,
             # Empty for AWS itself; the URL of any other S3-compatible store.
@@ -57,67 +58,23 @@ def default_storage_setting(*, bucket="", endpoint_url="", location=""):
     }
 
 
-# Bytes read from an object store's answer at a time while it is streamed to the client.
+# Bytes read at a time when a stored file is streamed to the client (a bucket's answer; the
+# local disk's file goes out by the server's sendfile).
 STREAM_CHUNK = 64 * 1024
 
 
-class _Answer:
-    """The body of one S3 GET as a read-only file: read as it arrives, its size from the
-    answer's headers, its name the stored name. Closing it closes the answer."""
-
-    def __init__(self, name, body, size):
-        self.name, self._body, self.size = name, body, size
-
-    def read(self, size=-1):
-        return self._body.read(None if size is None or size < 0 else size)
-
-    def close(self):
-        self._body.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-def open_stored(file, storage=None):
-    """A stored file opened for reading from its start: `file` a FieldFile or a stored name
-    (of `storage`, default_storage by default). The local disk's file itself; from a bucket
-    the body of **one GET**, read as it arrives, with its `size`. django-storages' own
-    S3File asks three times per file (a HEAD when opened, then s3transfer's HEAD and GET
-    through a thread pool) and spools the whole object before its first byte: 13.7 → 3.6 ms
-    and 10.4 → 2.3 ms of CPU a 56 kB PDF from SeaweedFS on this machine (bench/README.md).
-    FileNotFoundError when there is no such object, as Storage.open raises it."""
+def stored_file_response(file, *, content_type, filename=None, as_attachment=False):
+    """A FileResponse streaming a stored file — `file` a FieldFile or a default storage name —
+    opened through its storage (from a bucket: one GET, esure.s3), with its Content-Length
+    (FileResponse measures a file on disk itself; a bucket's answer states its size)."""
     from django.core.files.storage import default_storage  # not at import: settings import us
-
-    name = getattr(file, "name", file)
-    storage = getattr(file, "storage", None) or storage or default_storage
-    if not hasattr(storage, "bucket_name"):  # the local disk (FileSystemStorage)
-        return storage.open(name, "rb")
-    from botocore.exceptions import ClientError
-    from storages.utils import clean_name
-
-    # The object's key as S3Storage._open makes it: the storage's location + the name.
-    key = storage._normalize_name(clean_name(name))
-    try:
-        answer = storage.connection.meta.client.get_object(Bucket=storage.bucket_name, Key=key)
-    except ClientError as error:
-        if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
-            raise FileNotFoundError(f"no stored file {name}") from error
-        raise
-    return _Answer(name, answer["Body"], answer["ContentLength"])
-
-
-def stored_file_response(file, *, content_type, filename=None, as_attachment=False, storage=None):
-    """A FileResponse streaming a stored file (open_stored) with its Content-Length: the disk's
-    file by the server's sendfile, a bucket's object as one GET, STREAM_CHUNK at a time."""
     from django.http import FileResponse
 
-    opened = open_stored(file, storage)
+    storage = getattr(file, "storage", default_storage)
+    opened = storage.open(getattr(file, "name", file), "rb")
     names = {"filename": filename} if filename else {}
     response = FileResponse(opened, content_type=content_type, as_attachment=as_attachment, **names)
-    if isinstance(opened, _Answer):
+    if not response.has_header("Content-Length") and getattr(opened, "size", None) is not None:
         response["Content-Length"] = str(opened.size)
-        response.block_size = STREAM_CHUNK
+    response.block_size = STREAM_CHUNK
     return response

@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from certificates import seal, services
 from certificates.models import Document
-from esure.storage import open_stored
 
 
 class Command(BaseCommand):
@@ -44,7 +43,7 @@ class Command(BaseCommand):
                 f"v{document.certificate.version} {document.kind}"
             )
             try:
-                with open_stored(document.file) as f:
+                with document.file.open("rb") as f:
                     signed, expiry = seal.timestamp_state(f.read())
             except Exception as error:  # a missing or unreadable file: verify_storage's job
                 counts["failed"] += 1

@@ -18,8 +18,6 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 
-from esure.storage import open_stored
-
 SKIPPED = {"readyz"}  # /readyz's write probes, deleted at once; a left-over is not data
 
 
@@ -61,7 +59,7 @@ class Command(BaseCommand):
         for name in stored_names(default_storage):
             target = directory / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            with open_stored(name) as stored, target.open("wb") as out:
+            with default_storage.open(name, "rb") as stored, target.open("wb") as out:
                 shutil.copyfileobj(stored, out, 1024 * 1024)
             copied += 1
             size += target.stat().st_size
